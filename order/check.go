@@ -1,0 +1,484 @@
+package order
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Violation is one broken rule in one order.
+type Violation struct {
+	Rule    string `json:"rule"`           // a Rule name, stable
+	Path    string `json:"path"`           // JSON path of the offending value, e.g. $.data.statusCode
+	Message string `json:"message"`        // what is wrong, for a person
+	Want    string `json:"want,omitempty"` // what the rule expects
+	Got     string `json:"got,omitempty"`  // what the order holds
+}
+
+func (v Violation) String() string {
+	s := fmt.Sprintf("%s at %s: %s", v.Rule, v.Path, v.Message)
+	if v.Want != "" || v.Got != "" {
+		s += fmt.Sprintf(" (want %s, got %s)", v.Want, v.Got)
+	}
+	return s
+}
+
+// CheckOptions gives Check what the order alone does not hold.
+type CheckOptions struct {
+	// OrderID is the id that was requested; the order must echo it. Empty skips that rule.
+	OrderID string
+	// Now is when the response was made (its Date header, say): an expired order
+	// must be at least ExpiresAfter older. Zero skips that rule.
+	Now time.Time
+}
+
+// Check returns every rule the order breaks; none means it keeps them all.
+func Check(o *Order, opts CheckOptions) []Violation {
+	return CheckJSON(o.AppendJSON(nil), opts)
+}
+
+// CheckResponse checks a 200 body, {"data": order}.
+func CheckResponse(body []byte, opts CheckOptions) []Violation {
+	var env map[string]json.RawMessage
+	if err := json.Unmarshal(body, &env); err != nil || env == nil {
+		return []Violation{{Rule: RuleEnvelope, Path: "$", Message: "the body is not a JSON object", Want: `{"data": {...}}`, Got: excerpt(body)}}
+	}
+	var vs []Violation
+	for k := range env {
+		if k != "data" {
+			vs = append(vs, Violation{Rule: RuleEnvelope, Path: "$." + k, Message: fmt.Sprintf("the envelope holds %q besides data", k)})
+		}
+	}
+	data, ok := env["data"]
+	if !ok {
+		return append(vs, Violation{Rule: RuleEnvelope, Path: "$.data", Message: "the body has no data", Want: "an order object"})
+	}
+	return append(vs, check(data, "$.data", opts)...)
+}
+
+// CheckJSON checks one order object, the value of `data`.
+func CheckJSON(data []byte, opts CheckOptions) []Violation {
+	return check(data, "$", opts)
+}
+
+// wire is an order as it came over the wire: which fields were present, and which
+// of those held a value of the right JSON type.
+type wire struct {
+	prefix  string
+	present map[string]bool
+	bad     map[string]bool
+	o       Order
+	vs      []Violation
+}
+
+func (w *wire) add(rule, field, msg, want, got string) {
+	path := w.prefix
+	if field != "" {
+		path += "." + field
+	}
+	w.vs = append(w.vs, Violation{Rule: rule, Path: path, Message: msg, Want: want, Got: got})
+}
+
+// usable reports whether field was sent with a value of its type.
+func (w *wire) usable(field string) bool { return w.present[field] && !w.bad[field] }
+
+func check(data []byte, prefix string, opts CheckOptions) []Violation {
+	w := &wire{prefix: prefix, present: map[string]bool{}, bad: map[string]bool{}}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil || raw == nil {
+		w.add(RuleEnvelope, "", "the order is not a JSON object", "an object", excerpt(data))
+		return w.vs
+	}
+	keys := make([]string, 0, len(raw))
+	for k := range raw {
+		keys = append(keys, k)
+		w.present[k] = true
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		w.decode(k, raw[k])
+	}
+
+	o := &w.o
+	typeKnown := false
+	switch {
+	case !w.present[FieldType]:
+		w.add(RuleOrderType, FieldType, "the order has no type", "antiAi, watermarkEmbed, watermarkExtract or aiDetection", "nothing")
+	case w.usable(FieldType):
+		if _, err := ParseType(string(o.Type)); err != nil {
+			w.add(RuleOrderType, FieldType, "the order type is unknown", "antiAi, watermarkEmbed, watermarkExtract or aiDetection", quote(string(o.Type)))
+		} else {
+			typeKnown = true
+		}
+	}
+	if typeKnown {
+		w.checkFieldSet(keys)
+	}
+	w.checkCommon(opts)
+	statusKnown := false
+	if w.usable(FieldStatus) {
+		if _, err := ParseStatus(string(o.Status)); err != nil {
+			w.add(RuleOrderStatus, FieldStatus, "the status is not one of the five", "pending, inProgress, complete, failed or expired", quote(string(o.Status)))
+		} else {
+			statusKnown = true
+		}
+	}
+	if typeKnown {
+		w.checkResult(statusKnown)
+	}
+	if statusKnown {
+		w.checkLifecycle(typeKnown, opts)
+	}
+	return w.vs
+}
+
+// decode reads one field into w.o, noting a value of the wrong JSON type.
+func (w *wire) decode(k string, v json.RawMessage) {
+	o := &w.o
+	null := bytes.Equal(bytes.TrimSpace(v), []byte("null"))
+	var err error
+	want := ""
+	switch k {
+	case FieldType:
+		err, want = decodeInto(v, (*string)(&o.Type)), "a string"
+	case FieldOrderID:
+		err, want = decodeInto(v, &o.OrderID), "a string of digits"
+	case FieldChannel:
+		err, want = decodeInto(v, (*string)(&o.Channel)), "a string"
+	case FieldStatus:
+		err, want = decodeInto(v, (*string)(&o.Status)), "a string"
+	case FieldOrderName:
+		err, want = decodeInto(v, &o.OrderName), "a string"
+	case FieldFileCount:
+		err, want = decodeInto(v, &o.FileCount), "an integer"
+	case FieldCreatedAt, FieldUpdatedAt:
+		var s string
+		if err, want = decodeInto(v, &s), "a timestamp string"; err == nil {
+			t, perr := parseTimestamp(s)
+			if perr != nil {
+				w.add(RuleTimestamp, k, perr.Error(), "UTC with milliseconds, e.g. 2026-03-12T10:00:00.000Z", quote(s))
+				w.bad[k] = true
+				return
+			}
+			if k == FieldCreatedAt {
+				o.CreatedAt = t
+			} else {
+				o.UpdatedAt = t
+			}
+		}
+	case FieldThumbnailImageURL:
+		err, want = decodeNullable(v, null, &o.ThumbnailImageURL), "a URL or null"
+	case FieldOriginalImageURL:
+		err, want = decodeNullable(v, null, &o.OriginalImageURL), "a URL or null"
+	case FieldHeatmapURL:
+		err, want = decodeNullable(v, null, &o.HeatmapURL), "a URL or null"
+	case FieldOverlayURL:
+		err, want = decodeNullable(v, null, &o.OverlayURL), "a URL or null"
+	case FieldErrors:
+		err, want = decodeNullable(v, null, &o.Errors), "a message or null"
+	case FieldWatermarkText:
+		err, want = decodeNullable(v, null, &o.WatermarkText), "a string or null"
+	case FieldProbability:
+		err, want = decodeNullable(v, null, &o.Probability), "a number or null"
+	case FieldStatusCode:
+		err, want = decodeNullable(v, null, &o.StatusCode), "a string or null"
+	case FieldWatermarks:
+		err, want = decodeInto(v, &o.Watermarks), "an array of strings"
+		if err == nil && null {
+			err = fmt.Errorf("null")
+		}
+	case FieldOptions:
+		var opt *struct {
+			GenerateHeatmap   *bool `json:"generateHeatmap"`
+			GenerateOverlay   *bool `json:"generateOverlay"`
+			GenerateThumbnail *bool `json:"generateThumbnail"`
+		}
+		want = "an object of three booleans, or null"
+		if err = json.Unmarshal(v, &opt); err == nil && opt != nil {
+			if opt.GenerateHeatmap == nil || opt.GenerateOverlay == nil || opt.GenerateThumbnail == nil {
+				err = fmt.Errorf("missing a flag")
+			} else {
+				o.Options = &Options{*opt.GenerateHeatmap, *opt.GenerateOverlay, *opt.GenerateThumbnail}
+			}
+		}
+	default:
+		return // unknown fields are reported by checkFieldSet
+	}
+	if err != nil {
+		w.add(RuleFieldType, k, fmt.Sprintf("%s has the wrong JSON type", k), want, excerpt(v))
+		w.bad[k] = true
+	}
+}
+
+func decodeInto(v json.RawMessage, dst any) error {
+	if bytes.Equal(bytes.TrimSpace(v), []byte("null")) {
+		return fmt.Errorf("null")
+	}
+	return json.Unmarshal(v, dst)
+}
+
+func decodeNullable[T any](v json.RawMessage, null bool, dst **T) error {
+	if null {
+		*dst = nil
+		return nil
+	}
+	return json.Unmarshal(v, dst)
+}
+
+func parseTimestamp(s string) (time.Time, error) {
+	t, err := time.Parse(TimeLayout, s)
+	if err != nil || len(s) != len(TimeLayout) {
+		return time.Time{}, fmt.Errorf("the timestamp is not UTC with milliseconds")
+	}
+	return t, nil
+}
+
+// checkFieldSet: exactly the type's fields, each present.
+func (w *wire) checkFieldSet(keys []string) {
+	t := w.o.Type
+	for _, k := range keys {
+		if HasField(t, k) {
+			continue
+		}
+		if KnownField(k) {
+			w.add(RuleFieldNotForType, k, fmt.Sprintf("%s does not belong to %s orders; leave it out", k, t), "absent", "present")
+		} else {
+			w.add(RuleUnknownField, k, fmt.Sprintf("%s is not a field of the contract", k), "absent", "present")
+		}
+	}
+	for _, f := range Fields(t) {
+		if !w.present[f] {
+			w.add(RuleFieldMissing, f, fmt.Sprintf("%s orders always carry %s (null when it has no value)", t, f), "present", "absent")
+		}
+	}
+}
+
+func (w *wire) checkCommon(opts CheckOptions) {
+	o := &w.o
+	if w.usable(FieldOrderID) {
+		if !ValidID(o.OrderID) {
+			w.add(RuleOrderID, FieldOrderID, "orderId is not a string of 1 to 20 digits", "1 to 20 decimal digits", quote(o.OrderID))
+		} else if opts.OrderID != "" && o.OrderID != opts.OrderID {
+			w.add(RuleOrderIDEcho, FieldOrderID, "orderId is not the id that was requested", quote(opts.OrderID), quote(o.OrderID))
+		}
+	}
+	if w.usable(FieldCreatedAt) && w.usable(FieldUpdatedAt) && o.UpdatedAt.Before(o.CreatedAt) {
+		w.add(RuleUpdatedBefore, FieldUpdatedAt, "updatedAt is before createdAt", "at or after "+o.CreatedAt.Format(TimeLayout), o.UpdatedAt.Format(TimeLayout))
+	}
+	if w.usable(FieldFileCount) {
+		switch {
+		case o.FileCount < 1:
+			w.add(RuleFileCount, FieldFileCount, "an order holds at least one file", ">= 1", fmt.Sprint(o.FileCount))
+		case SingleFile(o.Type) && o.FileCount != 1:
+			w.add(RuleFileCount, FieldFileCount, fmt.Sprintf("%s orders hold exactly one file", o.Type), "1", fmt.Sprint(o.FileCount))
+		}
+	}
+}
+
+// checkResult: the result fields of extract and AI orders, against each other.
+func (w *wire) checkResult(statusKnown bool) {
+	o := &w.o
+	switch o.Type {
+	case WatermarkEmbed:
+		if w.usable(FieldWatermarks) {
+			if len(o.Watermarks) == 0 {
+				w.add(RuleWatermarks, FieldWatermarks, "a watermarkEmbed order lists the texts it embeds", "at least one text", "[]")
+			}
+			for i, t := range o.Watermarks {
+				if strings.TrimSpace(t) == "" {
+					w.add(RuleWatermarks, fmt.Sprintf("%s[%d]", FieldWatermarks, i), "a watermark text is empty", "a non-empty text", quote(t))
+				}
+			}
+		}
+	case WatermarkExtract:
+		code := w.statusCode()
+		if code != nil && *code != Detected && *code != Undetected {
+			w.add(RuleStatusCodeForType, FieldStatusCode, "a watermarkExtract statusCode is detected or undetected", "detected or undetected", quote(string(*code)))
+			code = nil
+		}
+		if w.usable(FieldWatermarkText) && w.usable(FieldStatusCode) {
+			switch {
+			case o.WatermarkText != nil && (code == nil || *code != Detected):
+				w.add(RuleExtractAgreement, FieldWatermarkText, "watermarkText is set but statusCode is not detected", "null", quote(*o.WatermarkText))
+			case o.WatermarkText == nil && code != nil && *code == Detected:
+				w.add(RuleExtractAgreement, FieldWatermarkText, "statusCode is detected but watermarkText is null", "the extracted text", "null")
+			case o.WatermarkText != nil && strings.TrimSpace(*o.WatermarkText) == "":
+				w.add(RuleExtractAgreement, FieldWatermarkText, "the detected watermark text is empty", "the extracted text", quote(*o.WatermarkText))
+			}
+		}
+	case AIDetection:
+		code := w.statusCode()
+		if code != nil && *code != LikelyReal && *code != UncertainReal && *code != UncertainAI && *code != LikelyAI {
+			w.add(RuleStatusCodeForType, FieldStatusCode, "an aiDetection statusCode is one of the four bands", "likely_real, uncertain_real, uncertain_ai or likely_ai", quote(string(*code)))
+			code = nil
+		}
+		p := o.Probability
+		if !w.usable(FieldProbability) {
+			p = nil
+		}
+		if p != nil && (*p < 0 || *p > 1) {
+			w.add(RuleProbabilityRange, FieldProbability, "probability is outside 0..1", "0 <= p <= 1", fmt.Sprint(*p))
+			p = nil
+		}
+		switch {
+		case p != nil && code != nil:
+			if want := StatusCodeFor(*p); *code != want {
+				w.add(RuleProbabilityBand, FieldStatusCode, fmt.Sprintf("probability %v falls in the %s band", *p, want), quote(string(want)), quote(string(*code)))
+			}
+		case w.usable(FieldProbability) && w.usable(FieldStatusCode) && (o.Probability == nil) != (o.StatusCode == nil):
+			if o.Probability == nil {
+				w.add(RuleProbabilityBand, FieldStatusCode, "statusCode is set but probability is null", "null", quote(string(*o.StatusCode)))
+			} else {
+				w.add(RuleProbabilityBand, FieldStatusCode, "probability is set but statusCode is null", quote(string(StatusCodeFor(*o.Probability))), "null")
+			}
+		}
+	}
+	if !statusKnown {
+		return
+	}
+	has := w.hasResult()
+	switch o.Status {
+	case Complete:
+		if !has && (o.Type == WatermarkExtract || o.Type == AIDetection) && w.usable(FieldStatusCode) {
+			w.add(RuleResultMissing, FieldStatusCode, fmt.Sprintf("a complete %s order carries its result", o.Type), "a statusCode", "null")
+		}
+	case Pending, InProgress, Failed:
+		if has {
+			w.add(RuleResultTooEarly, FieldStatusCode, fmt.Sprintf("a %s order has no result yet", o.Status), "null", w.resultText())
+		}
+	}
+}
+
+func (w *wire) statusCode() *StatusCode {
+	if !w.usable(FieldStatusCode) {
+		return nil
+	}
+	return w.o.StatusCode
+}
+
+func (w *wire) hasResult() bool {
+	o := &w.o
+	switch o.Type {
+	case WatermarkExtract:
+		return (w.usable(FieldStatusCode) && o.StatusCode != nil) || (w.usable(FieldWatermarkText) && o.WatermarkText != nil)
+	case AIDetection:
+		return (w.usable(FieldStatusCode) && o.StatusCode != nil) || (w.usable(FieldProbability) && o.Probability != nil)
+	}
+	return false
+}
+
+func (w *wire) resultText() string {
+	o := &w.o
+	var parts []string
+	if o.StatusCode != nil {
+		parts = append(parts, "statusCode "+quote(string(*o.StatusCode)))
+	}
+	if o.Probability != nil {
+		parts = append(parts, fmt.Sprintf("probability %v", *o.Probability))
+	}
+	if o.WatermarkText != nil {
+		parts = append(parts, "watermarkText "+quote(*o.WatermarkText))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// urlField pairs a presigned URL field with its value.
+type urlField struct {
+	name string
+	v    *string
+}
+
+func (w *wire) urls() []urlField {
+	o := &w.o
+	all := []urlField{{FieldThumbnailImageURL, o.ThumbnailImageURL}, {FieldOriginalImageURL, o.OriginalImageURL}, {FieldHeatmapURL, o.HeatmapURL}, {FieldOverlayURL, o.OverlayURL}}
+	var set []urlField
+	for _, u := range all {
+		if w.usable(u.name) && u.v != nil {
+			set = append(set, u)
+		}
+	}
+	return set
+}
+
+// checkLifecycle: what each status means for errors and URLs.
+func (w *wire) checkLifecycle(typeKnown bool, opts CheckOptions) {
+	o := &w.o
+	if w.usable(FieldErrors) {
+		switch {
+		case o.Status == Failed && (o.Errors == nil || strings.TrimSpace(*o.Errors) == ""):
+			got := "null"
+			if o.Errors != nil {
+				got = quote(*o.Errors)
+			}
+			w.add(RuleErrorsWhenFailed, FieldErrors, "a failed order says why in errors", "a non-empty message", got)
+		case o.Status != Failed && o.Errors != nil:
+			w.add(RuleErrorsWhenFailed, FieldErrors, fmt.Sprintf("a %s order has no error message", o.Status), "null", quote(*o.Errors))
+		}
+	}
+	switch o.Status {
+	case Pending:
+		for _, u := range w.urls() {
+			w.add(RulePendingURLs, u.name, "a pending order has nothing uploaded yet", "null", quote(*u.v))
+		}
+	case Expired:
+		for _, u := range w.urls() {
+			w.add(RuleExpiredURLs, u.name, "an expired order's presigned URLs are null", "null", quote(*u.v))
+		}
+		if !opts.Now.IsZero() && w.usable(FieldCreatedAt) && opts.Now.Sub(o.CreatedAt) < ExpiresAfter {
+			w.add(RuleExpiredAge, FieldCreatedAt, "an order expires 7 days after it was created", "at or before "+opts.Now.Add(-ExpiresAfter).UTC().Format(TimeLayout), o.CreatedAt.Format(TimeLayout))
+		}
+	}
+	if typeKnown && o.Type == AIDetection && (o.Status == Complete || o.Status == InProgress || o.Status == Failed) {
+		w.checkAIOutputs()
+	}
+}
+
+// checkAIOutputs: thumbnail, heatmap and overlay follow options. Pending and expired
+// orders are covered by their own URL rules.
+func (w *wire) checkAIOutputs() {
+	o := &w.o
+	if !w.usable(FieldOptions) {
+		return
+	}
+	var asked Options
+	if o.Options != nil {
+		asked = *o.Options
+	}
+	outputs := []struct {
+		field, option string
+		v             *string
+		asked         bool
+	}{
+		{FieldThumbnailImageURL, "generateThumbnail", o.ThumbnailImageURL, asked.GenerateThumbnail},
+		{FieldHeatmapURL, "generateHeatmap", o.HeatmapURL, asked.GenerateHeatmap},
+		{FieldOverlayURL, "generateOverlay", o.OverlayURL, asked.GenerateOverlay},
+	}
+	for _, out := range outputs {
+		if !w.usable(out.field) {
+			continue
+		}
+		isSet := out.v != nil
+		switch {
+		case isSet && !out.asked:
+			w.add(RuleAIOutputsByOptions, out.field, fmt.Sprintf("%s is set but options.%s is not true", out.field, out.option), "null", quote(*out.v))
+		case isSet && out.field != FieldThumbnailImageURL && o.Status != Complete:
+			w.add(RuleAIOutputsByOptions, out.field, fmt.Sprintf("%s is set before the order is complete", out.field), "null", quote(*out.v))
+		case !isSet && out.asked && o.Status == Complete:
+			w.add(RuleAIOutputsByOptions, out.field, fmt.Sprintf("options.%s asked for %s but the complete order has none", out.option, out.field), "a URL", "null")
+		}
+	}
+}
+
+func quote(s string) string { return string(AppendString(nil, s)) }
+
+// excerpt shows at most 80 bytes of a raw value, for a report.
+func excerpt(b []byte) string {
+	b = bytes.TrimSpace(b)
+	if len(b) > 80 {
+		return string(b[:77]) + "..."
+	}
+	return string(b)
+}

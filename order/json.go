@@ -1,0 +1,162 @@
+package order
+
+import (
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// MarshalJSON encodes the order as the API sends it: the fields of its type, in the
+// docs' order, with null for a field without a value.
+func (o Order) MarshalJSON() ([]byte, error) { return o.AppendJSON(nil), nil }
+
+// AppendJSON appends the order's JSON encoding to dst. It is the allocation-light
+// path the mock server uses for every response.
+func (o *Order) AppendJSON(dst []byte) []byte {
+	dst = append(dst, '{')
+	for i, f := range Fields(o.Type) {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, '"')
+		dst = append(dst, f...)
+		dst = append(dst, '"', ':')
+		dst = o.appendField(dst, f)
+	}
+	return append(dst, '}')
+}
+
+// AppendResponse appends the 200 body, {"data": order}, to dst.
+func (o *Order) AppendResponse(dst []byte) []byte {
+	dst = append(dst, `{"data":`...)
+	dst = o.AppendJSON(dst)
+	return append(dst, '}')
+}
+
+func (o *Order) appendField(dst []byte, f string) []byte {
+	switch f {
+	case FieldType:
+		return AppendString(dst, string(o.Type))
+	case FieldOrderID:
+		return AppendString(dst, o.OrderID)
+	case FieldChannel:
+		return AppendString(dst, string(o.Channel))
+	case FieldThumbnailImageURL:
+		return appendNullableString(dst, o.ThumbnailImageURL)
+	case FieldOriginalImageURL:
+		return appendNullableString(dst, o.OriginalImageURL)
+	case FieldStatus:
+		return AppendString(dst, string(o.Status))
+	case FieldOrderName:
+		return AppendString(dst, o.OrderName)
+	case FieldFileCount:
+		return strconv.AppendInt(dst, int64(o.FileCount), 10)
+	case FieldCreatedAt:
+		return appendTime(dst, o.CreatedAt)
+	case FieldUpdatedAt:
+		return appendTime(dst, o.UpdatedAt)
+	case FieldErrors:
+		return appendNullableString(dst, o.Errors)
+	case FieldWatermarks:
+		dst = append(dst, '[')
+		for i, w := range o.Watermarks {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = AppendString(dst, w)
+		}
+		return append(dst, ']')
+	case FieldWatermarkText:
+		return appendNullableString(dst, o.WatermarkText)
+	case FieldProbability:
+		if o.Probability == nil {
+			return append(dst, "null"...)
+		}
+		return strconv.AppendFloat(dst, *o.Probability, 'f', -1, 64)
+	case FieldStatusCode:
+		if o.StatusCode == nil {
+			return append(dst, "null"...)
+		}
+		return AppendString(dst, string(*o.StatusCode))
+	case FieldOptions:
+		if o.Options == nil {
+			return append(dst, "null"...)
+		}
+		dst = append(dst, `{"generateHeatmap":`...)
+		dst = strconv.AppendBool(dst, o.Options.GenerateHeatmap)
+		dst = append(dst, `,"generateOverlay":`...)
+		dst = strconv.AppendBool(dst, o.Options.GenerateOverlay)
+		dst = append(dst, `,"generateThumbnail":`...)
+		dst = strconv.AppendBool(dst, o.Options.GenerateThumbnail)
+		return append(dst, '}')
+	case FieldHeatmapURL:
+		return appendNullableString(dst, o.HeatmapURL)
+	case FieldOverlayURL:
+		return appendNullableString(dst, o.OverlayURL)
+	}
+	return append(dst, "null"...)
+}
+
+func appendTime(dst []byte, t time.Time) []byte {
+	dst = append(dst, '"')
+	dst = t.UTC().AppendFormat(dst, TimeLayout)
+	return append(dst, '"')
+}
+
+func appendNullableString(dst []byte, s *string) []byte {
+	if s == nil {
+		return append(dst, "null"...)
+	}
+	return AppendString(dst, *s)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// AppendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, and the
+// characters JSON or JavaScript cannot hold raw are escaped, as encoding/json does.
+func AppendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if b := s[i]; b < utf8.RuneSelf {
+			if b >= 0x20 && b != '"' && b != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch b {
+			case '"', '\\':
+				dst = append(dst, '\\', b)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
