@@ -1,0 +1,63 @@
+package mockserver
+
+import (
+	"net/http"
+	"strconv"
+)
+
+// apiError is every answer that is not an order: its HTTP status, the error code the
+// body carries, and a detail for a person. It is turned into a response in exactly
+// one place, writeError.
+type apiError struct {
+	status int
+	code   string
+	// detail explains the error in the X-Morimock-Error header and the access log. It
+	// never holds a token; text a client sent is quoted with clip.
+	detail string
+	// retryAfter, in seconds, is sent as Retry-After when positive.
+	retryAfter int
+	// allow is sent as Allow on 405.
+	allow string
+}
+
+// Error codes the mock answers with. The ones the contract declares come from the
+// API's errors page; RESOURCE_NOT_FOUND and METHOD_NOT_ALLOWED answer paths and
+// methods outside the contract.
+const (
+	codeNotAuthenticated   = "AUTH_NOT_AUTHENTICATED"
+	codeTokenInvalid       = "AUTH_TOKEN_INVALID"
+	codeTokenInvalidFormat = "AUTH_TOKEN_INVALID_FORMAT"
+	codeValidationFailed   = "VALIDATION_FAILED"
+	codeInvalidParameter   = "INVALID_PARAMETER"
+	codeOrderNotFound      = "ORDER_NOT_FOUND"
+	codeRateLimitExceeded  = "RATE_LIMIT_EXCEEDED"
+	codeInternal           = "SERVER_INTERNAL_ERROR"
+	codeResourceNotFound   = "RESOURCE_NOT_FOUND"
+	codeMethodNotAllowed   = "METHOD_NOT_ALLOWED"
+)
+
+// HeaderError carries the detail of an error answer: the contract's error body holds
+// only a code, so the explanation travels in a header.
+const HeaderError = "X-Morimock-Error"
+
+func (e *apiError) Error() string { return e.code + ": " + e.detail }
+
+func writeError(w http.ResponseWriter, e *apiError) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	if e.detail != "" {
+		h.Set(HeaderError, e.detail)
+	}
+	if e.retryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(e.retryAfter))
+	}
+	if e.allow != "" {
+		h.Set("Allow", e.allow)
+	}
+	w.WriteHeader(e.status)
+	body := make([]byte, 0, 48)
+	body = append(body, `{"code":"`...)
+	body = append(body, e.code...)
+	body = append(body, `"}`...)
+	w.Write(body)
+}
