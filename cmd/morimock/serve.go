@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/morimock/morimock"
+	"github.com/morimock/morimock/fixtures"
+	"github.com/morimock/morimock/mockserver"
+)
+
+// serveOptions are the flags of `morimock serve`; each also has an environment variable.
+type serveOptions struct {
+	addr              string
+	seed              int64
+	token             string
+	fixturesDir       string
+	validateResponses bool
+	latency           mockserver.Latency
+	errorRate         float64
+	rateLimit         int
+	now               time.Time
+	logFormat         string
+	quiet             bool
+	shutdownTimeout   time.Duration
+	maxConns          int
+}
+
+// envFlag is one flag with the environment variable that sets its default.
+type envFlag struct {
+	name, env string
+}
+
+func serveEnv() []envFlag {
+	return []envFlag{
+		{"addr", "MORIMOCK_ADDR"}, {"seed", "MORIMOCK_SEED"}, {"token", "MORIMOCK_TOKEN"},
+		{"fixtures", "MORIMOCK_FIXTURES"}, {"validate-responses", "MORIMOCK_VALIDATE_RESPONSES"},
+		{"latency", "MORIMOCK_LATENCY"}, {"error-rate", "MORIMOCK_ERROR_RATE"},
+		{"rate-limit", "MORIMOCK_RATE_LIMIT"}, {"now", "MORIMOCK_NOW"}, {"log-format", "MORIMOCK_LOG_FORMAT"},
+		{"quiet", "MORIMOCK_QUIET"}, {"shutdown-timeout", "MORIMOCK_SHUTDOWN_TIMEOUT"}, {"max-conns", "MORIMOCK_MAX_CONNS"},
+	}
+}
+
+func parseServe(args []string, getenv func(string) string, stderr io.Writer) (serveOptions, error) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o serveOptions
+	var latency, rateLimit, now string
+	fs.StringVar(&o.addr, "addr", ":8080", "address to listen on (env MORIMOCK_ADDR; PORT=N also sets :N)")
+	fs.Int64Var(&o.seed, "seed", 0, "seed for generated orders and injected errors (env MORIMOCK_SEED)")
+	fs.StringVar(&o.token, "token", "", "accept only this bearer token; any token when empty (env MORIMOCK_TOKEN)")
+	fs.StringVar(&o.fixturesDir, "fixtures", "", "directory of your own fixture bodies (*.json) to serve by id (env MORIMOCK_FIXTURES)")
+	fs.BoolVar(&o.validateResponses, "validate-responses", false, "check every answer against openapi.yaml and the rules before sending it (env MORIMOCK_VALIDATE_RESPONSES)")
+	fs.StringVar(&latency, "latency", "0", "added latency: 200ms, or a range 100ms-300ms (env MORIMOCK_LATENCY)")
+	fs.Float64Var(&o.errorRate, "error-rate", 0, "share of order requests answered 500, 0..1, seeded (env MORIMOCK_ERROR_RATE)")
+	fs.StringVar(&rateLimit, "rate-limit", "off", "free (60/min), pro (300), enterprise (1000), N per minute, or off; 429 with Retry-After (env MORIMOCK_RATE_LIMIT)")
+	fs.StringVar(&now, "now", "", "freeze the clock at this RFC 3339 time, e.g. 2026-03-12T10:00:00Z (env MORIMOCK_NOW)")
+	fs.StringVar(&o.logFormat, "log-format", "text", "access log format: text or json (env MORIMOCK_LOG_FORMAT)")
+	fs.BoolVar(&o.quiet, "quiet", false, "no access log (env MORIMOCK_QUIET)")
+	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long in-flight requests may finish on SIGINT/SIGTERM (env MORIMOCK_SHUTDOWN_TIMEOUT)")
+	fs.IntVar(&o.maxConns, "max-conns", 4096, "most connections served at once; more wait to be accepted (env MORIMOCK_MAX_CONNS)")
+
+	// The environment sets defaults; flags given on the command line win.
+	if p := getenv("PORT"); p != "" {
+		if err := fs.Set("addr", ":"+p); err != nil {
+			return o, fmt.Errorf("PORT=%q: %w", p, err)
+		}
+	}
+	for _, ef := range serveEnv() {
+		if v, ok := lookup(getenv, ef.env); ok {
+			if err := fs.Set(ef.name, v); err != nil {
+				return o, fmt.Errorf("%s=%q: %w", ef.env, v, err)
+			}
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("serve takes no arguments, got %q", fs.Args())
+	}
+	var err error
+	if o.latency, err = mockserver.ParseLatency(latency); err != nil {
+		return o, err
+	}
+	if o.rateLimit, err = mockserver.ParseRateLimit(rateLimit); err != nil {
+		return o, err
+	}
+	if now != "" {
+		if o.now, err = time.Parse(time.RFC3339Nano, now); err != nil {
+			return o, fmt.Errorf("now %q: want an RFC 3339 time such as 2026-03-12T10:00:00Z", now)
+		}
+	}
+	if o.errorRate < 0 || o.errorRate > 1 {
+		return o, fmt.Errorf("error-rate %v: want a share between 0 and 1", o.errorRate)
+	}
+	if o.logFormat != "text" && o.logFormat != "json" {
+		return o, fmt.Errorf("log-format %q: want text or json", o.logFormat)
+	}
+	if o.maxConns < 1 {
+		return o, fmt.Errorf("max-conns %d: want at least 1", o.maxConns)
+	}
+	return o, nil
+}
+
+func lookup(getenv func(string) string, key string) (string, bool) {
+	v := getenv(key)
+	return v, v != ""
+}
+
+// runServe runs the mock until ctx ends, then shuts down gracefully: in-flight requests
+// finish within the shutdown timeout, new connections are refused.
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	o, err := parseServe(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
+	if o.logFormat == "json" {
+		handler = slog.NewJSONHandler(stderr, nil)
+	}
+	logger := slog.New(handler)
+
+	spec, err := morimock.LoadSpec(ctx)
+	if err != nil {
+		return err
+	}
+	cfg := mockserver.Config{
+		Seed: o.seed, Token: o.token, Latency: o.latency, ErrorRate: o.errorRate,
+		RateLimit: o.rateLimit, ValidateResponses: o.validateResponses, Version: version,
+	}
+	if !o.now.IsZero() {
+		frozen := o.now
+		cfg.Now = func() time.Time { return frozen }
+	}
+	if !o.quiet {
+		cfg.Logger = logger
+	}
+	if o.fixturesDir != "" {
+		if cfg.Fixtures, err = fixtures.LoadDir(o.fixturesDir); err != nil {
+			return err
+		}
+	}
+	srv, err := mockserver.New(ctx, spec, cfg)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", o.addr, err)
+	}
+	ln = limitListener(ln, o.maxConns)
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      mockserver.MaxDelay + 30*time.Second, // room for the longest delay a client may ask for
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),
+	}
+	logger.Info("morimock serving", "addr", ln.Addr().String(), "version", version, "seed", o.seed,
+		"fixtures", len(srv.FixtureIDs()), "token_required", o.token != "", "validate_responses", o.validateResponses,
+		"latency", o.latency.String(), "error_rate", o.errorRate, "rate_limit_per_min", o.rateLimit, "frozen_clock", nowText(o.now))
+	fmt.Fprintf(stdout, "morimock %s listening on http://%s\n", version, displayAddr(ln.Addr()))
+
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }() // ends when Shutdown closes the listener
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "timeout", o.shutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), o.shutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+func nowText(t time.Time) string {
+	if t.IsZero() {
+		return "no"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// displayAddr turns a wildcard listen address into one a person can curl.
+func displayAddr(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if host == "" || host == "::" || host == "0.0.0.0" {
+		host = "127.0.0.1"
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	return host + ":" + port
+}

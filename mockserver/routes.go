@@ -1,0 +1,179 @@
+package mockserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/morimock/morimock"
+	"github.com/morimock/morimock/order"
+)
+
+// routes is every route in one place: the mock's own two, and whatever openapi.yaml
+// declares, behind the middleware every answer passes through.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.handleHealthz)
+	mux.HandleFunc("GET /openapi.yaml", s.handleSpec)
+	mux.Handle("/", s.handleAPI())
+	return s.accessLog(s.commonHeaders(mux))
+}
+
+func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set(HeaderSource, "mock")
+	w.Write([]byte(`{"status":"ok"}`))
+}
+
+func (s *Server) handleSpec(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/yaml")
+	w.Header().Set(HeaderSource, "mock")
+	w.Write(morimock.SpecYAML())
+}
+
+// bufPool recycles response buffers; an order body is well under 4 KiB.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// handleAPI serves the contract's operations.
+func (s *Server) handleAPI() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isPreflight(r) {
+			s.preflight(w)
+			return
+		}
+		route, params, err := s.spec.FindRoute(r)
+		switch {
+		case errors.Is(err, morimock.ErrMethodNotAllowed):
+			allow := "GET"
+			if route != nil {
+				allow = strings.Join(s.spec.AllowedMethods(route.Path), ", ")
+			}
+			s.fail(w, &apiError{status: http.StatusMethodNotAllowed, code: codeMethodNotAllowed, allow: allow, detail: fmt.Sprintf("%s is not allowed here; the orders API answers GET", clip(r.Method))})
+			return
+		case err != nil:
+			s.fail(w, &apiError{status: http.StatusNotFound, code: codeResourceNotFound, detail: "no such path; the contract has GET /api/v2/orders/{orderId}"})
+			return
+		}
+		if err := s.spec.ValidateRequest(r.Context(), r, route, params, s.authenticate); err != nil {
+			var ae *apiError
+			if errors.As(err, &ae) {
+				s.fail(w, ae)
+				return
+			}
+			s.fail(w, &apiError{status: http.StatusBadRequest, code: codeValidationFailed, detail: "the request does not match openapi.yaml: " + clip(err.Error())})
+			return
+		}
+		if s.limiter != nil {
+			if ok, wait := s.limiter.take(time.Now()); !ok {
+				s.fail(w, &apiError{status: http.StatusTooManyRequests, code: codeRateLimitExceeded, retryAfter: wait, detail: fmt.Sprintf("over the rate limit of %d requests per minute (--rate-limit)", s.cfg.RateLimit)})
+				return
+			}
+		}
+		sc, err := ParseScenario(r.Header.Values("Prefer"), r.URL.Query())
+		if err != nil {
+			s.fail(w, &apiError{status: http.StatusBadRequest, code: codeInvalidParameter, detail: err.Error()})
+			return
+		}
+		if !s.wait(r.Context(), sc) {
+			return // the client went away
+		}
+		s.serveOrder(w, r, params["orderId"], sc)
+	})
+}
+
+// wait applies the configured latency and the scenario's delay.
+func (s *Server) wait(ctx context.Context, sc Scenario) bool {
+	d := sc.Delay + s.dice.between(s.cfg.Latency.Min, s.cfg.Latency.Max)
+	return sleep(ctx, d)
+}
+
+func (s *Server) serveOrder(w http.ResponseWriter, r *http.Request, id string, sc Scenario) {
+	if sc.Code != 0 && sc.Code != http.StatusOK {
+		code, declared := s.errors[sc.Code]
+		if !declared {
+			s.fail(w, &apiError{status: http.StatusBadRequest, code: codeInvalidParameter, detail: fmt.Sprintf("scenario code %d is not declared for GET %s (declared: %s)", sc.Code, orderPath, s.codes)})
+			return
+		}
+		e := &apiError{status: sc.Code, code: code, detail: fmt.Sprintf("answered %d because the request asked for it (Prefer: code=%d)", sc.Code, sc.Code)}
+		if sc.Code == http.StatusTooManyRequests {
+			e.retryAfter = 1
+		}
+		s.fail(w, e)
+		return
+	}
+	if s.cfg.ErrorRate > 0 && s.dice.float() < s.cfg.ErrorRate {
+		s.fail(w, &apiError{status: http.StatusInternalServerError, code: codeInternal, detail: "injected failure (--error-rate)"})
+		return
+	}
+	if !order.ValidID(id) {
+		s.fail(w, &apiError{status: http.StatusNotFound, code: codeOrderNotFound, detail: "order ids are 1 to 20 decimal digits"})
+		return
+	}
+	bp := bufPool.Get().(*[]byte)
+	body := (*bp)[:0]
+	defer func() { *bp = body[:0]; bufPool.Put(bp) }()
+
+	now := s.now()
+	var source string
+	switch fx, isFixture := s.fixtures[id]; {
+	case sc.Example != "":
+		ex, ok := s.examples[sc.Example]
+		if !ok {
+			s.fail(w, &apiError{status: http.StatusBadRequest, code: codeInvalidParameter, detail: fmt.Sprintf("no example named %s (have %s)", clip(sc.Example), s.exampleNames())})
+			return
+		}
+		body, source = ex.appendFor(body, id), "example"
+	case isFixture && sc.Type == "" && sc.Status == "":
+		body, source = append(body, fx...), "fixture"
+	default:
+		t, st := ComboFor(id)
+		if sc.Type != "" {
+			t = sc.Type
+		}
+		if sc.Status != "" {
+			st = sc.Status
+		}
+		seed := s.cfg.Seed
+		if sc.HasSeed {
+			seed = sc.Seed
+		}
+		o := Generate(seed, id, t, st, now)
+		body, source = o.AppendResponse(body), "generated"
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set(HeaderSource, source)
+	if s.cfg.ValidateResponses {
+		if err := s.validate(r, id, h, body, now); err != nil {
+			s.log.Error("response failed validation", "id", id, "source", source, "err", err)
+			s.fail(w, &apiError{status: http.StatusInternalServerError, code: codeInternal, detail: "the mock's own answer broke the contract (--validate-responses): " + clip(err.Error())})
+			return
+		}
+	}
+	w.WriteHeader(http.StatusOK)
+	w.Write(body)
+}
+
+// validate checks a 200 body against openapi.yaml and the domain rules.
+func (s *Server) validate(r *http.Request, id string, h http.Header, body []byte, now time.Time) error {
+	route, params, err := s.spec.FindRoute(r)
+	if err != nil {
+		return err
+	}
+	if err := s.spec.ValidateResponse(r.Context(), r, route, params, http.StatusOK, h, body); err != nil {
+		return err
+	}
+	if vs := order.CheckResponse(body, order.CheckOptions{OrderID: id, Now: now}); len(vs) > 0 {
+		return fmt.Errorf("%d rule(s) broken, first: %s", len(vs), vs[0])
+	}
+	return nil
+}
+
+func (s *Server) fail(w http.ResponseWriter, e *apiError) {
+	w.Header().Set(HeaderSource, "error")
+	writeError(w, e)
+}

@@ -1,0 +1,133 @@
+// Package mockserver is the BIZ MORI v2 orders API as an http.Handler: routes,
+// request validation and response shapes come from openapi.yaml, orders from the
+// fixtures or from a seeded generator, and the client picks the order it needs with
+// the Prefer header.
+package mockserver
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/morimock/morimock"
+	"github.com/morimock/morimock/fixtures"
+)
+
+// Response headers the mock sets on every answer. HeaderVersion lets a client (the
+// contract suite) recognise the mock; HeaderSource says where the body came from:
+// fixture, example, generated or error.
+const (
+	HeaderVersion = "X-Morimock-Version"
+	HeaderSource  = "X-Morimock-Source"
+)
+
+// Config configures a Server. Its zero value serves generated orders with seed 0, the
+// built-in fixtures, the real clock, no latency, no errors, no rate limit and no log.
+type Config struct {
+	Seed              int64              // seeds generated orders and injected errors
+	Token             string             // when set, the only bearer token accepted
+	Now               func() time.Time   // the clock orders are generated against; nil is time.Now
+	Latency           Latency            // added to every answer
+	ErrorRate         float64            // share of order requests answered 500, 0..1
+	RateLimit         int                // requests per minute over the whole server; 0 is none
+	ValidateResponses bool               // check every answer against the contract before sending it
+	Fixtures          []fixtures.Fixture // the user's own; they replace built-in ones with the same id
+	Logger            *slog.Logger       // one line per request; nil logs nothing
+	Version           string             // sent in X-Morimock-Version
+}
+
+// Server is the mock. It is safe for concurrent use.
+type Server struct {
+	cfg      Config
+	spec     *morimock.Spec
+	log      *slog.Logger
+	now      func() time.Time
+	fixtures map[string][]byte // id -> body
+	examples map[string]exampleBody
+	errors   map[int]string // declared error status -> the code its example carries
+	codes    string         // the declared statuses, for error messages
+	dice     *dice
+	limiter  *limiter
+	handler  http.Handler
+}
+
+// New builds a Server from the contract. It checks every fixture against the
+// contract and the domain rules, and refuses to start on a bad one.
+func New(ctx context.Context, spec *morimock.Spec, cfg Config) (*Server, error) {
+	if cfg.ErrorRate < 0 || cfg.ErrorRate > 1 {
+		return nil, fmt.Errorf("error rate %v: want a share between 0 and 1", cfg.ErrorRate)
+	}
+	if cfg.RateLimit < 0 {
+		return nil, fmt.Errorf("rate limit %d: want 0 (none) or more requests per minute", cfg.RateLimit)
+	}
+	if cfg.Version == "" {
+		cfg.Version = "dev"
+	}
+	s := &Server{cfg: cfg, spec: spec, log: cfg.Logger, now: cfg.Now, dice: newDice(cfg.Seed), limiter: newLimiter(cfg.RateLimit)}
+	if s.log == nil {
+		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if err := s.loadFixtures(ctx); err != nil {
+		return nil, err
+	}
+	var err error
+	if s.examples, err = loadExamples(spec); err != nil {
+		return nil, err
+	}
+	if s.errors, err = declaredErrors(spec); err != nil {
+		return nil, err
+	}
+	var statuses []int
+	for st := range s.errors {
+		statuses = append(statuses, st)
+	}
+	sort.Ints(statuses)
+	s.codes = fmt.Sprint(append([]int{200}, statuses...))
+	s.handler = s.routes()
+	return s, nil
+}
+
+func (s *Server) loadFixtures(ctx context.Context) error {
+	builtin, err := fixtures.Builtin()
+	if err != nil {
+		return fmt.Errorf("built-in fixtures: %w", err)
+	}
+	own := map[string]bool{}
+	for _, f := range s.cfg.Fixtures {
+		own[f.ID] = true
+	}
+	all := append([]fixtures.Fixture(nil), s.cfg.Fixtures...)
+	for _, f := range builtin {
+		if !own[f.ID] {
+			all = append(all, f)
+		}
+	}
+	if err := fixtures.Verify(ctx, s.spec, all, s.now()); err != nil {
+		return fmt.Errorf("fixtures: %w", err)
+	}
+	s.fixtures = make(map[string][]byte, len(all))
+	for _, f := range all {
+		s.fixtures[f.ID] = f.Body
+	}
+	return nil
+}
+
+// FixtureIDs returns the ids that answer with a fixture, sorted.
+func (s *Server) FixtureIDs() []string {
+	ids := make([]string, 0, len(s.fixtures))
+	for id := range s.fixtures {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// ServeHTTP answers one request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
