@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"path"
 	"strings"
 	"sync"
 	"time"
@@ -16,11 +17,22 @@ import (
 // routes is every route in one place: the mock's own two, and whatever openapi.yaml
 // declares, behind the middleware every answer passes through.
 func (s *Server) routes() http.Handler {
+	api := s.handleAPI()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.handleHealthz)
 	mux.HandleFunc("GET /openapi.yaml", s.handleSpec)
-	mux.Handle("/", s.handleAPI())
-	return s.accessLog(s.commonHeaders(mux))
+	mux.Handle("/", api)
+	return s.accessLog(s.commonHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// ServeMux redirects a path that is not clean (/a/../b, //a, /a/.) with a 307
+		// and answers CONNECT and "*" in plain text: statuses and bodies the contract
+		// does not declare. Those paths are simply not in the contract, so the API
+		// answers them as such, in JSON.
+		if p := r.URL.Path; r.Method == http.MethodConnect || !strings.HasPrefix(p, "/") || path.Clean(p) != p {
+			api.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})))
 }
 
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
