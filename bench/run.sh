@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# bench/run.sh measures morimock against a bare net/http ceiling in one run, on loopback:
+# each server pinned to core 0, wrk pinned to core 1, the same load (CONNS connections for
+# DURATION, one wrk thread, varying order ids and Prefer scenarios) against each, and a
+# markdown table of requests/s, the ratio to the ceiling, p50/p99 latency, resident
+# memory after the load and the time from process start to the first 200.
+#
+#   bash bench/run.sh                 # 10 s per server, 50 connections
+#   DURATION=3s bash bench/run.sh     # a quicker look
+#
+# It installs wrk from Debian's packages when missing, needs 2 cores, sends traffic only
+# to 127.0.0.1, and stops every process it started (trap on EXIT). Each wrk run is
+# bounded by `timeout`, so the whole script ends within a couple of minutes.
+set -euo pipefail
+
+DURATION=${DURATION:-10s}
+CONNS=${CONNS:-50}
+BASE_PORT=${BASE_PORT:-18480}
+TOKEN=bench-token
+
+cd "$(dirname "$0")/.."
+work=$(mktemp -d)
+pids=()
+cleanup() {
+	local pid
+	for pid in "${pids[@]}"; do
+		kill "$pid" 2>/dev/null || true
+	done
+	for pid in "${pids[@]}"; do
+		wait "$pid" 2>/dev/null || true
+	done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { printf '%s\n' "$*" >&2; }
+
+if [ "$(nproc)" -lt 2 ]; then
+	log "bench/run.sh needs 2 cores (server on 0, wrk on 1); this machine has $(nproc)"
+	exit 1
+fi
+if ! command -v wrk >/dev/null; then
+	log "installing wrk from Debian's packages"
+	(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) >/dev/null 2>&1
+fi
+
+log "building morimock, the ceiling and the start-up probe"
+go build -o "$work/morimock" ./cmd/morimock
+go build -o "$work/ceiling" ./bench/ceiling
+go build -o "$work/firstok" ./bench/firstok
+
+# The load: 1000 distinct 19-digit ids (their last two digits walk every type and
+# status), and on one request in four a Prefer header choosing the type and status, so
+# the mock builds, encodes (and with --validate-responses checks) a fresh order for
+# every request. The ceiling gets the same requests and ignores them.
+cat >"$work/load.lua" <<EOF
+local types = {"antiAi", "watermarkEmbed", "watermarkExtract", "aiDetection"}
+local statuses = {"pending", "inProgress", "complete", "failed", "expired"}
+local reqs = {}
+local n = 0
+function init(args)
+	for k = 0, 999 do
+		local headers = {["Authorization"] = "Bearer $TOKEN"}
+		if k % 4 == 3 then
+			headers["Prefer"] = "type=" .. types[math.floor(k / 4) % 4 + 1] .. ", status=" .. statuses[math.floor(k / 16) % 5 + 1]
+		end
+		reqs[k + 1] = wrk.format("GET", string.format("/api/v2/orders/42470654123%08d", k), headers)
+	end
+end
+function request()
+	n = n % #reqs + 1
+	return reqs[n]
+end
+EOF
+
+# start NAME PORT CMD...: starts a server pinned to core 0 and sets pid and startup_ms.
+start() {
+	local name=$1 port=$2
+	shift 2
+	local out
+	out=$(taskset -c 1 "$work/firstok" -timeout 10s -log "$work/$name.log" \
+		-url "http://127.0.0.1:$port/api/v2/orders/4247065412300000000" -auth "Bearer $TOKEN" \
+		-- taskset -c 0 "$@")
+	pid=${out%% *}
+	startup_ms=${out##* }
+	pids+=("$pid")
+}
+
+stop() {
+	local p keep=()
+	for p in "${pids[@]}"; do
+		[ "$p" = "$1" ] || keep+=("$p")
+	done
+	pids=("${keep[@]}")
+	kill "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+	# firstok is gone, so the server is not our child: wait for it by polling.
+	local i
+	for i in $(seq 50); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -9 "$1" 2>/dev/null || true
+}
+
+# The ceiling answers with one body of the mock's mean size over the ids of the load.
+log "sampling the mock's body size"
+start sample "$BASE_PORT" "$work/morimock" serve --quiet --addr "127.0.0.1:$BASE_PORT" --token "$TOKEN"
+total=0 count=0 best="" best_diff=999999
+for k in $(seq 0 99); do
+	f="$work/body.$k"
+	curl -sf -o "$f" -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$BASE_PORT/api/v2/orders/42470654123$(printf %08d "$k")"
+	total=$((total + $(wc -c <"$f")))
+	count=$((count + 1))
+done
+mean=$((total / count))
+for k in $(seq 0 99); do
+	f="$work/body.$k"
+	d=$(($(wc -c <"$f") - mean))
+	d=${d#-}
+	if [ "$d" -lt "$best_diff" ]; then best=$f best_diff=$d; fi
+done
+cp "$best" "$work/ceiling.json"
+stop "$pid"
+ceiling_size=$(wc -c <"$work/ceiling.json")
+log "mean mock body: $mean bytes; the ceiling answers a ${ceiling_size}-byte generated order"
+
+rows=()
+ceiling_rps=""
+# measure NAME PORT LABEL CMD...: one server, one load, one table row.
+measure() {
+	local name=$1 port=$2 label=$3
+	shift 3
+	log "measuring: $label"
+	start "$name" "$port" "$@"
+	local out
+	out=$(timeout 60 taskset -c 1 wrk -t1 -c"$CONNS" -d"$DURATION" --latency -s "$work/load.lua" "http://127.0.0.1:$port")
+	printf '%s\n' "$out" >"$work/$name.wrk"
+	local rss_kb
+	rss_kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")
+	stop "$pid"
+	local rps p50 p99 bad
+	rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+	p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
+	p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+	bad=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' <<<"$out")
+	bad=${bad:-0}
+	if grep -q 'Socket errors' <<<"$out"; then
+		bad="$bad; $(grep 'Socket errors' <<<"$out" | sed 's/^ *//')"
+	fi
+	[ -z "$ceiling_rps" ] && ceiling_rps=$rps
+	rows+=("$(printf '| %s | %.0f | %.0f %% | %s | %s | %.1f MB | %s ms | %s |' \
+		"$label" "$rps" "$(awk -v a="$rps" -v b="$ceiling_rps" 'BEGIN {print 100 * a / b}')" \
+		"$(ms "$p50")" "$(ms "$p99")" "$(awk -v k="$rss_kb" 'BEGIN {print k / 1024}')" "$startup_ms" "$bad")")
+}
+
+# ms turns wrk's 812.00us / 1.23ms / 1.02s into milliseconds.
+ms() {
+	awk -v v="$1" 'BEGIN {
+		n = v + 0
+		if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000
+		printf "%.2f ms", n
+	}'
+}
+
+measure ceiling $((BASE_PORT + 1)) "ceiling: bare net/http, one fixed ${ceiling_size}-byte order" \
+	"$work/ceiling" -addr "127.0.0.1:$((BASE_PORT + 1))" -body "$work/ceiling.json"
+measure quiet $((BASE_PORT + 2)) "morimock serve --quiet" \
+	"$work/morimock" serve --quiet --addr "127.0.0.1:$((BASE_PORT + 2))" --token "$TOKEN"
+measure log $((BASE_PORT + 3)) "morimock serve (access log on, to /dev/null)" \
+	"$work/morimock" serve --addr "127.0.0.1:$((BASE_PORT + 3))" --token "$TOKEN"
+measure validate $((BASE_PORT + 4)) "morimock serve --quiet --validate-responses" \
+	"$work/morimock" serve --quiet --validate-responses --addr "127.0.0.1:$((BASE_PORT + 4))" --token "$TOKEN"
+
+echo
+echo "wrk -t1 -c$CONNS -d$DURATION --latency on core 1, each server on core 0; $(nproc) cores, $(go version | awk '{print $3}'), mean mock body $mean bytes"
+echo
+echo "| server | requests/s | of ceiling | p50 | p99 | RSS after load | start to first 200 | non-2xx |"
+echo "|---|---:|---:|---:|---:|---:|---:|---|"
+printf '%s\n' "${rows[@]}"
