@@ -3,22 +3,54 @@ package mockserver
 import (
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 )
 
 // commonHeaders sets what every answer carries: the mock's version, the clock's Date
 // (so a client checks expiry against the mock's own, possibly frozen, clock), no
 // caching, and CORS for browser clients.
+//
+// The values are built once and assigned under their canonical keys: Header.Set would
+// canonicalise each key and allocate each value again for every answer. Nothing
+// appends to or edits these slices in place (Set and Add replace or copy), so the
+// answers can share them.
 func (s *Server) commonHeaders(next http.Handler) http.Handler {
+	version := []string{s.cfg.Version}
+	noStore := []string{"no-store"}
+	anyOrigin := []string{"*"}
+	expose := []string{"Retry-After, " + HeaderVersion + ", " + HeaderSource + ", " + HeaderError}
+	var date dateHeader
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set(HeaderVersion, s.cfg.Version)
-		h.Set("Date", s.now().UTC().Format(http.TimeFormat))
-		h.Set("Cache-Control", "no-store")
-		h.Set("Access-Control-Allow-Origin", "*")
-		h.Set("Access-Control-Expose-Headers", "Retry-After, "+HeaderVersion+", "+HeaderSource+", "+HeaderError)
+		h[HeaderVersion] = version
+		h["Date"] = date.at(s.now())
+		h["Cache-Control"] = noStore
+		h["Access-Control-Allow-Origin"] = anyOrigin
+		h["Access-Control-Expose-Headers"] = expose
 		next.ServeHTTP(w, r)
 	})
+}
+
+// dateHeader formats the Date header once per second of the clock rather than once
+// per answer; the header has a resolution of one second.
+type dateHeader struct {
+	last atomic.Pointer[formattedDate]
+}
+
+type formattedDate struct {
+	unix  int64
+	value []string
+}
+
+func (d *dateHeader) at(now time.Time) []string {
+	sec := now.Unix()
+	if f := d.last.Load(); f != nil && f.unix == sec {
+		return f.value
+	}
+	f := &formattedDate{unix: sec, value: []string{now.UTC().Format(http.TimeFormat)}}
+	d.last.Store(f)
+	return f.value
 }
 
 func isPreflight(r *http.Request) bool {
@@ -57,8 +89,12 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 }
 
 // accessLog writes one line per request. It never logs a header: the Authorization
-// header carries the API key.
+// header carries the API key. Without a Logger (--quiet) there is nothing to write, so
+// the answers are not even recorded.
 func (s *Server) accessLog(next http.Handler) http.Handler {
+	if s.cfg.Logger == nil {
+		return next
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
