@@ -186,7 +186,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	sctx, cancel := context.WithTimeout(context.Background(), o.shutdownTimeout)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		// Shutdown leaves the requests still running when its time is up; cut their
+		// connections, so that stopping never waits longer than the timeout.
+		hs.Close()
+		return fmt.Errorf("shutdown: requests still running after %s were cut: %w", o.shutdownTimeout, err)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
