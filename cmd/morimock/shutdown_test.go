@@ -1,0 +1,239 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/morimock/morimock/order"
+)
+
+// served is a `morimock serve` running in-process on a loopback port.
+type served struct {
+	addr   string        // host:port
+	exited chan struct{} // closed when run returns, with its result in err
+	err    error         //
+	stop   func()        // cancels run's context, as SIGTERM does
+	stderr *lockedBuffer //
+}
+
+// wait waits up to d for run to return, and reports its result.
+func (s *served) wait(d time.Duration) (returned bool, err error) {
+	select {
+	case <-s.exited:
+		return true, s.err
+	case <-time.After(d):
+		return false, nil
+	}
+}
+
+// lockedBuffer collects run's output, written from its goroutine and read by the test.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// serveLoopback starts run(ctx, serve --addr 127.0.0.1:0 args...) and waits until it
+// listens. The server is stopped when the test ends.
+func serveLoopback(t *testing.T, args ...string) *served {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	stderr := &lockedBuffer{}
+	s := &served{exited: make(chan struct{}), stop: cancel, stderr: stderr}
+	go func() { // ends when ctx is cancelled and run has shut the server down
+		s.err = run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--quiet"}, args...), func(string) string { return "" }, nil, pw, stderr)
+		pw.CloseWithError(io.EOF)
+		close(s.exited)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if ok, _ := s.wait(30 * time.Second); !ok {
+			t.Errorf("serve did not return within 30s of the test's end")
+		}
+	})
+	line := make([]byte, 0, 128)
+	buf := make([]byte, 1)
+	for {
+		if _, err := pr.Read(buf); err != nil {
+			t.Fatalf("serve did not start: %v\n%s", err, stderr.String())
+		}
+		if buf[0] == '\n' {
+			break
+		}
+		line = append(line, buf[0])
+	}
+	go io.Copy(io.Discard, pr) // run prints one line; this ends when run returns
+	_, addr, ok := strings.Cut(string(line), "listening on http://")
+	if !ok {
+		t.Fatalf("first line %q; want \"morimock VERSION listening on http://ADDR\"", line)
+	}
+	s.addr = addr
+	return s
+}
+
+// orderRequest is a GET of an order with a bearer token and an optional Prefer.
+func orderRequest(t *testing.T, addr, id, prefer string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, "http://"+addr+"/api/v2/orders/"+id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer sk_test_shutdown")
+	if prefer != "" {
+		req.Header.Set("Prefer", prefer)
+	}
+	return req
+}
+
+// TestGracefulShutdown stops the server (as SIGTERM does) while a request is in
+// flight: that request still gets its order, new connections are refused at once,
+// and run returns nil.
+func TestGracefulShutdown(t *testing.T) {
+	t.Parallel()
+	s := serveLoopback(t, "--shutdown-timeout", "20s")
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+
+	type answer struct {
+		status int
+		body   []byte
+		date   string
+		err    error
+	}
+	inflight := make(chan answer, 1)
+	wrote := make(chan struct{})
+	req := orderRequest(t, s.addr, "1234567890123456789", "delay=1s")
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		WroteRequest: func(httptrace.WroteRequestInfo) { close(wrote) },
+	}))
+	go func() { // ends when the answer arrives or the transport gives up
+		res, err := client.Do(req)
+		if err != nil {
+			inflight <- answer{err: err}
+			return
+		}
+		defer res.Body.Close()
+		body, err := io.ReadAll(res.Body)
+		inflight <- answer{status: res.StatusCode, body: body, date: res.Header.Get("Date"), err: err}
+	}()
+	select {
+	case <-wrote:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the in-flight request was not sent within 10s")
+	}
+	// The server accepts connections in order: once a later one is answered, the
+	// in-flight one is in the server's hands, not waiting in the kernel's backlog.
+	res, err := client.Get("http://" + s.addr + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+
+	s.stop()
+	refused := false
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		c, err := net.DialTimeout("tcp", s.addr, time.Second)
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			refused = true
+			break
+		}
+		if err != nil && !errors.Is(err, syscall.ECONNRESET) { // reset: caught in the backlog as the listener closed
+			t.Fatalf("dial during shutdown: %v; want connection refused", err)
+		}
+		if c != nil {
+			c.Close()
+		}
+	}
+	if returned, err := s.wait(0); returned {
+		t.Fatalf("run returned (%v) before the in-flight request was answered", err)
+	}
+	if !refused {
+		t.Fatal("new connections were still accepted 10s into shutdown")
+	}
+
+	select {
+	case a := <-inflight:
+		if a.err != nil || a.status != http.StatusOK {
+			t.Fatalf("in-flight request: status %d, %v; want 200\n%s", a.status, a.err, a.body)
+		}
+		now, _ := http.ParseTime(a.date)
+		if vs := order.CheckResponse(a.body, order.CheckOptions{OrderID: "1234567890123456789", Now: now}); len(vs) > 0 {
+			t.Errorf("in-flight request: the order breaks the rules: %v", vs)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the in-flight request was not answered within 20s of shutdown")
+	}
+	returned, err := s.wait(20 * time.Second)
+	if !returned {
+		t.Fatal("run did not return within 20s of shutdown")
+	}
+	if err != nil {
+		t.Fatalf("run() = %v; want nil after a graceful shutdown\n%s", err, s.stderr.String())
+	}
+}
+
+// TestShutdownTimeoutIsBounded asks for a delay far longer than --shutdown-timeout:
+// run must give up on it, cut its connection and return, not wait for the delay.
+func TestShutdownTimeoutIsBounded(t *testing.T) {
+	t.Parallel()
+	s := serveLoopback(t, "--shutdown-timeout", "200ms")
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	inflight := make(chan error, 1)
+	wrote := make(chan struct{})
+	req := orderRequest(t, s.addr, "1", "delay=30s")
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		WroteRequest: func(httptrace.WroteRequestInfo) { close(wrote) },
+	}))
+	go func() { // ends when the server cuts the connection (or after the 30s delay)
+		res, err := client.Do(req)
+		if err == nil {
+			_, err = io.ReadAll(res.Body)
+			res.Body.Close()
+		}
+		inflight <- err
+	}()
+	<-wrote
+	res, err := client.Get("http://" + s.addr + "/healthz") // see TestGracefulShutdown
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+
+	s.stop()
+	returned, err := s.wait(15 * time.Second)
+	if !returned {
+		t.Fatal("run did not return within 15s with a 200ms shutdown timeout")
+	}
+	if err == nil || !strings.Contains(err.Error(), "shutdown") {
+		t.Errorf("run() = %v; want a shutdown error naming the cut request", err)
+	}
+	select {
+	case err := <-inflight:
+		if err == nil {
+			t.Error("the cut request got a whole answer; want its connection closed")
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the cut request's connection stayed open after run returned")
+	}
+}
