@@ -4,12 +4,16 @@
 package morimock
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -128,6 +132,120 @@ func (s *Spec) ValidateResponse(ctx context.Context, r *http.Request, route *rou
 	}
 	in.SetBodyBytes(body)
 	return openapi3filter.ValidateResponse(ctx, in)
+}
+
+// responseOptions are the schema options of ValidateResponse, built once.
+var responseOptions = []openapi3.SchemaValidationOption{
+	openapi3.MultiErrors(),
+	openapi3.WithStringFormatValidator("uri", uriFormat{}),
+}
+
+// ResponseValidator is ValidateResponse for the answers with one status to one
+// operation, for a server that checks every answer it sends: what does not depend
+// on the answer (the declared response, its JSON schema, the schema options) is
+// looked up once, when it is made.
+//
+// For a JSON answer to a response that declares no headers and no writeOnly
+// property, it decodes the body as kin-openapi does and visits the schema once, as a
+// plain value rather than "as a response". The two agree there: "as a response"
+// changes only how writeOnly properties are treated (and default values, which
+// response validation never injects), and for oneOf it makes kin-openapi deep-copy
+// the body and visit the matching schema twice. Every other answer goes through
+// ValidateResponse itself.
+type ResponseValidator struct {
+	spec   *Spec
+	route  *routers.Route
+	status int
+	json   *openapi3.MediaType // non-nil when the fast path applies to application/json
+	opts   []openapi3.SchemaValidationOption
+}
+
+// ResponseValidator returns a validator for answers with status to route.
+func (s *Spec) ResponseValidator(route *routers.Route, status int) *ResponseValidator {
+	v := &ResponseValidator{spec: s, route: route, status: status, opts: responseOptions}
+	if route.Spec != nil && route.Spec.IsOpenAPI31OrLater() {
+		v.opts = append(append([]openapi3.SchemaValidationOption(nil), responseOptions...), openapi3.EnableJSONSchema2020())
+	}
+	ref := route.Operation.Responses.Status(status)
+	if ref == nil || ref.Value == nil || len(ref.Value.Headers) > 0 {
+		return v
+	}
+	mt := ref.Value.Content.Get("application/json")
+	if mt == nil || mt.Schema == nil || mt.Schema.Value == nil || declaresWriteOnly(mt.Schema, map[*openapi3.Schema]bool{}) {
+		return v
+	}
+	if mt.Schema.Value.Type.Is("string") && mt.Schema.Value.Format == "binary" {
+		return v // kin-openapi reads such a body as a file, not as JSON
+	}
+	v.json = mt
+	return v
+}
+
+// declaresWriteOnly reports whether a writeOnly property can be reached from ref.
+func declaresWriteOnly(ref *openapi3.SchemaRef, seen map[*openapi3.Schema]bool) bool {
+	if ref == nil || ref.Value == nil || seen[ref.Value] {
+		return false
+	}
+	sc := ref.Value
+	seen[sc] = true
+	if sc.WriteOnly {
+		return true
+	}
+	for _, group := range []openapi3.SchemaRefs{sc.OneOf, sc.AnyOf, sc.AllOf} {
+		for _, sub := range group {
+			if declaresWriteOnly(sub, seen) {
+				return true
+			}
+		}
+	}
+	for _, p := range sc.Properties {
+		if declaresWriteOnly(p, seen) {
+			return true
+		}
+	}
+	if declaresWriteOnly(sc.Not, seen) || declaresWriteOnly(sc.Items, seen) {
+		return true
+	}
+	return sc.AdditionalProperties.Schema != nil && declaresWriteOnly(sc.AdditionalProperties.Schema, seen)
+}
+
+// Validate checks one answer, as ValidateResponse(ctx, r, route, params, status, header, body).
+func (v *ResponseValidator) Validate(ctx context.Context, r *http.Request, params map[string]string, header http.Header, body []byte) error {
+	if v.json == nil || r.Method == http.MethodHead || header.Get("Content-Type") != "application/json" {
+		return v.spec.ValidateResponse(ctx, r, v.route, params, v.status, header, body)
+	}
+	fail := func(reason string, err error) error {
+		return &openapi3filter.ResponseError{
+			Input: &openapi3filter.ResponseValidationInput{
+				RequestValidationInput: &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: v.route},
+				Status:                 v.status,
+				Header:                 header,
+				Body:                   io.NopCloser(bytes.NewReader(body)),
+			},
+			Reason: reason,
+			Err:    err,
+		}
+	}
+	// As openapi3filter's JSON body decoder (encoding/json v1 up to Go 1.26): numbers
+	// stay json.Number, and one value is read.
+	var value any
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(&value); err != nil {
+		return fail("failed to decode response body", &openapi3filter.ParseError{Kind: openapi3filter.KindInvalidFormat, Cause: err})
+	}
+	if err := v.json.Schema.Value.VisitJSON(value, v.opts...); err != nil {
+		reason := "response body doesn't match schema"
+		id := strings.TrimSpace(v.json.Schema.Ref)
+		if id == "" {
+			id = strings.TrimSpace(v.json.Schema.Value.Title)
+		}
+		if id != "" {
+			reason += " " + id
+		}
+		return fail(reason, err)
+	}
+	return nil
 }
 
 // uriFormat asserts format: uri as RFC 3986 absolute URIs: a scheme and, for http(s),

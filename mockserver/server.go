@@ -11,8 +11,10 @@ import (
 	"log/slog"
 	"net/http"
 	"sort"
+	"strings"
 	"time"
 
+	"github.com/getkin/kin-openapi/routers"
 	"github.com/morimock/morimock"
 	"github.com/morimock/morimock/fixtures"
 )
@@ -53,6 +55,9 @@ type Server struct {
 	dice     *dice
 	limiter  *limiter
 	handler  http.Handler
+
+	orderRoute *routers.Route              // GET /api/v2/orders/{orderId}
+	orderOK    *morimock.ResponseValidator // its 200, for --validate-responses
 }
 
 // New builds a Server from the contract. It checks every fixture against the
@@ -90,6 +95,14 @@ func New(ctx context.Context, spec *morimock.Spec, cfg Config) (*Server, error) 
 	}
 	sort.Ints(statuses)
 	s.codes = fmt.Sprint(append([]int{200}, statuses...))
+	probe, err := http.NewRequest(http.MethodGet, strings.Replace(orderPath, "{orderId}", "1", 1), nil)
+	if err != nil {
+		return nil, err
+	}
+	if s.orderRoute, _, err = spec.FindRoute(probe); err != nil {
+		return nil, fmt.Errorf("openapi.yaml: no route for GET %s: %w", orderPath, err)
+	}
+	s.orderOK = spec.ResponseValidator(s.orderRoute, http.StatusOK)
 	s.handler = s.routes()
 	return s, nil
 }
