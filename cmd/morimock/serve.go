@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -70,9 +71,10 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 
 	// The environment sets defaults; flags given on the command line win.
 	if p := getenv("PORT"); p != "" {
-		if err := fs.Set("addr", ":"+p); err != nil {
-			return o, fmt.Errorf("PORT=%q: %w", p, err)
+		if n, err := strconv.Atoi(p); err != nil || n < 0 || n > 65535 {
+			return o, fmt.Errorf("PORT=%q: want a port number from 0 to 65535", p)
 		}
+		fs.Set("addr", ":"+p)
 	}
 	for _, ef := range serveEnv() {
 		if v, ok := lookup(getenv, ef.env); ok {

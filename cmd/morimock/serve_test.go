@@ -1,0 +1,266 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/morimock/morimock/mockserver"
+)
+
+// syncBuffer is a bytes.Buffer safe to write from run's goroutine and read from the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func envOf(kv map[string]string) func(string) string {
+	return func(k string) string { return kv[k] }
+}
+
+var listening = regexp.MustCompile(`listening on (http://\S+)`)
+
+// startServe runs `morimock serve` on a free port, waits for /healthz, and returns its
+// base URL, its log and a stop function that cancels it and returns run's error.
+func startServe(t *testing.T, args []string, env map[string]string) (base string, logs *syncBuffer, stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), envOf(env), nil, stdout, stderr)
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for base == "" {
+		if m := listening.FindStringSubmatch(stdout.String()); m != nil {
+			base = m[1]
+			break
+		}
+		select {
+		case err := <-done:
+			cancel()
+			t.Fatalf("serve exited early: %v\n%s", err, stderr.String())
+		case <-time.After(5 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("serve did not start:\n%s", stderr.String())
+		}
+	}
+	for {
+		res, err := http.Get(base + "/healthz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("/healthz never answered 200: %v", err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	var once sync.Once
+	var runErr error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case runErr = <-done:
+			case <-time.After(15 * time.Second):
+				runErr = errors.New("serve did not stop within 15s")
+			}
+		})
+		return runErr
+	}
+	t.Cleanup(func() { stop() })
+	return base, stderr, stop
+}
+
+func get(t *testing.T, url string, header map[string]string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return res, body
+}
+
+func TestServeEndToEnd(t *testing.T) {
+	const tok = "sk_test_e2e_secret_token"
+	base, logs, stop := startServe(t, []string{"--token", tok, "--seed", "9", "--now", "2026-03-20T12:00:00Z", "--validate-responses", "--log-format", "json"}, nil)
+	auth := map[string]string{"Authorization": "Bearer " + tok}
+
+	res, body := get(t, base+"/api/v2/orders/1234567890123456789", auth)
+	if res.StatusCode != 200 || res.Header.Get(mockserver.HeaderSource) != "fixture" {
+		t.Fatalf("GET the docs' antiAi order = %d %s %s; want 200 from a fixture", res.StatusCode, res.Header.Get(mockserver.HeaderSource), body)
+	}
+	if got := res.Header.Get("Date"); got != "Fri, 20 Mar 2026 12:00:00 GMT" {
+		t.Errorf("Date = %q; want the frozen clock", got)
+	}
+
+	for _, typ := range []string{"antiAi", "watermarkEmbed", "watermarkExtract", "aiDetection"} {
+		for _, st := range []string{"pending", "inProgress", "complete", "failed", "expired"} {
+			h := map[string]string{"Authorization": "Bearer " + tok, "Prefer": "type=" + typ + ", status=" + st}
+			res, body := get(t, base+"/api/v2/orders/555000111", h)
+			var d struct {
+				Data struct{ Type, Status, OrderID string }
+			}
+			if err := json.Unmarshal(body, &d); err != nil || res.StatusCode != 200 {
+				t.Fatalf("GET %s/%s = %d %s", typ, st, res.StatusCode, body)
+			}
+			if d.Data.Type != typ || d.Data.Status != st || d.Data.OrderID != "555000111" {
+				t.Errorf("GET %s/%s gave %+v", typ, st, d.Data)
+			}
+		}
+	}
+	// The same request gives the same body: the order is a function of seed, id and clock.
+	_, a := get(t, base+"/api/v2/orders/42", auth)
+	_, b := get(t, base+"/api/v2/orders/42", auth)
+	if diff := cmp.Diff(string(a), string(b)); diff != "" {
+		t.Errorf("two GETs of order 42 mismatch (-first +second):\n%s", diff)
+	}
+
+	if res, _ := get(t, base+"/api/v2/orders/42", map[string]string{"Authorization": "Bearer wrong"}); res.StatusCode != 401 {
+		t.Errorf("wrong token = %d; want 401", res.StatusCode)
+	}
+	if res, _ := get(t, base+"/openapi.yaml", nil); res.StatusCode != 200 {
+		t.Errorf("GET /openapi.yaml = %d; want 200", res.StatusCode)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("serve after SIGTERM-like cancel = %v; want nil", err)
+	}
+	if strings.Contains(logs.String(), tok) {
+		t.Errorf("the log holds the token:\n%s", logs.String())
+	}
+	if !strings.Contains(logs.String(), `"msg":"stopped"`) {
+		t.Errorf("the log does not say the server stopped:\n%s", logs.String())
+	}
+}
+
+func TestServeUserFixtures(t *testing.T) {
+	dir := t.TempDir()
+	body := `{"data":{"type":"antiAi","orderId":"777","channel":"web","thumbnailImageUrl":null,"status":"pending","orderName":"my-own","fileCount":2,"createdAt":"2026-03-01T00:00:00.000Z","updatedAt":"2026-03-01T00:00:00.000Z","errors":null}}`
+	if err := os.WriteFile(filepath.Join(dir, "mine.json"), []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	base, _, _ := startServe(t, nil, map[string]string{"MORIMOCK_FIXTURES": dir})
+	res, got := get(t, base+"/api/v2/orders/777", map[string]string{"Authorization": "Bearer x"})
+	if res.StatusCode != 200 || string(got) != body {
+		t.Errorf("GET the user's fixture = %d %s; want 200 %s", res.StatusCode, got, body)
+	}
+}
+
+func TestServeRefusesBadInput(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "broken.json"), []byte(`{"data":{"type":"aiDetection","orderId":"88"}}`), 0o644)
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"bad latency", []string{"--latency", "fast"}, nil, `latency "fast"`},
+		{"bad rate limit", []string{"--rate-limit", "gold"}, nil, `rate limit "gold"`},
+		{"bad error rate", []string{"--error-rate", "2"}, nil, "error-rate 2"},
+		{"bad clock", []string{"--now", "yesterday"}, nil, `now "yesterday"`},
+		{"bad env", nil, map[string]string{"MORIMOCK_SEED": "abc"}, `MORIMOCK_SEED="abc"`},
+		{"bad port", nil, map[string]string{"PORT": "http"}, `PORT="http": want a port number`},
+		{"bad address", []string{"--addr", "256.0.0.1:1"}, nil, "listen on 256.0.0.1:1"},
+		{"unknown flag", []string{"--colour"}, nil, "flag provided but not defined: -colour"},
+		{"stray argument", []string{"now"}, nil, "serve takes no arguments"},
+		{"bad fixture", []string{"--fixtures", dir}, nil, "broken.json"},
+		{"missing fixtures dir", []string{"--fixtures", filepath.Join(dir, "nope")}, nil, "nope"},
+		{"log format", []string{"--log-format", "xml"}, nil, `log-format "xml"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			err := run(context.Background(), append([]string{"serve", "--addr", "127.0.0.1:0"}, tt.args...), envOf(tt.env), nil, io.Discard, &stderr)
+			if err == nil {
+				t.Fatalf("run(serve %q) = nil; want an error", tt.args)
+			}
+			if msg := err.Error() + stderr.String(); !strings.Contains(msg, tt.want) {
+				t.Errorf("run(serve %q) error = %q; want it to contain %q", tt.args, msg, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseServeEnvironment(t *testing.T) {
+	o, err := parseServe([]string{"--seed", "5"}, envOf(map[string]string{
+		"PORT": "9999", "MORIMOCK_SEED": "3", "MORIMOCK_TOKEN": "t", "MORIMOCK_LATENCY": "10ms-20ms",
+		"MORIMOCK_RATE_LIMIT": "pro", "MORIMOCK_VALIDATE_RESPONSES": "true", "MORIMOCK_NOW": "2026-03-12T10:00:00Z",
+		"MORIMOCK_ERROR_RATE": "0.1", "MORIMOCK_QUIET": "1",
+	}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []any{o.addr, o.seed, o.token, o.latency.String(), o.rateLimit, o.validateResponses, o.now.Format(time.RFC3339), o.errorRate, o.quiet}
+	want := []any{":9999", int64(5), "t", "10ms-20ms", 300, true, "2026-03-12T10:00:00Z", 0.1, true}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("parseServe() mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestRunCommands(t *testing.T) {
+	var out, errb bytes.Buffer
+	if err := run(context.Background(), []string{"version"}, envOf(nil), nil, &out, &errb); err != nil || out.String() != "morimock dev\n" {
+		t.Errorf("run(version) = %v, %q; want nil, %q", err, out.String(), "morimock dev\n")
+	}
+	err := run(context.Background(), []string{"frobnicate"}, envOf(nil), nil, &out, &errb)
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != 2 || !strings.Contains(err.Error(), `unknown command "frobnicate"`) {
+		t.Errorf("run(frobnicate) = %v; want exit 2 naming the command", err)
+	}
+	if err := run(context.Background(), nil, envOf(nil), nil, &out, &errb); !errors.As(err, &ee) || ee.code != 2 {
+		t.Errorf("run() = %v; want exit 2 with usage", err)
+	}
+}
+
+func TestHealthcheck(t *testing.T) {
+	base, _, stop := startServe(t, nil, nil)
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"healthcheck", "--url", base + "/healthz"}, envOf(nil), nil, &out, io.Discard); err != nil {
+		t.Fatalf("healthcheck against a running server = %v", err)
+	}
+	stop()
+	err := run(context.Background(), []string{"healthcheck", "--url", base + "/healthz", "--timeout", "500ms"}, envOf(nil), nil, &out, io.Discard)
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != 1 {
+		t.Errorf("healthcheck against a stopped server = %v; want exit 1", err)
+	}
+}
