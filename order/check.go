@@ -347,7 +347,7 @@ func (w *wire) checkResult(statusKnown bool) {
 		}
 	case Pending, InProgress, Failed:
 		if has {
-			w.add(RuleResultTooEarly, FieldStatusCode, fmt.Sprintf("a %s order has no result yet", o.Status), "null", w.resultText())
+			w.add(RuleResultTooEarly, FieldStatusCode, fmt.Sprintf("an order in status %s has no result yet", o.Status), "null", w.resultText())
 		}
 	}
 }
@@ -415,7 +415,7 @@ func (w *wire) checkLifecycle(typeKnown bool, opts CheckOptions) {
 			}
 			w.add(RuleErrorsWhenFailed, FieldErrors, "a failed order says why in errors", "a non-empty message", got)
 		case o.Status != Failed && o.Errors != nil:
-			w.add(RuleErrorsWhenFailed, FieldErrors, fmt.Sprintf("a %s order has no error message", o.Status), "null", quote(*o.Errors))
+			w.add(RuleErrorsWhenFailed, FieldErrors, fmt.Sprintf("an order in status %s has no error message", o.Status), "null", quote(*o.Errors))
 		}
 	}
 	switch o.Status {
