@@ -1,0 +1,238 @@
+package contract
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// MockHeader is the response header by which morimock makes itself known.
+const MockHeader = "X-Morimock-Version"
+
+const (
+	// defaultTimeout bounds every request when Config.Timeout is zero.
+	defaultTimeout = 10 * time.Second
+	// defaultRemoteRate stays inside the Free plan's 60 requests a minute.
+	defaultRemoteRate = 1.0
+	// maxRetries is how often one request is retried after a 429.
+	maxRetries = 5
+	// maxRetryWait bounds any wait after a 429, whatever Retry-After asks for.
+	maxRetryWait = 5 * time.Minute
+	// maxBody bounds how much of an answer is read.
+	maxBody = 4 << 20
+)
+
+// authMode says which Authorization header a request carries.
+type authMode int
+
+const (
+	authToken     authMode = iota // Bearer and the configured token
+	authNone                      // no Authorization header
+	authMalformed                 // a header that is not a Bearer token
+)
+
+// malformedAuth is the Authorization header of auth_malformed_token: a scheme the
+// API does not accept, and no part of the real token.
+const malformedAuth = "Token abc"
+
+// request is one request the suite sends.
+type request struct {
+	method string
+	path   string      // e.g. /api/v2/orders/123, unescaped
+	query  url.Values  // may be nil
+	header http.Header // extra headers, e.g. Prefer; may be nil
+	auth   authMode
+}
+
+func (r request) String() string { return r.method + " " + r.path }
+
+// response is an answer, read in full.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// client sends the suite's requests: one at a time, no faster than the rate, each
+// with a timeout, and retrying a 429 after its Retry-After.
+type client struct {
+	base     *url.URL
+	token    string
+	hc       *http.Client
+	timeout  time.Duration
+	interval time.Duration // least time between two requests; 0 = none
+	backoff  time.Duration // first wait after a 429 without Retry-After
+	last     time.Time
+
+	requests    int
+	rateLimited int
+	limited     []response // every 429 answer, for drift_rate_limit_code
+	mockVersion string
+}
+
+func newClient(cfg Config) (*client, error) {
+	if cfg.BaseURL == "" {
+		return nil, errors.New("no base URL")
+	}
+	base, err := url.Parse(cfg.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("base URL: %w", err)
+	}
+	if base.Scheme != "http" && base.Scheme != "https" || base.Host == "" {
+		return nil, fmt.Errorf("base URL %s: want http(s)://host[:port]", base.Redacted())
+	}
+	if cfg.Rate < 0 {
+		return nil, fmt.Errorf("rate %v: want requests per second, 0 for the default", cfg.Rate)
+	}
+	c := &client{base: base, token: cfg.Token, hc: cfg.HTTPClient, timeout: cfg.Timeout, backoff: cfg.Backoff}
+	if c.hc == nil {
+		c.hc = &http.Client{}
+	}
+	if c.timeout <= 0 {
+		c.timeout = defaultTimeout
+	}
+	if c.backoff <= 0 {
+		c.backoff = time.Second
+	}
+	rate := cfg.Rate
+	if rate == 0 && !isLoopback(base.Hostname()) {
+		rate = defaultRemoteRate
+	}
+	if rate > 0 {
+		c.interval = time.Duration(float64(time.Second) / rate)
+	}
+	return c, nil
+}
+
+// isLoopback reports whether host names this machine.
+func isLoopback(host string) bool {
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// do sends req and reads the answer. An error means no answer came: the host is
+// unreachable, timed out, or the context ended.
+func (c *client) do(ctx context.Context, req request) (*response, error) {
+	for attempt := 0; ; attempt++ {
+		resp, err := c.once(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		if resp.status != http.StatusTooManyRequests || attempt == maxRetries {
+			return resp, nil
+		}
+		c.rateLimited++
+		c.limited = append(c.limited, *resp)
+		wait := c.backoff << attempt
+		if ra, ok := parseRetryAfter(resp.header.Get("Retry-After"), time.Now()); ok && ra > wait {
+			wait = ra
+		}
+		if err := sleep(ctx, min(wait, maxRetryWait)); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func (c *client) once(ctx context.Context, req request) (*response, error) {
+	if c.interval > 0 && !c.last.IsZero() {
+		if err := sleep(ctx, time.Until(c.last.Add(c.interval))); err != nil {
+			return nil, err
+		}
+	}
+	c.last = time.Now()
+	c.requests++
+
+	u := *c.base
+	u.Path = strings.TrimSuffix(u.Path, "/") + req.path
+	u.RawPath = ""
+	u.RawQuery = req.query.Encode()
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	hr, err := http.NewRequestWithContext(ctx, req.method, u.String(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", req, err)
+	}
+	for k, vs := range req.header {
+		hr.Header[k] = vs
+	}
+	hr.Header.Set("Accept", "application/json")
+	switch req.auth {
+	case authToken:
+		hr.Header.Set("Authorization", "Bearer "+c.token)
+	case authMalformed:
+		hr.Header.Set("Authorization", malformedAuth)
+	}
+	res, err := c.hc.Do(hr)
+	if err != nil {
+		return nil, c.transportError(req, u, err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(res.Body, maxBody))
+	if err != nil {
+		return nil, c.transportError(req, u, err)
+	}
+	if v := res.Header.Get(MockHeader); v != "" {
+		c.mockVersion = v
+	}
+	return &response{status: res.StatusCode, header: res.Header, body: body}, nil
+}
+
+// transportError says that no answer came, naming the host but never the token.
+func (c *client) transportError(req request, u url.URL, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // its text repeats the URL
+	}
+	msg := err.Error()
+	if errors.Is(err, context.DeadlineExceeded) {
+		msg = fmt.Sprintf("no answer within %s", c.timeout)
+	}
+	u.User = nil
+	u.RawQuery = ""
+	return fmt.Errorf("%s %s: %s", req.method, u.String(), redact(msg, c.token))
+}
+
+// parseRetryAfter reads a Retry-After value: delay-seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if n, err := strconv.ParseUint(v, 10, 64); err == nil {
+		if n > uint64(maxRetryWait/time.Second) {
+			return maxRetryWait, true
+		}
+		return time.Duration(n) * time.Second, true
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return 0, false
+	}
+	d := t.Sub(now)
+	return max(0, min(d, maxRetryWait)), true
+}
+
+// sleep waits for d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

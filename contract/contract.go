@@ -1,0 +1,180 @@
+// Package contract is the contract suite for the BIZ MORI v2 orders API: it checks
+// that a base URL (the real API, a staging copy, or morimock) keeps the contract of
+// openapi.yaml and the rules of the order package, and returns a Report.
+//
+// Against a live API it is read-only (GETs only), rate-limited, and never writes the
+// token anywhere. Against morimock it covers every order type and status by itself.
+package contract
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/morimock/morimock"
+)
+
+// Config says what to check and how. Its zero value, with a BaseURL, works.
+type Config struct {
+	// BaseURL is the API's root, e.g. https://api.bizmori.com or http://127.0.0.1:8080.
+	BaseURL string
+	// Token is the API key sent as a Bearer token. It never appears in a report.
+	Token string
+	// OrderIDs are the orders to fetch and check.
+	OrderIDs []string
+	// Discover takes up to this many more ids from GET /api/v2/orders.
+	Discover int
+	// Rate is the most requests per second. 0 means 1 a second (the Free plan's 60 a
+	// minute) for any host but this machine, and no limit for loopback hosts.
+	Rate float64
+	// Strict turns warnings into failures.
+	Strict bool
+	// Timeout bounds each request; 0 means 10s.
+	Timeout time.Duration
+	// Backoff is the first wait after a 429 that has no Retry-After; it doubles with
+	// each retry. 0 means 1s.
+	Backoff time.Duration
+	// PerScenario is how many ids the suite asks the mock for per type and status
+	// when no ids are given; 0 means 10.
+	PerScenario int
+	// HTTPClient sends the requests; nil means a new http.Client.
+	HTTPClient *http.Client
+	// Progress, when set, receives a line now and then while orders are checked.
+	Progress io.Writer
+	// Now is the clock used when an answer has no Date header; nil means time.Now.
+	Now func() time.Time
+}
+
+// runner is one run of the suite.
+type runner struct {
+	spec   *morimock.Spec
+	cfg    Config
+	c      *client
+	report *Report
+}
+
+// Run checks cfg.BaseURL against the contract and returns what it found. The error
+// is set only when the suite could not run: a bad configuration, a host that does
+// not answer, no ids to check. A contract break is a failed check in the report,
+// not an error.
+func Run(ctx context.Context, spec *morimock.Spec, cfg Config) (*Report, error) {
+	if spec == nil {
+		return nil, errors.New("contract: no spec")
+	}
+	c, err := newClient(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("contract: %w", err)
+	}
+	for _, id := range cfg.OrderIDs {
+		if err := checkOrderID(id); err != nil {
+			return nil, fmt.Errorf("contract: %w", err)
+		}
+	}
+	r := &runner{spec: spec, cfg: cfg, c: c, report: &Report{Target: c.base.Redacted(), Strict: cfg.Strict}}
+	err = r.run(ctx)
+	r.report.Requests = c.requests
+	r.report.RateLimited = c.rateLimited
+	r.report.finish(cfg.Token)
+	if err != nil {
+		return r.report, fmt.Errorf("contract: %s", redact(err.Error(), cfg.Token))
+	}
+	return r.report, nil
+}
+
+func (r *runner) run(ctx context.Context) error {
+	if err := r.checkNotFound(ctx); err != nil {
+		return err
+	}
+	r.report.MockVersion = r.c.mockVersion
+	r.report.Mock = r.c.mockVersion != ""
+	targets, err := r.targets(ctx)
+	if err != nil {
+		return err
+	}
+	if len(targets) == 0 {
+		return errors.New("no orders to check: give --order, --orders-file or --discover N (only the mock is covered without ids)")
+	}
+	if err := r.checkAuth(ctx, targets[0].id); err != nil {
+		return err
+	}
+	if err := r.checkWrongMethod(ctx, targets[0].id); err != nil {
+		return err
+	}
+	for i, t := range targets {
+		if err := r.checkOrder(ctx, t); err != nil {
+			return err
+		}
+		r.progress(i+1, len(targets))
+	}
+	r.rateLimitResults()
+	return nil
+}
+
+// rateLimitResults reports the 429 answers that were retried: they are counted, not
+// failed, but their code may drift from the contract.
+func (r *runner) rateLimitResults() {
+	base := Result{Request: "any request answered 429"}
+	if len(r.c.limited) == 0 {
+		r.add(base, CheckDriftRateLimit, nil, "no 429 answer was seen")
+		return
+	}
+	var fs []Finding
+	for _, resp := range r.c.limited {
+		for _, d := range recognizeDrifts(resp.status, resp.body) {
+			if d.check == CheckDriftRateLimit {
+				fs = append(fs, d.finding)
+				break
+			}
+		}
+	}
+	if len(fs) > 1 {
+		fs[0].Message += fmt.Sprintf(" (%d of %d answers)", len(fs), len(r.c.limited))
+		fs = fs[:1]
+	}
+	r.add(base, CheckDriftRateLimit, fs, "")
+}
+
+// add records one result; its outcome follows from the findings, the check's
+// severity and reason (set when the check was skipped).
+func (r *runner) add(base Result, check string, findings []Finding, reason string) {
+	res := base
+	info := checkInfo(check)
+	res.Check, res.Severity, res.Findings, res.Reason = check, info.Severity, findings, reason
+	switch {
+	case reason != "":
+		res.Outcome = Skipped
+	case len(findings) == 0:
+		res.Outcome = Passed
+	case info.Severity == SeverityWarning:
+		res.Outcome = Warned
+	default:
+		res.Outcome = Failed
+	}
+	r.report.Results = append(r.report.Results, res)
+}
+
+func (r *runner) progress(done, total int) {
+	if r.cfg.Progress == nil || total < 10 {
+		return
+	}
+	if done%25 != 0 && done != total {
+		return
+	}
+	failed := 0
+	for _, res := range r.report.Results {
+		if res.Outcome == Failed {
+			failed++
+		}
+	}
+	fmt.Fprintf(r.cfg.Progress, "checked %d/%d orders (%d failed results so far)\n", done, total, failed)
+}
+
+func (r *runner) now() time.Time {
+	if r.cfg.Now != nil {
+		return r.cfg.Now()
+	}
+	return time.Now()
+}

@@ -1,0 +1,157 @@
+package contract
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/morimock/morimock/order"
+)
+
+// drift is something an answer does that the contract refuses but that a page of
+// the docs shows (facts §8), or a field nobody documents. It is reported as a
+// warning under its own check, and it claims the paths where the schema and the
+// domain rules would otherwise fail for the same thing.
+type drift struct {
+	check   string
+	finding Finding
+	claims  func(path string) bool
+}
+
+func atPath(want string) func(string) bool {
+	return func(path string) bool { return path == want }
+}
+
+// claimed reports whether a drift explains the problem at path.
+func claimed(drifts []drift, path string) bool {
+	for _, d := range drifts {
+		if d.claims(path) {
+			return true
+		}
+	}
+	return false
+}
+
+// recognizeDrifts finds the documented contradictions and unknown fields in an answer.
+func recognizeDrifts(status int, body []byte) []drift {
+	switch status {
+	case http.StatusOK:
+		return orderDrifts(body)
+	case http.StatusNotFound:
+		if errorCode(body) == "RESOURCE_NOT_FOUND" {
+			return []drift{{
+				check: CheckDriftNotFoundCode,
+				finding: Finding{
+					Rule: "error_code", Path: "$.code",
+					Message: "404 answers RESOURCE_NOT_FOUND, the code of the published spec's NotFound example",
+					Want:    `"ORDER_NOT_FOUND"`, Got: `"RESOURCE_NOT_FOUND"`,
+					Fix: "the errors page (" + docErrors + ") names ORDER_NOT_FOUND, which openapi.yaml follows; the get-order page's spec example (" + docGetOrder + ") shows RESOURCE_NOT_FOUND. Settle which one the API sends",
+					Doc: docGetOrder,
+				},
+				claims: atPath("$.code"),
+			}}
+		}
+	case http.StatusTooManyRequests:
+		if errorCode(body) == "USAGE_LIMIT_EXCEEDED" {
+			return []drift{{
+				check: CheckDriftRateLimit,
+				finding: Finding{
+					Rule: "error_code", Path: "$.code",
+					Message: "429 answers USAGE_LIMIT_EXCEEDED, the code the published spec gives the create endpoints",
+					Want:    `"RATE_LIMIT_EXCEEDED"`, Got: `"USAGE_LIMIT_EXCEEDED"`,
+					Fix: "the authentication page (" + docAuthentication + ") and the errors page name RATE_LIMIT_EXCEEDED for 429, which openapi.yaml follows; the create-order pages (" + docAntiAICreate + ") say USAGE_LIMIT_EXCEEDED",
+					Doc: docAuthentication,
+				},
+				claims: atPath("$.code"),
+			}}
+		}
+	}
+	return nil
+}
+
+func orderDrifts(body []byte) []drift {
+	var env struct {
+		Data map[string]json.RawMessage `json:"data"`
+	}
+	if json.Unmarshal(body, &env) != nil || env.Data == nil {
+		return nil
+	}
+	data := env.Data
+	str := func(k string) string {
+		var s string
+		_ = json.Unmarshal(data[k], &s)
+		return s
+	}
+	var ds []drift
+	if st := str(order.FieldStatus); str(order.FieldType) == string(order.WatermarkExtract) && (st == "detected" || st == "undetected") {
+		ds = append(ds, drift{
+			check: CheckDriftExtract,
+			finding: Finding{
+				Rule: "status_values", Path: "$.data.status",
+				Message: fmt.Sprintf("a watermarkExtract order has status %q, as the watermark-extract quickstart shows", st),
+				Want:    "pending, inProgress, complete, failed or expired (the result in statusCode)", Got: fmt.Sprintf("%q", st),
+				Fix: "the watermark-extract quickstart (" + docExtractStart + ") shows status detected/undetected; the get-order page (" + docGetOrder + ") and openapi.yaml allow only the five statuses and carry the result in statusCode",
+				Doc: docExtractStart,
+			},
+			claims: atPath("$.data.status"),
+		})
+	}
+	nested := false
+	if raw, ok := data["aiDetection"]; ok && strings.HasPrefix(strings.TrimSpace(string(raw)), "{") {
+		nested = true
+		_, hasP := data[order.FieldProbability]
+		_, hasC := data[order.FieldStatusCode]
+		ds = append(ds, drift{
+			check: CheckDriftNestedAI,
+			finding: Finding{
+				Rule: "result_shape", Path: "$.data.aiDetection",
+				Message: "the AI detection result is nested in an aiDetection object, as the create AI detection order page shows",
+				Want:    "flat probability and a string statusCode (likely_real ... likely_ai)", Got: excerpt(raw),
+				Fix: "the create AI detection order page (" + docAIDetectCreate + ") nests {probability, statusCode 1-4}; the get-order page (" + docGetOrder + "), the AI detection quickstart (" + docAIDetectStart + ") and openapi.yaml use flat fields",
+				Doc: docAIDetectCreate,
+			},
+			claims: func(path string) bool {
+				switch {
+				case path == "$.data.aiDetection" || strings.HasPrefix(path, "$.data.aiDetection.") || strings.HasPrefix(path, "$.data.aiDetection["):
+					return true
+				case path == "$.data."+order.FieldProbability:
+					return !hasP
+				case path == "$.data."+order.FieldStatusCode:
+					return !hasC
+				}
+				return false
+			},
+		})
+	}
+	var unknown []string
+	for k := range data {
+		if !order.KnownField(k) && !(nested && k == "aiDetection") {
+			unknown = append(unknown, k)
+		}
+	}
+	sort.Strings(unknown)
+	for _, k := range unknown {
+		ds = append(ds, drift{
+			check: CheckUnknownField,
+			finding: Finding{
+				Rule: order.RuleUnknownField, Path: "$.data." + k,
+				Message: fmt.Sprintf("the order carries %s, a field that neither openapi.yaml nor any order type knows", k),
+				Want:    "absent", Got: excerpt(data[k]),
+				Fix: "if the API now sends it on purpose, add it to openapi.yaml and order.Fields; otherwise stop sending it",
+			},
+			claims: atPath("$.data." + k),
+		})
+	}
+	return ds
+}
+
+// errorCode returns the code of an error body, {"code": "..."}.
+func errorCode(body []byte) string {
+	var e struct {
+		Code string `json:"code"`
+	}
+	_ = json.Unmarshal(body, &e)
+	return e.Code
+}

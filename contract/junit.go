@@ -1,0 +1,111 @@
+package contract
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// junitSuites is the JUnit XML that CI systems read: one suite per check, one case
+// per order or request.
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Skipped  int          `xml:"skipped,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name     string      `xml:"name,attr"`
+	Tests    int         `xml:"tests,attr"`
+	Failures int         `xml:"failures,attr"`
+	Skipped  int         `xml:"skipped,attr"`
+	Cases    []junitCase `xml:"testcase"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	ClassName string        `xml:"classname,attr"`
+	Failure   *junitMessage `xml:"failure,omitempty"`
+	Skipped   *junitMessage `xml:"skipped,omitempty"`
+	SystemOut *junitText    `xml:"system-out,omitempty"`
+}
+
+type junitMessage struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr,omitempty"`
+	Text    string `xml:",cdata"`
+}
+
+type junitText struct {
+	Text string `xml:",cdata"`
+}
+
+// WriteJUnit writes the report as JUnit XML. Warnings pass, with their findings in
+// system-out; with Strict they are failures.
+func (r *Report) WriteJUnit(w io.Writer) error {
+	out := junitSuites{Name: "morimock check " + r.Target}
+	for _, c := range r.Checks {
+		s := junitSuite{Name: c.Name}
+		for _, res := range r.Results {
+			if res.Check != c.Name {
+				continue
+			}
+			jc := junitCase{Name: caseName(res), ClassName: "contract." + c.Name}
+			switch res.Outcome {
+			case Failed:
+				jc.Failure = &junitMessage{Message: "failed", Type: string(res.Severity), Text: findingsText(res)}
+				if len(res.Findings) > 0 {
+					jc.Failure.Message = res.Findings[0].Message
+				}
+				s.Failures++
+			case Skipped:
+				jc.Skipped = &junitMessage{Message: res.Reason}
+				s.Skipped++
+			case Warned:
+				jc.SystemOut = &junitText{Text: "WARNING\n" + findingsText(res)}
+			}
+			s.Tests++
+			s.Cases = append(s.Cases, jc)
+		}
+		out.Tests += s.Tests
+		out.Failures += s.Failures
+		out.Skipped += s.Skipped
+		out.Suites = append(out.Suites, s)
+	}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+func caseName(res Result) string {
+	name := res.Request
+	if res.Scenario != "" {
+		name += " [" + res.Scenario + "]"
+	}
+	return name
+}
+
+func findingsText(res Result) string {
+	var b strings.Builder
+	for _, f := range res.Findings {
+		fmt.Fprintf(&b, "order %s path %s rule %s: %s\n", orDash(res.OrderID), orDash(f.Path), orDash(f.Rule), f.Message)
+		if f.Want != "" || f.Got != "" {
+			fmt.Fprintf(&b, "  want: %s\n  got:  %s\n", f.Want, f.Got)
+		}
+		if f.Fix != "" {
+			fmt.Fprintf(&b, "  fix:  %s\n", f.Fix)
+		}
+	}
+	return b.String()
+}

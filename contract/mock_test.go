@@ -1,0 +1,63 @@
+package contract_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/morimock/morimock"
+	"github.com/morimock/morimock/contract"
+	"github.com/morimock/morimock/contract/contracttest"
+	"github.com/morimock/morimock/mockserver"
+	"github.com/morimock/morimock/order"
+)
+
+// newMock serves morimock on a free port with a frozen clock.
+func newMock(t *testing.T, cfg mockserver.Config) string {
+	t.Helper()
+	spec, err := morimock.LoadSpec(context.Background())
+	if err != nil {
+		t.Fatalf("LoadSpec() error = %v", err)
+	}
+	if cfg.Now == nil {
+		frozen := time.Date(2026, 10, 1, 12, 0, 0, 0, time.UTC)
+		cfg.Now = func() time.Time { return frozen }
+	}
+	mock, err := mockserver.New(context.Background(), spec, cfg)
+	if err != nil {
+		t.Fatalf("mockserver.New() error = %v", err)
+	}
+	srv := httptest.NewServer(mock)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// TestMockKeepsTheContract is the suite's end-to-end proof: morimock, with no ids
+// given, passes every check for every type x status, fixture and example, with no
+// warning.
+func TestMockKeepsTheContract(t *testing.T) {
+	base := newMock(t, mockserver.Config{Seed: 7})
+	rep := contracttest.Run(t, contract.Config{BaseURL: base, Token: "x"})
+	if !rep.Mock {
+		t.Error("Mock = false; want the suite to recognise morimock by " + contract.MockHeader)
+	}
+	if rep.Failed() || rep.Warnings() > 0 {
+		t.Errorf("Failed() = %v, Warnings() = %d; want a clean pass", rep.Failed(), rep.Warnings())
+	}
+	// Every type x status was asked for, 10 ids each, and the mock honoured it.
+	asked := map[string]int{}
+	for _, res := range rep.Results {
+		if res.Check == contract.CheckMockScenario && res.Outcome == contract.Passed {
+			asked[res.Scenario]++
+		}
+	}
+	for _, typ := range order.Types() {
+		for _, st := range order.Statuses() {
+			pref := "type=" + string(typ) + ", status=" + string(st)
+			if asked[pref] != 10 {
+				t.Errorf("scenario %q passed %d times; want 10", pref, asked[pref])
+			}
+		}
+	}
+}

@@ -1,0 +1,154 @@
+package contract
+
+import "strings"
+
+// Report is what a run found. It is safe to encode as JSON and to show anyone: it
+// never holds the API token.
+type Report struct {
+	// Target is the base URL that was checked, without any userinfo.
+	Target string `json:"target"`
+	// Mock is true when the target is morimock (it sets X-Morimock-Version).
+	Mock bool `json:"mock"`
+	// MockVersion is the X-Morimock-Version the mock sent.
+	MockVersion string `json:"mockVersion,omitempty"`
+	// Strict is Config.Strict: warnings count as failures.
+	Strict bool `json:"strict"`
+	// Orders is how many orders were fetched and checked.
+	Orders int `json:"orders"`
+	// Requests is how many HTTP requests were sent, retries included.
+	Requests int `json:"requests"`
+	// RateLimited is how many 429 answers were retried; they are not failures.
+	RateLimited int `json:"rateLimited"`
+	// Checks sums the results per check, in the order of Checks().
+	Checks []CheckResult `json:"checks"`
+	// Results holds one entry per check and order (or request), in the order they ran.
+	Results []Result `json:"results"`
+}
+
+// CheckResult counts the outcomes of one check.
+type CheckResult struct {
+	CheckInfo
+	Passed  int `json:"passed"`
+	Failed  int `json:"failed"`
+	Warned  int `json:"warned"`
+	Skipped int `json:"skipped"`
+}
+
+// Result is how one check went for one order or request.
+type Result struct {
+	Check    string   `json:"check"`
+	Severity Severity `json:"severity"`
+	Outcome  Outcome  `json:"outcome"`
+	// OrderID is the id that was requested, when there was one.
+	OrderID string `json:"orderId,omitempty"`
+	// Scenario says how the order was chosen: a mock scenario, a fixture, an example.
+	Scenario string `json:"scenario,omitempty"`
+	// Request is the method and path that was sent, e.g. "GET /api/v2/orders/123".
+	Request string `json:"request"`
+	// Reason says why the check was skipped.
+	Reason   string    `json:"reason,omitempty"`
+	Findings []Finding `json:"findings,omitempty"`
+}
+
+// Finding is one thing a check found wrong, said so that a person can act on it.
+type Finding struct {
+	// Rule names the broken rule: an order rule (order.Rules), a schema keyword, ...
+	Rule string `json:"rule,omitempty"`
+	// Path is the JSON path of the offending value, e.g. $.data.statusCode.
+	Path    string `json:"path,omitempty"`
+	Message string `json:"message"`
+	Want    string `json:"want,omitempty"`
+	Got     string `json:"got,omitempty"`
+	// Fix says what to change, or which document disagrees.
+	Fix string `json:"fix,omitempty"`
+	// Doc is the documentation page a drift warning refers to.
+	Doc string `json:"doc,omitempty"`
+}
+
+// Failed reports whether any check failed (with Strict, warnings fail too).
+func (r *Report) Failed() bool {
+	for _, res := range r.Results {
+		if res.Outcome == Failed {
+			return true
+		}
+	}
+	return false
+}
+
+// Warnings counts the warned results.
+func (r *Report) Warnings() int {
+	n := 0
+	for _, res := range r.Results {
+		if res.Outcome == Warned {
+			n++
+		}
+	}
+	return n
+}
+
+// finish applies Strict, sums the results per check and removes the token from
+// every string, in case a server echoed it back.
+func (r *Report) finish(token string) {
+	if r.Strict {
+		for i := range r.Results {
+			if r.Results[i].Outcome == Warned {
+				r.Results[i].Outcome = Failed
+			}
+		}
+	}
+	r.Checks = r.Checks[:0]
+	for _, info := range Checks() {
+		cr := CheckResult{CheckInfo: info}
+		seen := false
+		for _, res := range r.Results {
+			if res.Check != info.Name {
+				continue
+			}
+			seen = true
+			switch res.Outcome {
+			case Passed:
+				cr.Passed++
+			case Failed:
+				cr.Failed++
+			case Warned:
+				cr.Warned++
+			case Skipped:
+				cr.Skipped++
+			}
+		}
+		if seen {
+			r.Checks = append(r.Checks, cr)
+		}
+	}
+	if len(token) < minRedacted {
+		return
+	}
+	scrub := func(s *string) { *s = redact(*s, token) }
+	scrub(&r.Target)
+	scrub(&r.MockVersion)
+	for i := range r.Results {
+		res := &r.Results[i]
+		for _, s := range []*string{&res.OrderID, &res.Scenario, &res.Request, &res.Reason} {
+			scrub(s)
+		}
+		for j := range res.Findings {
+			f := &res.Findings[j]
+			for _, s := range []*string{&f.Rule, &f.Path, &f.Message, &f.Want, &f.Got, &f.Fix, &f.Doc} {
+				scrub(s)
+			}
+		}
+	}
+}
+
+// minRedacted is the shortest token that redact looks for. The suite never writes the
+// token itself; redact only scrubs what a server echoed back, and a shorter "token"
+// (the mock accepts "x") is no secret but would garble every report.
+const minRedacted = 8
+
+// redact replaces every occurrence of token in s.
+func redact(s, token string) string {
+	if len(token) < minRedacted || !strings.Contains(s, token) {
+		return s
+	}
+	return strings.ReplaceAll(s, token, "[REDACTED]")
+}

@@ -1,0 +1,111 @@
+package contract
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+)
+
+// WriteText writes the summary a person reads in a terminal: per check, how many
+// passed, failed, warned and were skipped; then each failure and warning with the
+// order, the JSON path, the rule, what was wanted and what came back.
+func (r *Report) WriteText(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	target := r.Target
+	if r.Mock {
+		target += " (morimock " + r.MockVersion + ")"
+	}
+	fmt.Fprintf(bw, "morimock check %s\n", target)
+	fmt.Fprintf(bw, "%d orders checked, %d requests, %d answered 429 and were retried\n\n", r.Orders, r.Requests, r.RateLimited)
+
+	tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "check\tseverity\tpassed\tfailed\twarned\tskipped")
+	for _, c := range r.Checks {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\n", c.Name, c.Severity, c.Passed, c.Failed, c.Warned, c.Skipped)
+	}
+	tw.Flush()
+
+	writeFindings(bw, r)
+	return bw.Flush()
+}
+
+// WriteFindings writes only what WriteText writes after the table: each failure and
+// warning, then the verdict.
+func (r *Report) WriteFindings(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	writeFindings(bw, r)
+	return bw.Flush()
+}
+
+func writeFindings(w io.Writer, r *Report) {
+	for _, section := range []struct {
+		title   string
+		outcome Outcome
+	}{{"FAILED", Failed}, {"WARNING", Warned}} {
+		for _, res := range r.Results {
+			if res.Outcome == section.outcome {
+				writeResult(w, section.title, res)
+			}
+		}
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, r.Verdict())
+}
+
+// Verdict is the report in one line: PASS or FAIL, and how many checks warned.
+func (r *Report) Verdict() string {
+	failed, warned := 0, 0
+	for _, c := range r.Checks {
+		if c.Failed > 0 {
+			failed++
+		}
+		if c.Warned > 0 {
+			warned++
+		}
+	}
+	var s string
+	if failed > 0 {
+		s = fmt.Sprintf("FAIL: %d of %d checks failed", failed, len(r.Checks))
+	} else {
+		s = fmt.Sprintf("PASS: the API keeps the contract (%d checks passed)", len(r.Checks))
+	}
+	if warned > 0 {
+		s += fmt.Sprintf(", %d with warnings", warned)
+	}
+	return s
+}
+
+func writeResult(w io.Writer, title string, res Result) {
+	fmt.Fprintf(w, "\n%s %s: %s", title, res.Check, res.Request)
+	if res.Scenario != "" {
+		fmt.Fprintf(w, " [%s]", res.Scenario)
+	}
+	fmt.Fprintln(w)
+	for _, f := range res.Findings {
+		fmt.Fprintf(w, "  order %s", orDash(res.OrderID))
+		fmt.Fprintf(w, "  path %s  rule %s\n", orDash(f.Path), orDash(f.Rule))
+		fmt.Fprintf(w, "    %s\n", f.Message)
+		if f.Want != "" || f.Got != "" {
+			fmt.Fprintf(w, "    want: %s\n    got:  %s\n", f.Want, f.Got)
+		}
+		if f.Fix != "" {
+			fmt.Fprintf(w, "    fix:  %s\n", f.Fix)
+		}
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// WriteJSON writes the report as indented JSON.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
