@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/morimock/morimock"
+	"github.com/morimock/morimock/contract"
+)
+
+// checkOptions are the flags of `morimock check`.
+type checkOptions struct {
+	cfg       contract.Config
+	junitFile string
+	jsonFile  string
+	quiet     bool
+}
+
+// orderFlag collects --order, which may be given many times.
+type orderFlag []string
+
+func (o *orderFlag) String() string { return strings.Join(*o, ",") }
+
+func (o *orderFlag) Set(v string) error {
+	*o = append(*o, v)
+	return nil
+}
+
+func parseCheck(args []string, getenv func(string) string, stderr io.Writer) (checkOptions, error) {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `Usage: morimock check [flags]
+
+Checks an API (the real one, a staging copy, or morimock) against the orders
+contract: openapi.yaml and the domain rules. Against a live API it sends GETs
+only, 1 request a second unless --rate says otherwise. Against morimock it
+covers every order type and status with no ids given.
+
+Exit status: 0 all checks passed (warnings allowed), 1 a check failed, 2 the
+suite could not run.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	var o checkOptions
+	var orders orderFlag
+	var ordersFile string
+	baseURL := getenv("MORIMOCK_BASE_URL")
+	if baseURL == "" {
+		baseURL = "http://127.0.0.1:8080"
+	}
+	fs.StringVar(&o.cfg.BaseURL, "base-url", baseURL, "the API's base URL (env MORIMOCK_BASE_URL)")
+	fs.StringVar(&o.cfg.Token, "token", getenv("BIZMORI_API_TOKEN"), "API key sent as a Bearer token; never printed (env BIZMORI_API_TOKEN)")
+	fs.Var(&orders, "order", "an order id to check (repeatable)")
+	fs.StringVar(&ordersFile, "orders-file", "", "a file of order ids, one a line, # comments")
+	fs.IntVar(&o.cfg.Discover, "discover", 0, "also check up to N orders listed by GET /api/v2/orders")
+	fs.Float64Var(&o.cfg.Rate, "rate", 0, "most requests per second; 0 = 1/s (the Free plan's 60/min) for remote hosts, no limit for loopback")
+	fs.BoolVar(&o.cfg.Strict, "strict", false, "turn warnings (unknown fields, documented drift) into failures")
+	fs.DurationVar(&o.cfg.Timeout, "timeout", 10*time.Second, "timeout of each request")
+	fs.StringVar(&o.junitFile, "junit", "", "write a JUnit XML report to FILE")
+	fs.StringVar(&o.jsonFile, "json", "", "write a JSON report to FILE")
+	fs.BoolVar(&o.quiet, "quiet", false, "no progress and no table: only failures, warnings and the verdict")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("check takes no arguments, got %q (give ids with --order)", fs.Args())
+	}
+	if o.cfg.Discover < 0 {
+		return o, fmt.Errorf("discover %d: want a number of orders, 0 or more", o.cfg.Discover)
+	}
+	if o.cfg.Rate < 0 {
+		return o, fmt.Errorf("rate %v: want requests per second, 0 for the default", o.cfg.Rate)
+	}
+	if o.cfg.Timeout <= 0 {
+		return o, fmt.Errorf("timeout %s: want a positive duration such as 10s", o.cfg.Timeout)
+	}
+	o.cfg.OrderIDs = orders
+	if ordersFile != "" {
+		f, err := os.Open(ordersFile)
+		if err != nil {
+			return o, fmt.Errorf("orders-file: %w", err)
+		}
+		defer f.Close()
+		ids, err := contract.ReadOrderIDs(f)
+		if err != nil {
+			return o, fmt.Errorf("orders-file %s: %w", ordersFile, err)
+		}
+		o.cfg.OrderIDs = append(o.cfg.OrderIDs, ids...)
+	}
+	return o, nil
+}
+
+// runCheck runs the contract suite: the summary to stdout, progress to stderr.
+func runCheck(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	o, err := parseCheck(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return &exitError{code: 2, err: fmt.Errorf("check: %w", err)}
+	}
+	if !o.quiet {
+		o.cfg.Progress = stderr
+	}
+	spec, err := morimock.LoadSpec(ctx)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	rep, err := contract.Run(ctx, spec, o.cfg)
+	if err != nil {
+		return &exitError{code: 2, err: fmt.Errorf("check: could not run: %w", err)}
+	}
+	if err := writeReports(rep, o, stdout); err != nil {
+		return &exitError{code: 2, err: fmt.Errorf("check: %w", err)}
+	}
+	if rep.Failed() {
+		return &exitError{code: 1}
+	}
+	return nil
+}
+
+func writeReports(rep *contract.Report, o checkOptions, stdout io.Writer) error {
+	write := rep.WriteText
+	if o.quiet {
+		write = rep.WriteFindings
+	}
+	if err := write(stdout); err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		path  string
+		write func(io.Writer) error
+	}{{o.junitFile, rep.WriteJUnit}, {o.jsonFile, rep.WriteJSON}} {
+		if f.path == "" {
+			continue
+		}
+		if err := writeFile(f.path, f.write); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeFile(path string, write func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/morimock/morimock"
+	"github.com/morimock/morimock/mockserver"
+)
+
+// startMock serves morimock with a frozen clock and returns its base URL.
+func startMock(t *testing.T) string {
+	t.Helper()
+	spec, err := morimock.LoadSpec(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	frozen := time.Date(2026, 10, 1, 12, 0, 0, 0, time.UTC)
+	mock, err := mockserver.New(context.Background(), spec, mockserver.Config{Seed: 1, Now: func() time.Time { return frozen }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(mock)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// runCheckCmd runs `morimock check args...` and returns its exit code and output.
+func runCheckCmd(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string, err error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err = run(context.Background(), append([]string{"check"}, args...), func(k string) string { return env[k] }, nil, &out, &errOut)
+	var ee *exitError
+	switch {
+	case err == nil:
+		code = 0
+	case errors.As(err, &ee):
+		code = ee.code
+	default:
+		code = 2
+	}
+	return code, out.String(), errOut.String(), err
+}
+
+func TestCheckPassesAgainstTheMock(t *testing.T) {
+	base := startMock(t)
+	dir := t.TempDir()
+	junit, jsonFile := filepath.Join(dir, "junit.xml"), filepath.Join(dir, "report.json")
+	code, stdout, stderr, err := runCheckCmd(t, nil, "--base-url", base, "--token", "x", "--junit", junit, "--json", jsonFile)
+	if code != 0 {
+		t.Fatalf("morimock check against the mock: exit %d, err %v; want 0\n%s\n%s", code, err, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "PASS: the API keeps the contract") || !strings.Contains(stdout, "(morimock ") {
+		t.Errorf("stdout does not say the mock passed:\n%s", stdout)
+	}
+	if !strings.Contains(stderr, "checked 25/") {
+		t.Errorf("stderr has no progress lines:\n%s", stderr)
+	}
+	var rep struct {
+		Mock   bool
+		Orders int
+		Checks []struct {
+			Name           string
+			Failed, Warned int
+		}
+	}
+	b, err := os.ReadFile(jsonFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatalf("--json wrote %s: %v", b, err)
+	}
+	if !rep.Mock || rep.Orders < 200 {
+		t.Errorf("JSON report: mock %v, %d orders; want the mock covered with 200+ orders", rep.Mock, rep.Orders)
+	}
+	for _, c := range rep.Checks {
+		if c.Failed > 0 || c.Warned > 0 {
+			t.Errorf("check %s: %d failed, %d warned; want none", c.Name, c.Failed, c.Warned)
+		}
+	}
+	if x, err := os.ReadFile(junit); err != nil || !bytes.Contains(x, []byte(`<testsuites name="morimock check`)) {
+		t.Errorf("--junit wrote %q, %v; want JUnit XML", x, err)
+	}
+}
+
+func TestCheckFailsABrokenAPI(t *testing.T) {
+	const token = "sk_live_CLI_SECRET_42"
+	// This API answers any order 200 without asking for a token.
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if strings.HasSuffix(r.URL.Path, "does-not-exist") {
+			w.WriteHeader(http.StatusNotFound)
+			w.Write([]byte(`{"code":"ORDER_NOT_FOUND"}`))
+			return
+		}
+		w.Write([]byte(`{"data":{"type":"antiAi","orderId":"1","channel":"api","thumbnailImageUrl":null,"status":"complete","orderName":"anti_ai_2026-03-12","fileCount":1,"createdAt":"2026-03-12T10:00:00.000Z","updatedAt":"2026-03-12T10:05:00.000Z","errors":null}}`))
+	}))
+	defer api.Close()
+	dir := t.TempDir()
+	ids := filepath.Join(dir, "ids.txt")
+	os.WriteFile(ids, []byte("# one order\n1\n"), 0o644)
+	junit, jsonFile := filepath.Join(dir, "junit.xml"), filepath.Join(dir, "report.json")
+	env := map[string]string{"BIZMORI_API_TOKEN": token, "MORIMOCK_BASE_URL": api.URL}
+	code, stdout, stderr, _ := runCheckCmd(t, env, "--orders-file", ids, "--junit", junit, "--json", jsonFile)
+	if code != 1 {
+		t.Fatalf("exit %d; want 1 (a check failed)\n%s\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"FAILED auth_missing_token", "anyone can read orders", "FAIL: "} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	all := stdout + stderr
+	for _, f := range []string{junit, jsonFile} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all += string(b)
+	}
+	if strings.Contains(all, token) {
+		t.Error("the token appears in the output or a report")
+	}
+}
+
+func TestCheckCouldNotRun(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + ln.Addr().String()
+	ln.Close()
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unreachable host", []string{"--base-url", closed, "--order", "1", "--token", "sk_live_UNREACHABLE"}, "could not run"},
+		{"unknown flag", []string{"--bogus"}, "bogus"},
+		{"negative rate", []string{"--rate", "-1"}, "rate"},
+		{"negative discover", []string{"--discover", "-2"}, "discover"},
+		{"zero timeout", []string{"--timeout", "0s"}, "timeout"},
+		{"argument", []string{"1234"}, "no arguments"},
+		{"missing orders file", []string{"--orders-file", filepath.Join(t.TempDir(), "nope")}, "orders-file"},
+		{"bad base url", []string{"--base-url", "ftp://x", "--order", "1"}, "base URL"},
+		{"bad id", []string{"--base-url", closed, "--order", "../webhooks"}, "not an order id"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr, err := runCheckCmd(t, nil, tt.args...)
+			if code != 2 {
+				t.Fatalf("exit %d; want 2\n%s\n%s", code, stdout, stderr)
+			}
+			msg := stderr
+			if err != nil {
+				msg += err.Error()
+			}
+			if !strings.Contains(msg, tt.want) {
+				t.Errorf("error output %q; want it to say %q", msg, tt.want)
+			}
+			if strings.Contains(msg+stdout, "sk_live_UNREACHABLE") {
+				t.Error("the token appears in the output")
+			}
+		})
+	}
+}
+
+func TestCheckHelp(t *testing.T) {
+	code, _, stderr, _ := runCheckCmd(t, nil, "-h")
+	if code != 0 || !strings.Contains(stderr, "--base-url") && !strings.Contains(stderr, "-base-url") {
+		t.Errorf("check -h: exit %d, output %q; want 0 and the flags", code, stderr)
+	}
+}
