@@ -54,12 +54,18 @@ func writeFindings(w io.Writer, r *Report) {
 	fmt.Fprintln(w, r.Verdict())
 }
 
-// Verdict is the report in one line: PASS or FAIL, and how many checks warned.
+// Verdict is the report in one line: PASS or FAIL, how many checks passed, warned
+// and were only skipped.
 func (r *Report) Verdict() string {
-	failed, warned := 0, 0
+	failed, passed, warned, skipped := 0, 0, 0, 0
 	for _, c := range r.Checks {
-		if c.Failed > 0 {
+		switch {
+		case c.Failed > 0:
 			failed++
+		case c.Passed+c.Warned > 0:
+			passed++
+		default:
+			skipped++
 		}
 		if c.Warned > 0 {
 			warned++
@@ -69,7 +75,11 @@ func (r *Report) Verdict() string {
 	if failed > 0 {
 		s = fmt.Sprintf("FAIL: %d of %d checks failed", failed, len(r.Checks))
 	} else {
-		s = fmt.Sprintf("PASS: the API keeps the contract (%d checks passed)", len(r.Checks))
+		s = fmt.Sprintf("PASS: the API keeps the contract (%d checks passed", passed)
+		if skipped > 0 {
+			s += fmt.Sprintf(", %d skipped", skipped)
+		}
+		s += ")"
 	}
 	if warned > 0 {
 		s += fmt.Sprintf(", %d with warnings", warned)

@@ -1,0 +1,77 @@
+package contract
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// listAPI adds GET /api/v2/orders to a fakeAPI: its orders in pages, newest first.
+type listAPI struct {
+	*fakeAPI
+	ids   []string
+	pages []string // the page and limit of each list request
+}
+
+func (l *listAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/api/v2/orders" {
+		l.fakeAPI.ServeHTTP(w, r)
+		return
+	}
+	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	l.pages = append(l.pages, fmt.Sprintf("%d/%d", page, limit))
+	from, to := min((page-1)*limit, len(l.ids)), min(page*limit, len(l.ids))
+	var items []string
+	for _, id := range l.ids[from:to] {
+		items = append(items, `{"orderId":"`+id+`"}`)
+	}
+	total := (len(l.ids) + limit - 1) / limit
+	w.Header().Set("Content-Type", "application/json")
+	fmt.Fprintf(w, `{"data":{"orders":[%s],"pageInfo":{"totalItems":%d,"totalPages":%d,"currentPage":%d,"itemsPerPage":%d}}}`,
+		strings.Join(items, ","), len(l.ids), total, page, limit)
+}
+
+func TestDiscover(t *testing.T) {
+	api := &listAPI{fakeAPI: &fakeAPI{Orders: map[string][]byte{}}}
+	for i := range 5 {
+		id := fmt.Sprintf("123456789012345678%d", i)
+		api.ids = append(api.ids, id)
+		api.Orders[id] = []byte(strings.Replace(validAntiAI, validID, id, 1))
+	}
+	tests := []struct {
+		name      string
+		discover  int
+		wantPages []string
+		wantIDs   int
+	}{
+		{"fewer than listed", 3, []string{"1/3"}, 3},
+		{"more than listed", 50, []string{"1/50"}, 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			api.pages = nil
+			rep := runAgainst(t, api, Config{Discover: tt.discover})
+			if diff := cmp.Diff(tt.wantPages, api.pages); diff != "" {
+				t.Errorf("list requests mismatch (-want +got):\n%s", diff)
+			}
+			if rep.Orders != tt.wantIDs {
+				t.Errorf("Orders = %d; want %d", rep.Orders, tt.wantIDs)
+			}
+			if rep.Failed() {
+				t.Errorf("Failed() = true: %v", outcomes(rep, Failed))
+			}
+		})
+	}
+}
+
+func TestNoIDsAgainstALiveAPIIsAnError(t *testing.T) {
+	err := runAgainstErr(t, &fakeAPI{}, Config{})
+	if err == nil || !strings.Contains(err.Error(), "--order") {
+		t.Errorf("Run(no ids, not the mock) error = %v; want one that says how to give ids", err)
+	}
+}
