@@ -119,7 +119,7 @@ func runAgainst(tb testing.TB, h http.Handler, cfg Config) *Report {
 	return rep
 }
 
-// failing returns check -> rules of every failed result, e.g.
+// outcomes returns check -> rules of every result with outcome, e.g.
 // {"domain_rules": ["probability_band"]}.
 func outcomes(rep *Report, outcome Outcome) map[string][]string {
 	out := map[string][]string{}
