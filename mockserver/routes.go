@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 	"sync"
@@ -29,6 +30,13 @@ func (s *Server) routes() http.Handler {
 		// does not declare. Those paths are simply not in the contract, so the API
 		// answers them as such, in JSON.
 		if p := r.URL.Path; r.Method == http.MethodConnect || !strings.HasPrefix(p, "/") || path.Clean(p) != p {
+			api.ServeHTTP(w, r)
+			return
+		}
+		// Any other clean path but the mock's own two would reach the API through the
+		// mux's "/" pattern; going there directly spares every order request the
+		// mux's matching (a fifth of the handler's allocations).
+		if p := r.URL.Path; p != "/healthz" && p != "/openapi.yaml" {
 			api.ServeHTTP(w, r)
 			return
 		}
@@ -86,7 +94,11 @@ func (s *Server) handleAPI() http.Handler {
 				return
 			}
 		}
-		sc, err := ParseScenario(r.Header.Values("Prefer"), r.URL.Query())
+		var query url.Values // most requests have none: skip parsing an empty query into a map
+		if r.URL.RawQuery != "" {
+			query = r.URL.Query()
+		}
+		sc, err := ParseScenario(r.Header.Values("Prefer"), query)
 		if err != nil {
 			s.fail(w, &apiError{status: http.StatusBadRequest, code: codeInvalidParameter, detail: err.Error()})
 			return

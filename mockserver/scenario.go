@@ -34,6 +34,9 @@ const scenarioKeys = "type, status, code, example, seed, delay"
 // An unknown key, a bad value, a key given twice with different values, or a
 // contradictory combination is an error that names it.
 func ParseScenario(prefer []string, query url.Values) (Scenario, error) {
+	if len(prefer) == 0 && len(query) == 0 {
+		return Scenario{}, nil // nothing asked: the common case, without building a map
+	}
 	vals := map[string]string{}
 	set := func(key, val, from string) error {
 		if !knownKey(key) {
