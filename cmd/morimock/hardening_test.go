@@ -1,0 +1,151 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/morimock/morimock/order"
+)
+
+// rawRequest writes req on a new connection to addr and reads one response. Writing
+// goes on in the background, so a server that answers before the request is whole
+// (431) is still heard.
+func rawRequest(t *testing.T, addr, req string) (*http.Response, []byte, net.Conn) {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	go io.WriteString(c, req) // ends when written or the connection closes
+	r := bufio.NewReader(c)
+	res, err := http.ReadResponse(r, nil)
+	if err != nil {
+		t.Fatalf("reading the answer: %v", err)
+	}
+	// A server that hangs up on a request it refused may reset the connection while
+	// its short body is read; the status is what counts then.
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil && res.StatusCode < 400 {
+		t.Fatalf("reading the body: %v", err)
+	}
+	return res, body, c
+}
+
+// TestHTTP10 speaks HTTP/1.0 without Host: the answer is an order, in HTTP/1.0, and
+// the connection closes after it, as 1.0 without keep-alive asks.
+func TestHTTP10(t *testing.T) {
+	t.Parallel()
+	s := serveLoopback(t)
+	const id = "1234567890123456789"
+	res, body, c := rawRequest(t, s.addr, "GET /api/v2/orders/"+id+" HTTP/1.0\r\nAuthorization: Bearer sk_test_http10\r\n\r\n")
+	if res.StatusCode != http.StatusOK || res.ProtoMajor != 1 || res.ProtoMinor != 0 {
+		t.Fatalf("answer %s %s; want HTTP/1.0 200\n%s", res.Proto, res.Status, body)
+	}
+	now, _ := http.ParseTime(res.Header.Get("Date"))
+	if vs := order.CheckResponse(body, order.CheckOptions{OrderID: id, Now: now}); len(vs) > 0 {
+		t.Errorf("the order breaks the rules: %v\n%s", vs, body)
+	}
+	if n, err := c.Read(make([]byte, 1)); err != io.EOF {
+		t.Errorf("after the answer: read %d bytes, %v; want the server to close (EOF)", n, err)
+	}
+}
+
+// TestOversizedHeader sends 64 KiB of headers, past the 32 KiB limit: 431.
+func TestOversizedHeader(t *testing.T) {
+	t.Parallel()
+	s := serveLoopback(t)
+	req := "GET /api/v2/orders/1 HTTP/1.1\r\nHost: mock\r\nAuthorization: Bearer sk_test_big\r\n" +
+		"X-Filler: " + strings.Repeat("x", 64<<10) + "\r\n\r\n"
+	res, body, _ := rawRequest(t, s.addr, req)
+	if res.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("status %d; want 431\n%s", res.StatusCode, body)
+	}
+}
+
+// TestSlowLoris sends a request's headers a byte at a time, far slower than the
+// server's ReadHeaderTimeout (5s): the server must hang up before the client is done
+// (net/http answers a plain 400 as it does), so a crowd of such clients cannot hold
+// connections for long.
+func TestSlowLoris(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the 5s header timeout; skipped with -short")
+	}
+	t.Parallel()
+	s := serveLoopback(t)
+	c, err := net.DialTimeout("tcp", s.addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// 240 bytes at 4 a second would take a minute.
+	req := "GET /api/v2/orders/1 HTTP/1.1\r\nHost: mock\r\nAuthorization: Bearer sk_test_slow\r\n" +
+		"X-Slow: " + strings.Repeat("z", 240-90) + "\r\n\r\n"
+	closed := make(chan []byte, 1)
+	go func() { // ends when the server closes the connection, or after the test's bound
+		c.SetReadDeadline(time.Now().Add(40 * time.Second))
+		got, _ := io.ReadAll(c)
+		closed <- got
+	}()
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for i := 0; i < len(req); i++ {
+		select {
+		case got := <-closed:
+			if len(got) > 0 && strings.Contains(string(got), " 200 ") {
+				t.Fatalf("the server answered 200 to a slow-loris client:\n%s", got)
+			}
+			t.Logf("the server hung up after %d of %d bytes; it sent %q", i, len(req), got)
+			return
+		case <-tick.C:
+		}
+		if _, err := c.Write([]byte{req[i]}); err != nil {
+			t.Logf("the server hung up after %d of %d bytes: %v", i, len(req), err)
+			return
+		}
+	}
+	t.Fatalf("the server read a whole request sent over %s; want it cut off by ReadHeaderTimeout", time.Duration(len(req))*250*time.Millisecond)
+}
+
+// TestMoreConnectionsThanMaxConns opens five times as many connections at once as
+// --max-conns allows, each request held 100ms by a delay: the extra ones wait to be
+// accepted, and every one is answered.
+func TestMoreConnectionsThanMaxConns(t *testing.T) {
+	t.Parallel()
+	const maxConns, clients = 2, 10
+	s := serveLoopback(t, "--max-conns", fmt.Sprint(maxConns))
+	var wg sync.WaitGroup
+	errs := make(chan error, clients)
+	for i := range clients {
+		wg.Add(1)
+		go func() { // ends when the request is answered or times out
+			defer wg.Done()
+			client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+			id := fmt.Sprint(1000 + i)
+			res, err := client.Do(orderRequest(t, s.addr, id, "delay=100ms"))
+			if err != nil {
+				errs <- err
+				return
+			}
+			body, err := io.ReadAll(res.Body)
+			res.Body.Close()
+			if err != nil || res.StatusCode != http.StatusOK {
+				errs <- fmt.Errorf("GET order %s: %d, %v\n%s", id, res.StatusCode, err, body)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
