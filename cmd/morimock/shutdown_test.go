@@ -139,6 +139,8 @@ func TestGracefulShutdown(t *testing.T) {
 	}()
 	select {
 	case <-wrote:
+	case a := <-inflight:
+		t.Fatalf("the in-flight request failed before it was sent: %v", a.err)
 	case <-time.After(10 * time.Second):
 		t.Fatal("the in-flight request was not sent within 10s")
 	}
@@ -213,7 +215,13 @@ func TestShutdownTimeoutIsBounded(t *testing.T) {
 		}
 		inflight <- err
 	}()
-	<-wrote
+	select {
+	case <-wrote:
+	case err := <-inflight:
+		t.Fatalf("the long request failed before it was sent: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the long request was not sent within 10s")
+	}
 	res, err := client.Get("http://" + s.addr + "/healthz") // see TestGracefulShutdown
 	if err != nil {
 		t.Fatal(err)
