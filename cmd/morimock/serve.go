@@ -33,6 +33,7 @@ type serveOptions struct {
 	quiet             bool
 	shutdownTimeout   time.Duration
 	maxConns          int
+	debugAddr         string
 }
 
 // envFlag is one flag with the environment variable that sets its default.
@@ -47,6 +48,7 @@ func serveEnv() []envFlag {
 		{"latency", "MORIMOCK_LATENCY"}, {"error-rate", "MORIMOCK_ERROR_RATE"},
 		{"rate-limit", "MORIMOCK_RATE_LIMIT"}, {"now", "MORIMOCK_NOW"}, {"log-format", "MORIMOCK_LOG_FORMAT"},
 		{"quiet", "MORIMOCK_QUIET"}, {"shutdown-timeout", "MORIMOCK_SHUTDOWN_TIMEOUT"}, {"max-conns", "MORIMOCK_MAX_CONNS"},
+		{"debug-addr", "MORIMOCK_DEBUG_ADDR"},
 	}
 }
 
@@ -68,6 +70,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.BoolVar(&o.quiet, "quiet", false, "no access log (env MORIMOCK_QUIET)")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long in-flight requests may finish on SIGINT/SIGTERM (env MORIMOCK_SHUTDOWN_TIMEOUT)")
 	fs.IntVar(&o.maxConns, "max-conns", 4096, "most connections served at once; more wait to be accepted (env MORIMOCK_MAX_CONNS)")
+	fs.StringVar(&o.debugAddr, "debug-addr", "", "serve expvar and pprof on this loopback address, e.g. 127.0.0.1:6060; off when empty (env MORIMOCK_DEBUG_ADDR)")
 
 	// The environment sets defaults; flags given on the command line win.
 	if p := getenv("PORT"); p != "" {
@@ -109,6 +112,11 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	}
 	if o.maxConns < 1 {
 		return o, fmt.Errorf("max-conns %d: want at least 1", o.maxConns)
+	}
+	if o.debugAddr != "" {
+		if err := checkDebugAddr(o.debugAddr); err != nil {
+			return o, err
+		}
 	}
 	return o, nil
 }
@@ -176,6 +184,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		"fixtures", len(srv.FixtureIDs()), "token_required", o.token != "", "validate_responses", o.validateResponses,
 		"latency", o.latency.String(), "error_rate", o.errorRate, "rate_limit_per_min", o.rateLimit, "frozen_clock", nowText(o.now))
 	fmt.Fprintf(stdout, "morimock %s listening on http://%s\n", version, displayAddr(ln.Addr()))
+	if o.debugAddr != "" {
+		if err := serveDebug(ctx, o.debugAddr, stdout); err != nil {
+			ln.Close()
+			return &exitError{code: 2, err: err}
+		}
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }() // ends when Shutdown closes the listener
