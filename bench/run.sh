@@ -5,16 +5,18 @@
 # markdown table of requests/s, the ratio to the ceiling, p50/p99 latency, resident
 # memory after the load and the time from process start to the first 200.
 #
-#   bash bench/run.sh                 # 10 s per server, 50 connections
-#   DURATION=3s bash bench/run.sh     # a quicker look
+#   bash bench/run.sh                          # 3 rounds of 10 s per server, 50 connections
+#   ROUNDS=1 DURATION=3s bash bench/run.sh     # a quicker look
 #
 # It installs wrk from Debian's packages when missing, needs 2 cores, sends traffic only
 # to 127.0.0.1, and stops every process it started (trap on EXIT). Each wrk run is
-# bounded by `timeout`, so the whole script ends within a couple of minutes.
+# bounded by `timeout`, so the whole script ends within ROUNDS x 4 x (DURATION + a
+# few seconds): about 2.5 minutes by default.
 set -euo pipefail
 
 DURATION=${DURATION:-10s}
 CONNS=${CONNS:-50}
+ROUNDS=${ROUNDS:-3}
 BASE_PORT=${BASE_PORT:-18480}
 TOKEN=bench-token
 
@@ -45,6 +47,8 @@ if ! command -v wrk >/dev/null; then
 	(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) >/dev/null 2>&1
 fi
 
+# Other work on the machine shares both cores and skews every figure: say how busy it was.
+load=$(cut -d' ' -f1-3 /proc/loadavg)
 log "building morimock, the ceiling and the start-up probe"
 go build -o "$work/morimock" ./cmd/morimock
 go build -o "$work/ceiling" ./bench/ceiling
@@ -126,17 +130,16 @@ stop "$pid"
 ceiling_size=$(wc -c <"$work/ceiling.json")
 log "mean mock body: $mean bytes; the ceiling answers a ${ceiling_size}-byte generated order"
 
-rows=()
-ceiling_rps=""
-# measure NAME PORT LABEL CMD...: one server, one load, one table row.
+# measure NAME PORT CMD...: one server, one load; appends "rps p50 p99 rss start bad"
+# (milliseconds and MB) to $work/NAME.results.
 measure() {
-	local name=$1 port=$2 label=$3
-	shift 3
-	log "measuring: $label"
+	local name=$1 port=$2
+	shift 2
+	log "round $round: $name"
 	start "$name" "$port" "$@"
 	local out
 	out=$(timeout 60 taskset -c 1 wrk -t1 -c"$CONNS" -d"$DURATION" --latency -s "$work/load.lua" "http://127.0.0.1:$port")
-	printf '%s\n' "$out" >"$work/$name.wrk"
+	printf '%s\n' "$out" >"$work/$name.$round.wrk"
 	local rss_kb
 	rss_kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")
 	stop "$pid"
@@ -145,14 +148,13 @@ measure() {
 	p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
 	p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
 	bad=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' <<<"$out")
-	bad=${bad:-0}
-	if grep -q 'Socket errors' <<<"$out"; then
-		bad="$bad; $(grep 'Socket errors' <<<"$out" | sed 's/^ *//')"
-	fi
-	[ -z "$ceiling_rps" ] && ceiling_rps=$rps
-	rows+=("$(printf '| %s | %.0f | %.0f %% | %s | %s | %.1f MB | %s ms | %s |' \
-		"$label" "$rps" "$(awk -v a="$rps" -v b="$ceiling_rps" 'BEGIN {print 100 * a / b}')" \
-		"$(ms "$p50")" "$(ms "$p99")" "$(awk -v k="$rss_kb" 'BEGIN {print k / 1024}')" "$startup_ms" "$bad")")
+	bad=$((${bad:-0} + $(awk '/Socket errors:/ {gsub(/,/, ""); n = $4 + $6 + $8 + $10} END {print n + 0}' <<<"$out")))
+	echo "$rps $(ms "$p50") $(ms "$p99") $(awk -v k="$rss_kb" 'BEGIN {print k / 1024}') $startup_ms $bad" >>"$work/$name.results"
+}
+
+# median NAME COLUMN: the median over the rounds of one column of NAME's results.
+median() {
+	awk -v c="$2" '{print $c}' "$work/$1.results" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
 }
 
 # ms turns wrk's 812.00us / 1.23ms / 1.02s into milliseconds.
@@ -160,22 +162,33 @@ ms() {
 	awk -v v="$1" 'BEGIN {
 		n = v + 0
 		if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000
-		printf "%.2f ms", n
+		printf "%.3f", n
 	}'
 }
 
-measure ceiling $((BASE_PORT + 1)) "ceiling: bare net/http, one fixed ${ceiling_size}-byte order" \
-	"$work/ceiling" -addr "127.0.0.1:$((BASE_PORT + 1))" -body "$work/ceiling.json"
-measure quiet $((BASE_PORT + 2)) "morimock serve --quiet" \
-	"$work/morimock" serve --quiet --addr "127.0.0.1:$((BASE_PORT + 2))" --token "$TOKEN"
-measure log $((BASE_PORT + 3)) "morimock serve (access log on, to /dev/null)" \
-	"$work/morimock" serve --addr "127.0.0.1:$((BASE_PORT + 3))" --token "$TOKEN"
-measure validate $((BASE_PORT + 4)) "morimock serve --quiet --validate-responses" \
-	"$work/morimock" serve --quiet --validate-responses --addr "127.0.0.1:$((BASE_PORT + 4))" --token "$TOKEN"
+# Rounds interleave the servers, so a burst of other work on the machine falls on
+# all of them rather than on one; each figure is the median over the rounds.
+for round in $(seq "$ROUNDS"); do
+	measure ceiling $((BASE_PORT + 1)) "$work/ceiling" -addr "127.0.0.1:$((BASE_PORT + 1))" -body "$work/ceiling.json"
+	measure quiet $((BASE_PORT + 2)) "$work/morimock" serve --quiet --addr "127.0.0.1:$((BASE_PORT + 2))" --token "$TOKEN"
+	measure log $((BASE_PORT + 3)) "$work/morimock" serve --addr "127.0.0.1:$((BASE_PORT + 3))" --token "$TOKEN"
+	measure validate $((BASE_PORT + 4)) "$work/morimock" serve --quiet --validate-responses --addr "127.0.0.1:$((BASE_PORT + 4))" --token "$TOKEN"
+done
 
 echo
-echo "wrk -t1 -c$CONNS -d$DURATION --latency on core 1, each server on core 0; $(nproc) cores, $(go version | awk '{print $3}'), mean mock body $mean bytes"
+echo "wrk -t1 -c$CONNS -d$DURATION --latency on core 1, each server on core 0; median of $ROUNDS rounds; $(nproc) cores, $(go version | awk '{print $3}'), mean mock body $mean bytes; load average before the run: $load"
 echo
 echo "| server | requests/s | of ceiling | p50 | p99 | RSS after load | start to first 200 | non-2xx |"
-echo "|---|---:|---:|---:|---:|---:|---:|---|"
-printf '%s\n' "${rows[@]}"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+ceiling_rps=$(median ceiling 1)
+row() {
+	local rps
+	rps=$(median "$1" 1)
+	printf '| %s | %.0f | %.0f %% | %.2f ms | %.2f ms | %.1f MB | %.1f ms | %d |\n' "$2" "$rps" \
+		"$(awk -v a="$rps" -v b="$ceiling_rps" 'BEGIN {print 100 * a / b}')" \
+		"$(median "$1" 2)" "$(median "$1" 3)" "$(median "$1" 4)" "$(median "$1" 5)" "$(median "$1" 6)"
+}
+row ceiling "ceiling: bare net/http, one fixed ${ceiling_size}-byte order"
+row quiet "morimock serve --quiet"
+row log "morimock serve (access log on, to /dev/null)"
+row validate "morimock serve --quiet --validate-responses"
