@@ -1,0 +1,93 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/morimock/morimock"
+	"github.com/morimock/morimock/mockserver"
+)
+
+// TestLoadInProcess runs the load test for two seconds against a mock served in this
+// process: every scenario of the mix must draw the status it expects and keep the
+// contract.
+func TestLoadInProcess(t *testing.T) {
+	spec, err := morimock.LoadSpec(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mock, err := mockserver.New(context.Background(), spec, mockserver.Config{Seed: 1, Token: "sk_test_inprocess"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(mock)
+	defer srv.Close()
+
+	var out bytes.Buffer
+	args := []string{"-addr", strings.TrimPrefix(srv.URL, "http://"), "-duration", "2s", "-conns", "4", "-token", "sk_test_inprocess"}
+	err = run(context.Background(), args, &out, io.Discard)
+	t.Logf("loadtest %s\n%s", strings.Join(args, " "), out.String())
+	if err != nil {
+		t.Fatalf("run() = %v", err)
+	}
+	for _, want := range []string{"contract failures   0", "unexpected status   0", "no answer           0", "result: PASS"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}
+
+func TestParse(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		args []string
+		ok   bool
+	}{
+		{"defaults", nil, true},
+		{"loopback", []string{"-addr", "127.0.0.1:8080"}, true},
+		{"localhost", []string{"-addr", "localhost:8080"}, true},
+		{"ipv6 loopback", []string{"-addr", "[::1]:8080"}, true},
+		{"soak", []string{"-soak"}, true},
+		{"another host", []string{"-addr", "192.0.2.1:8080"}, false},
+		{"all interfaces", []string{"-addr", ":8080"}, false},
+		{"debug elsewhere", []string{"-addr", "127.0.0.1:8080", "-debug-addr", "0.0.0.0:6060"}, false},
+		{"no duration", []string{"-duration", "0s"}, false},
+		{"unbounded", []string{"-duration", "3h"}, false},
+		{"no conns", []string{"-conns", "0"}, false},
+		{"warmup too long", []string{"-duration", "5s", "-warmup", "5s"}, false},
+		{"argument", []string{"extra"}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			o, err := parse(tt.args, io.Discard)
+			if (err == nil) != tt.ok {
+				t.Fatalf("parse(%q) = %v; want ok %v", tt.args, err, tt.ok)
+			}
+			if tt.name == "soak" && (o.duration.Minutes() != 5 || o.warmup.Seconds() != 30) {
+				t.Errorf("parse(-soak): duration %s, warmup %s; want 5m, 30s", o.duration, o.warmup)
+			}
+		})
+	}
+}
+
+// TestLoadCatchesABrokenServer points the load test at a server that answers every
+// request with an empty order: it must count the failures and fail.
+func TestLoadCatchesABrokenServer(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"data":{}}`))
+	}))
+	defer srv.Close()
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"-addr", strings.TrimPrefix(srv.URL, "http://"), "-duration", "500ms", "-conns", "2"}, &out, io.Discard)
+	if err == nil || !strings.Contains(out.String(), "result: FAIL") {
+		t.Fatalf("run() = %v; want a failure\n%s", err, out.String())
+	}
+	if strings.Contains(out.String(), "contract failures   0\n") {
+		t.Errorf("no contract failure counted:\n%s", out.String())
+	}
+}
