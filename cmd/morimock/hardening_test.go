@@ -149,3 +149,31 @@ func TestMoreConnectionsThanMaxConns(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestIdleConnectionsDoNotBlockNewClients fills every --max-conns place with idle
+// keep-alive connections; a new client must still be answered, long before the 60s
+// idle timeout would free a place.
+func TestIdleConnectionsDoNotBlockNewClients(t *testing.T) {
+	t.Parallel()
+	const maxConns = 2
+	s := serveLoopback(t, "--max-conns", fmt.Sprint(maxConns))
+	for i := range maxConns {
+		keepAlive := &http.Client{Transport: &http.Transport{}} // holds its connection idle afterwards
+		t.Cleanup(keepAlive.CloseIdleConnections)
+		res, err := keepAlive.Do(orderRequest(t, s.addr, fmt.Sprint(100+i), ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+	}
+	fresh := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	res, err := fresh.Do(orderRequest(t, s.addr, "200", ""))
+	if err != nil {
+		t.Fatalf("a new client while %d idle connections hold every place: %v", maxConns, err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Errorf("a new client got %d; want 200", res.StatusCode)
+	}
+}

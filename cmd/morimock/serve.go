@@ -170,9 +170,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", o.addr, err)
 	}
-	ln = limitListener(ln, o.maxConns)
+	limited := limitListener(ln, o.maxConns)
+	ln = limited
 	hs := &http.Server{
 		Handler:           srv,
+		ConnState:         limited.ConnState,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      mockserver.MaxDelay + 30*time.Second, // room for the longest delay a client may ask for
