@@ -9,9 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,86 +17,19 @@ import (
 	"github.com/morimock/morimock/mockserver"
 )
 
-// syncBuffer is a bytes.Buffer safe to write from run's goroutine and read from the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func envOf(kv map[string]string) func(string) string {
 	return func(k string) string { return kv[k] }
 }
 
-var listening = regexp.MustCompile(`listening on (http://\S+)`)
-
-// startServe runs `morimock serve` on a free port, waits for /healthz, and returns its
-// base URL, its log and a stop function that cancels it and returns run's error.
-func startServe(t *testing.T, args []string, env map[string]string) (base string, logs *syncBuffer, stop func() error) {
+// stopServe cancels a served server, as SIGTERM does, and returns what run returned.
+func stopServe(t *testing.T, s *served) error {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	stdout, stderr := &syncBuffer{}, &syncBuffer{}
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), envOf(env), nil, stdout, stderr)
-	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for base == "" {
-		if m := listening.FindStringSubmatch(stdout.String()); m != nil {
-			base = m[1]
-			break
-		}
-		select {
-		case err := <-done:
-			cancel()
-			t.Fatalf("serve exited early: %v\n%s", err, stderr.String())
-		case <-time.After(5 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			cancel()
-			t.Fatalf("serve did not start:\n%s", stderr.String())
-		}
+	s.stop()
+	returned, err := s.wait(15 * time.Second)
+	if !returned {
+		t.Fatal("serve did not stop within 15s")
 	}
-	for {
-		res, err := http.Get(base + "/healthz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			cancel()
-			t.Fatalf("/healthz never answered 200: %v", err)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	var once sync.Once
-	var runErr error
-	stop = func() error {
-		once.Do(func() {
-			cancel()
-			select {
-			case runErr = <-done:
-			case <-time.After(15 * time.Second):
-				runErr = errors.New("serve did not stop within 15s")
-			}
-		})
-		return runErr
-	}
-	t.Cleanup(func() { stop() })
-	return base, stderr, stop
+	return err
 }
 
 func get(t *testing.T, url string, header map[string]string) (*http.Response, []byte) {
@@ -121,7 +52,8 @@ func get(t *testing.T, url string, header map[string]string) (*http.Response, []
 
 func TestServeEndToEnd(t *testing.T) {
 	const tok = "sk_test_e2e_secret_token"
-	base, logs, stop := startServe(t, []string{"--token", tok, "--seed", "9", "--now", "2026-03-20T12:00:00Z", "--validate-responses", "--log-format", "json"}, nil)
+	s := serveWith(t, nil, "--token", tok, "--seed", "9", "--now", "2026-03-20T12:00:00Z", "--validate-responses", "--log-format", "json")
+	base, logs := "http://"+s.addr, s.stderr
 	auth := map[string]string{"Authorization": "Bearer " + tok}
 
 	res, body := get(t, base+"/api/v2/orders/1234567890123456789", auth)
@@ -160,7 +92,7 @@ func TestServeEndToEnd(t *testing.T) {
 	if res, _ := get(t, base+"/openapi.yaml", nil); res.StatusCode != 200 {
 		t.Errorf("GET /openapi.yaml = %d; want 200", res.StatusCode)
 	}
-	if err := stop(); err != nil {
+	if err := stopServe(t, s); err != nil {
 		t.Fatalf("serve after SIGTERM-like cancel = %v; want nil", err)
 	}
 	if strings.Contains(logs.String(), tok) {
@@ -177,7 +109,7 @@ func TestServeUserFixtures(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "mine.json"), []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	base, _, _ := startServe(t, nil, map[string]string{"MORIMOCK_FIXTURES": dir})
+	base := "http://" + serveWith(t, map[string]string{"MORIMOCK_FIXTURES": dir}).addr
 	res, got := get(t, base+"/api/v2/orders/777", map[string]string{"Authorization": "Bearer x"})
 	if res.StatusCode != 200 || string(got) != body {
 		t.Errorf("GET the user's fixture = %d %s; want 200 %s", res.StatusCode, got, body)
@@ -252,12 +184,13 @@ func TestRunCommands(t *testing.T) {
 }
 
 func TestHealthcheck(t *testing.T) {
-	base, _, stop := startServe(t, nil, nil)
+	s := serveLoopback(t)
+	base := "http://" + s.addr
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"healthcheck", "--url", base + "/healthz"}, envOf(nil), nil, &out, io.Discard); err != nil {
 		t.Fatalf("healthcheck against a running server = %v", err)
 	}
-	stop()
+	stopServe(t, s)
 	err := run(context.Background(), []string{"healthcheck", "--url", base + "/healthz", "--timeout", "500ms"}, envOf(nil), nil, &out, io.Discard)
 	var ee *exitError
 	if !errors.As(err, &ee) || ee.code != 1 {

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// served is a `morimock serve` running in-process on a loopback port.
+type served struct {
+	addr   string        // host:port
+	exited chan struct{} // closed when run returns, with its result in err
+	err    error         //
+	stop   func()        // cancels run's context, as SIGTERM does
+	stderr *lockedBuffer //
+}
+
+// wait waits up to d for run to return, and reports its result.
+func (s *served) wait(d time.Duration) (returned bool, err error) {
+	select {
+	case <-s.exited:
+		return true, s.err
+	case <-time.After(d):
+		return false, nil
+	}
+}
+
+// lockedBuffer collects run's output, written from its goroutine and read by the test.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// serveLoopback starts run(ctx, serve --addr 127.0.0.1:0 --quiet args...) and waits
+// until it listens. The server is stopped when the test ends.
+func serveLoopback(t *testing.T, args ...string) *served {
+	t.Helper()
+	return serveWith(t, nil, append([]string{"--quiet"}, args...)...)
+}
+
+// serveWith is serveLoopback with an environment and the access log on.
+func serveWith(t *testing.T, env map[string]string, args ...string) *served {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	stderr := &lockedBuffer{}
+	s := &served{exited: make(chan struct{}), stop: cancel, stderr: stderr}
+	go func() { // ends when ctx is cancelled and run has shut the server down
+		s.err = run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), func(k string) string { return env[k] }, nil, pw, stderr)
+		pw.CloseWithError(io.EOF)
+		close(s.exited)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if ok, _ := s.wait(30 * time.Second); !ok {
+			t.Errorf("serve did not return within 30s of the test's end")
+		}
+	})
+	line := make([]byte, 0, 128)
+	buf := make([]byte, 1)
+	for {
+		if _, err := pr.Read(buf); err != nil {
+			t.Fatalf("serve did not start: %v\n%s", err, stderr.String())
+		}
+		if buf[0] == '\n' {
+			break
+		}
+		line = append(line, buf[0])
+	}
+	go io.Copy(io.Discard, pr) // run prints one line; this ends when run returns
+	_, addr, ok := strings.Cut(string(line), "listening on http://")
+	if !ok {
+		t.Fatalf("first line %q; want \"morimock VERSION listening on http://ADDR\"", line)
+	}
+	s.addr = addr
+	return s
+}
+
+// orderRequest is a GET of an order with a bearer token and an optional Prefer.
+func orderRequest(t *testing.T, addr, id, prefer string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, "http://"+addr+"/api/v2/orders/"+id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer sk_test_shutdown")
+	if prefer != "" {
+		req.Header.Set("Prefer", prefer)
+	}
+	return req
+}
