@@ -211,8 +211,16 @@ func declaresWriteOnly(ref *openapi3.SchemaRef, seen map[*openapi3.Schema]bool) 
 
 // Validate checks one answer, as ValidateResponse(ctx, r, route, params, status, header, body).
 func (v *ResponseValidator) Validate(ctx context.Context, r *http.Request, params map[string]string, header http.Header, body []byte) error {
+	_, err := v.ValidateDecoded(ctx, r, params, header, body)
+	return err
+}
+
+// ValidateDecoded is Validate that also returns the body as it decoded it for the
+// schema (numbers as json.Number), so a caller can check more rules without decoding
+// it again. The value is nil when the answer took ValidateResponse's path.
+func (v *ResponseValidator) ValidateDecoded(ctx context.Context, r *http.Request, params map[string]string, header http.Header, body []byte) (any, error) {
 	if v.json == nil || r.Method == http.MethodHead || header.Get("Content-Type") != "application/json" {
-		return v.spec.ValidateResponse(ctx, r, v.route, params, v.status, header, body)
+		return nil, v.spec.ValidateResponse(ctx, r, v.route, params, v.status, header, body)
 	}
 	fail := func(reason string, err error) error {
 		return &openapi3filter.ResponseError{
@@ -232,7 +240,7 @@ func (v *ResponseValidator) Validate(ctx context.Context, r *http.Request, param
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	if err := dec.Decode(&value); err != nil {
-		return fail("failed to decode response body", &openapi3filter.ParseError{Kind: openapi3filter.KindInvalidFormat, Cause: err})
+		return nil, fail("failed to decode response body", &openapi3filter.ParseError{Kind: openapi3filter.KindInvalidFormat, Cause: err})
 	}
 	if err := v.json.Schema.Value.VisitJSON(value, v.opts...); err != nil {
 		reason := "response body doesn't match schema"
@@ -243,9 +251,9 @@ func (v *ResponseValidator) Validate(ctx context.Context, r *http.Request, param
 		if id != "" {
 			reason += " " + id
 		}
-		return fail(reason, err)
+		return nil, fail(reason, err)
 	}
-	return nil
+	return value, nil
 }
 
 // uriFormat asserts format: uri as RFC 3986 absolute URIs: a scheme and, for http(s),

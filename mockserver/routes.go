@@ -188,16 +188,24 @@ func (s *Server) serveOrder(w http.ResponseWriter, r *http.Request, route *route
 // rules. The order operation's 200 has its validator made in New; any other operation
 // (the contract has none today) is checked by ValidateResponse.
 func (s *Server) validate(r *http.Request, route *routers.Route, params map[string]string, h http.Header, body []byte, now time.Time) error {
+	var decoded any
 	var err error
 	if route.Operation == s.orderRoute.Operation {
-		err = s.orderOK.Validate(r.Context(), r, params, h, body)
+		decoded, err = s.orderOK.ValidateDecoded(r.Context(), r, params, h, body)
 	} else {
 		err = s.spec.ValidateResponse(r.Context(), r, route, params, http.StatusOK, h, body)
 	}
 	if err != nil {
 		return err
 	}
-	if vs := order.CheckResponse(body, order.CheckOptions{OrderID: params["orderId"], Now: now}); len(vs) > 0 {
+	opts := order.CheckOptions{OrderID: params["orderId"], Now: now}
+	var vs []order.Violation
+	if decoded != nil {
+		vs = order.CheckResponseValue(decoded, opts) // the body the schema check just read
+	} else {
+		vs = order.CheckResponse(body, opts)
+	}
+	if len(vs) > 0 {
 		return fmt.Errorf("%d rule(s) broken, first: %s", len(vs), vs[0])
 	}
 	return nil

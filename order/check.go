@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
+	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Violation is one broken rule in one order.
@@ -42,9 +46,20 @@ func Check(o *Order, opts CheckOptions) []Violation {
 
 // CheckResponse checks a 200 body, {"data": order}.
 func CheckResponse(body []byte, opts CheckOptions) []Violation {
-	var env map[string]json.RawMessage
-	if err := json.Unmarshal(body, &env); err != nil || env == nil {
-		return []Violation{{Rule: RuleEnvelope, Path: "$", Message: "the body is not a JSON object", Want: `{"data": {...}}`, Got: excerpt(body)}}
+	v, err := decodeJSON(body)
+	if err != nil {
+		return []Violation{{Rule: RuleEnvelope, Path: "$", Message: "the body is not JSON", Want: `{"data": {...}}`, Got: excerpt(body)}}
+	}
+	return CheckResponseValue(v, opts)
+}
+
+// CheckResponseValue is CheckResponse for a body already decoded by encoding/json
+// into an any (with or without UseNumber), so that a caller that has decoded it once,
+// to validate it against the schema, need not decode it again.
+func CheckResponseValue(body any, opts CheckOptions) []Violation {
+	env, ok := body.(map[string]any)
+	if !ok {
+		return []Violation{{Rule: RuleEnvelope, Path: "$", Message: "the body is not a JSON object", Want: `{"data": {...}}`, Got: excerptValue(body)}}
 	}
 	var vs []Violation
 	for k := range env {
@@ -52,6 +67,7 @@ func CheckResponse(body []byte, opts CheckOptions) []Violation {
 			vs = append(vs, Violation{Rule: RuleEnvelope, Path: "$." + k, Message: fmt.Sprintf("the envelope holds %q besides data", k)})
 		}
 	}
+	sort.Slice(vs, func(i, j int) bool { return vs[i].Path < vs[j].Path })
 	data, ok := env["data"]
 	if !ok {
 		return append(vs, Violation{Rule: RuleEnvelope, Path: "$.data", Message: "the body has no data", Want: "an order object"})
@@ -61,7 +77,25 @@ func CheckResponse(body []byte, opts CheckOptions) []Violation {
 
 // CheckJSON checks one order object, the value of `data`.
 func CheckJSON(data []byte, opts CheckOptions) []Violation {
-	return check(data, "$", opts)
+	v, err := decodeJSON(data)
+	if err != nil {
+		return []Violation{{Rule: RuleEnvelope, Path: "$", Message: "the order is not JSON", Want: "an object", Got: excerpt(data)}}
+	}
+	return check(v, "$", opts)
+}
+
+// decodeJSON reads exactly one JSON value, numbers kept exact.
+func decodeJSON(data []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("data after the JSON value")
+	}
+	return v, nil
 }
 
 // wire is an order as it came over the wire: which fields were present, and which
@@ -85,11 +119,11 @@ func (w *wire) add(rule, field, msg, want, got string) {
 // usable reports whether field was sent with a value of its type.
 func (w *wire) usable(field string) bool { return w.present[field] && !w.bad[field] }
 
-func check(data []byte, prefix string, opts CheckOptions) []Violation {
+func check(data any, prefix string, opts CheckOptions) []Violation {
 	w := &wire{prefix: prefix, present: map[string]bool{}, bad: map[string]bool{}}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(data, &raw); err != nil || raw == nil {
-		w.add(RuleEnvelope, "", "the order is not a JSON object", "an object", excerpt(data))
+	raw, ok := data.(map[string]any)
+	if !ok {
+		w.add(RuleEnvelope, "", "the order is not a JSON object", "an object", excerptValue(data))
 		return w.vs
 	}
 	keys := make([]string, 0, len(raw))
@@ -135,31 +169,30 @@ func check(data []byte, prefix string, opts CheckOptions) []Violation {
 	return w.vs
 }
 
-// decode reads one field into w.o, noting a value of the wrong JSON type.
-func (w *wire) decode(k string, v json.RawMessage) {
+// decode reads one decoded field into w.o, noting a value of the wrong JSON type.
+func (w *wire) decode(k string, v any) {
 	o := &w.o
-	null := bytes.Equal(bytes.TrimSpace(v), []byte("null"))
-	var err error
+	var ok bool
 	want := ""
 	switch k {
 	case FieldType:
-		err, want = decodeInto(v, (*string)(&o.Type)), "a string"
+		ok, want = str(v, (*string)(&o.Type)), "a string"
 	case FieldOrderID:
-		err, want = decodeInto(v, &o.OrderID), "a string of digits"
+		ok, want = str(v, &o.OrderID), "a string of digits"
 	case FieldChannel:
-		err, want = decodeInto(v, (*string)(&o.Channel)), "a string"
+		ok, want = str(v, (*string)(&o.Channel)), "a string"
 	case FieldStatus:
-		err, want = decodeInto(v, (*string)(&o.Status)), "a string"
+		ok, want = str(v, (*string)(&o.Status)), "a string"
 	case FieldOrderName:
-		err, want = decodeInto(v, &o.OrderName), "a string"
+		ok, want = str(v, &o.OrderName), "a string"
 	case FieldFileCount:
-		err, want = decodeInto(v, &o.FileCount), "an integer"
+		ok, want = integer(v, &o.FileCount), "an integer"
 	case FieldCreatedAt, FieldUpdatedAt:
 		var s string
-		if err, want = decodeInto(v, &s), "a timestamp string"; err == nil {
-			t, perr := parseTimestamp(s)
-			if perr != nil {
-				w.add(RuleTimestamp, k, perr.Error(), "UTC with milliseconds, e.g. 2026-03-12T10:00:00.000Z", quote(s))
+		if ok, want = str(v, &s), "a timestamp string"; ok {
+			t, err := parseTimestamp(s)
+			if err != nil {
+				w.add(RuleTimestamp, k, err.Error(), "UTC with milliseconds, e.g. 2026-03-12T10:00:00.000Z", quote(s))
 				w.bad[k] = true
 				return
 			}
@@ -170,62 +203,118 @@ func (w *wire) decode(k string, v json.RawMessage) {
 			}
 		}
 	case FieldThumbnailImageURL:
-		err, want = decodeNullable(v, null, &o.ThumbnailImageURL), "a URL or null"
+		ok, want = nullableStr(v, &o.ThumbnailImageURL), "a URL or null"
 	case FieldOriginalImageURL:
-		err, want = decodeNullable(v, null, &o.OriginalImageURL), "a URL or null"
+		ok, want = nullableStr(v, &o.OriginalImageURL), "a URL or null"
 	case FieldHeatmapURL:
-		err, want = decodeNullable(v, null, &o.HeatmapURL), "a URL or null"
+		ok, want = nullableStr(v, &o.HeatmapURL), "a URL or null"
 	case FieldOverlayURL:
-		err, want = decodeNullable(v, null, &o.OverlayURL), "a URL or null"
+		ok, want = nullableStr(v, &o.OverlayURL), "a URL or null"
 	case FieldErrors:
-		err, want = decodeNullable(v, null, &o.Errors), "a message or null"
+		ok, want = nullableStr(v, &o.Errors), "a message or null"
 	case FieldWatermarkText:
-		err, want = decodeNullable(v, null, &o.WatermarkText), "a string or null"
-	case FieldProbability:
-		err, want = decodeNullable(v, null, &o.Probability), "a number or null"
+		ok, want = nullableStr(v, &o.WatermarkText), "a string or null"
 	case FieldStatusCode:
-		err, want = decodeNullable(v, null, &o.StatusCode), "a string or null"
+		var code *string
+		if ok, want = nullableStr(v, &code), "a string or null"; ok && code != nil {
+			sc := StatusCode(*code)
+			o.StatusCode = &sc
+		}
+	case FieldProbability:
+		want = "a number or null"
+		if ok = v == nil; !ok {
+			var p float64
+			if ok = number(v, &p); ok {
+				o.Probability = &p
+			}
+		}
 	case FieldWatermarks:
-		err, want = decodeInto(v, &o.Watermarks), "an array of strings"
-		if err == nil && null {
-			err = fmt.Errorf("null")
+		want = "an array of strings"
+		list, isList := v.([]any)
+		ok = isList
+		for _, item := range list {
+			var t string
+			if !str(item, &t) {
+				ok = false
+				break
+			}
+			o.Watermarks = append(o.Watermarks, t)
 		}
 	case FieldOptions:
-		var opt *struct {
-			GenerateHeatmap   *bool `json:"generateHeatmap"`
-			GenerateOverlay   *bool `json:"generateOverlay"`
-			GenerateThumbnail *bool `json:"generateThumbnail"`
-		}
-		want = "an object of three booleans, or null"
-		if err = json.Unmarshal(v, &opt); err == nil && opt != nil {
-			if opt.GenerateHeatmap == nil || opt.GenerateOverlay == nil || opt.GenerateThumbnail == nil {
-				err = fmt.Errorf("missing a flag")
-			} else {
-				o.Options = &Options{*opt.GenerateHeatmap, *opt.GenerateOverlay, *opt.GenerateThumbnail}
+		want = "an object of exactly generateHeatmap, generateOverlay and generateThumbnail, booleans, or null"
+		if ok = v == nil; !ok {
+			m, isMap := v.(map[string]any)
+			h, hOK := m["generateHeatmap"].(bool)
+			ov, oOK := m["generateOverlay"].(bool)
+			th, tOK := m["generateThumbnail"].(bool)
+			if ok = isMap && hOK && oOK && tOK && len(m) == 3; ok {
+				o.Options = &Options{GenerateHeatmap: h, GenerateOverlay: ov, GenerateThumbnail: th}
 			}
 		}
 	default:
 		return // unknown fields are reported by checkFieldSet
 	}
-	if err != nil {
-		w.add(RuleFieldType, k, fmt.Sprintf("%s has the wrong JSON type", k), want, excerpt(v))
+	if !ok {
+		w.add(RuleFieldType, k, fmt.Sprintf("%s has the wrong JSON type", k), want, excerptValue(v))
 		w.bad[k] = true
 	}
 }
 
-func decodeInto(v json.RawMessage, dst any) error {
-	if bytes.Equal(bytes.TrimSpace(v), []byte("null")) {
-		return fmt.Errorf("null")
+func str(v any, dst *string) bool {
+	s, ok := v.(string)
+	if ok {
+		*dst = s
 	}
-	return json.Unmarshal(v, dst)
+	return ok
 }
 
-func decodeNullable[T any](v json.RawMessage, null bool, dst **T) error {
-	if null {
+func nullableStr(v any, dst **string) bool {
+	if v == nil {
 		*dst = nil
-		return nil
+		return true
 	}
-	return json.Unmarshal(v, dst)
+	s, ok := v.(string)
+	if ok {
+		*dst = &s
+	}
+	return ok
+}
+
+// number reads a JSON number decoded with or without UseNumber.
+func number(v any, dst *float64) bool {
+	switch n := v.(type) {
+	case json.Number:
+		f, err := n.Float64()
+		if err != nil {
+			return false
+		}
+		*dst = f
+		return true
+	case float64:
+		*dst = n
+		return true
+	}
+	return false
+}
+
+// integer reads a JSON number that is a whole number in int's range.
+func integer(v any, dst *int) bool {
+	switch n := v.(type) {
+	case json.Number:
+		i, err := strconv.ParseInt(string(n), 10, 0)
+		if err != nil {
+			return false
+		}
+		*dst = int(i)
+		return true
+	case float64:
+		if n != math.Trunc(n) || n < math.MinInt || n > math.MaxInt {
+			return false
+		}
+		*dst = int(n)
+		return true
+	}
+	return false
 }
 
 func parseTimestamp(s string) (time.Time, error) {
@@ -474,11 +563,24 @@ func (w *wire) checkAIOutputs() {
 
 func quote(s string) string { return string(AppendString(nil, s)) }
 
+// excerptValue shows a decoded value as JSON, at most 80 bytes, for a report.
+func excerptValue(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return excerpt(b)
+}
+
 // excerpt shows at most 80 bytes of a raw value, for a report.
 func excerpt(b []byte) string {
 	b = bytes.TrimSpace(b)
 	if len(b) > 80 {
-		return string(b[:77]) + "..."
+		cut := 77
+		for cut > 0 && !utf8.RuneStart(b[cut]) {
+			cut--
+		}
+		return string(b[:cut]) + "..."
 	}
 	return string(b)
 }
