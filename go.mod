@@ -3,12 +3,12 @@ module github.com/morimock/morimock
 go 1.26.8
 
 require (
+	github.com/brianvoe/gofakeit/v7 v7.18.2
 	github.com/getkin/kin-openapi v0.153.0
 	github.com/google/go-cmp v0.7.0
 )
 
 require (
-	github.com/brianvoe/gofakeit/v7 v7.18.2 // indirect
 	github.com/go-openapi/jsonpointer v0.22.5 // indirect
 	github.com/go-openapi/swag/jsonname v0.25.5 // indirect
 	github.com/gorilla/mux v1.8.1 // indirect
