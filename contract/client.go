@@ -5,12 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/morimock/morimock/internal/loopback"
 )
 
 // MockHeader is the response header by which morimock makes itself known.
@@ -102,22 +103,13 @@ func newClient(cfg Config) (*client, error) {
 		c.backoff = time.Second
 	}
 	rate := cfg.Rate
-	if rate == 0 && !isLoopback(base.Hostname()) {
+	if rate == 0 && !loopback.Host(base.Hostname()) {
 		rate = defaultRemoteRate
 	}
 	if rate > 0 {
 		c.interval = time.Duration(float64(time.Second) / rate)
 	}
 	return c, nil
-}
-
-// isLoopback reports whether host names this machine.
-func isLoopback(host string) bool {
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // do sends req and reads the answer. An error means no answer came: the host is

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"time"
+
+	"github.com/morimock/morimock/internal/loopback"
 )
 
 // serveDebug serves expvar (/debug/vars: memstats, cmdline) and pprof (/debug/pprof/,
@@ -42,12 +44,8 @@ func serveDebug(ctx context.Context, addr string, stdout io.Writer) error {
 
 // checkDebugAddr refuses a debug address that is not on loopback.
 func checkDebugAddr(addr string) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("debug-addr %q: %w", addr, err)
-	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return fmt.Errorf("debug-addr %q: want a loopback address such as 127.0.0.1:6060", addr)
+	if err := loopback.Addr(addr); err != nil {
+		return fmt.Errorf("debug-addr %q: want a loopback address such as 127.0.0.1:6060: %w", addr, err)
 	}
 	return nil
 }

@@ -18,7 +18,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -26,6 +25,7 @@ import (
 	"time"
 
 	"github.com/morimock/morimock"
+	"github.com/morimock/morimock/internal/loopback"
 )
 
 func main() {
@@ -108,12 +108,8 @@ func parse(args []string, stderr io.Writer) (options, error) {
 
 // checkLoopback refuses any target but this machine: a load test never leaves it.
 func checkLoopback(addr string) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("address %q: %w", addr, err)
-	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return fmt.Errorf("address %q: the load test only targets loopback (127.0.0.0/8, ::1, localhost)", addr)
+	if err := loopback.Addr(addr); err != nil {
+		return fmt.Errorf("address %q: the load test only targets loopback: %w", addr, err)
 	}
 	return nil
 }
