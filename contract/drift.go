@@ -108,7 +108,7 @@ func orderDrifts(body []byte) []drift {
 			finding: Finding{
 				Rule: "result_shape", Path: "$.data.aiDetection",
 				Message: "the AI detection result is nested in an aiDetection object, as the create AI detection order page shows",
-				Want:    "flat probability and a string statusCode (likely_real ... likely_ai)", Got: excerpt(raw),
+				Want:    "flat probability and a string statusCode (likely_real ... likely_ai)", Got: order.Excerpt(raw),
 				Fix: "the create AI detection order page (" + docAIDetectCreate + ") nests {probability, statusCode 1-4}; the get-order page (" + docGetOrder + "), the AI detection quickstart (" + docAIDetectStart + ") and openapi.yaml use flat fields",
 				Doc: docAIDetectCreate,
 			},
@@ -138,7 +138,7 @@ func orderDrifts(body []byte) []drift {
 			finding: Finding{
 				Rule: order.RuleUnknownField, Path: "$.data." + k,
 				Message: fmt.Sprintf("the order carries %s, a field that neither openapi.yaml nor any order type knows", k),
-				Want:    "absent", Got: excerpt(data[k]),
+				Want:    "absent", Got: order.Excerpt(data[k]),
 				Fix: "if the API now sends it on purpose, add it to openapi.yaml and order.Fields; otherwise stop sending it",
 			},
 			claims: atPath("$.data." + k),

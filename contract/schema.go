@@ -1,7 +1,6 @@
 package contract
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -9,6 +8,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/morimock/morimock/order"
 )
 
 // schemaIssue is one leaf error of a kin-openapi response validation.
@@ -88,12 +88,12 @@ func fromSchemaError(se *openapi3.SchemaError) schemaIssue {
 		ptr = append(ptr, "type")
 		is.want = "antiAi, watermarkEmbed, watermarkExtract or aiDetection"
 		if m, ok := se.Value.(map[string]any); ok {
-			is.got = jsonExcerpt(m["type"])
+			is.got = order.ExcerptValue(m["type"])
 		}
 	} else {
 		is.want = schemaWant(se)
 		if se.SchemaField != "required" {
-			is.got = jsonExcerpt(se.Value)
+			is.got = order.ExcerptValue(se.Value)
 		} else {
 			is.got = "absent"
 		}
@@ -133,7 +133,7 @@ func schemaWant(se *openapi3.SchemaError) string {
 	case "enum":
 		vals := make([]string, 0, len(s.Enum))
 		for _, v := range s.Enum {
-			vals = append(vals, jsonExcerpt(v))
+			vals = append(vals, order.ExcerptValue(v))
 		}
 		return "one of " + strings.Join(vals, ", ")
 	case "format":
@@ -173,22 +173,4 @@ func jsonPath(ptr []string) string {
 		b.WriteString("." + seg)
 	}
 	return b.String()
-}
-
-// jsonExcerpt shows a decoded JSON value in at most 80 bytes.
-func jsonExcerpt(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	return excerpt(b)
-}
-
-// excerpt shows at most 80 bytes of a raw value.
-func excerpt(b []byte) string {
-	s := strings.TrimSpace(string(b))
-	if len(s) > 80 {
-		return s[:77] + "..."
-	}
-	return s
 }

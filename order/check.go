@@ -48,7 +48,7 @@ func Check(o *Order, opts CheckOptions) []Violation {
 func CheckResponse(body []byte, opts CheckOptions) []Violation {
 	v, err := decodeJSON(body)
 	if err != nil {
-		return []Violation{{Rule: RuleEnvelope, Path: "$", Message: "the body is not JSON", Want: `{"data": {...}}`, Got: excerpt(body)}}
+		return []Violation{{Rule: RuleEnvelope, Path: "$", Message: "the body is not JSON", Want: `{"data": {...}}`, Got: Excerpt(body)}}
 	}
 	return CheckResponseValue(v, opts)
 }
@@ -59,7 +59,7 @@ func CheckResponse(body []byte, opts CheckOptions) []Violation {
 func CheckResponseValue(body any, opts CheckOptions) []Violation {
 	env, ok := body.(map[string]any)
 	if !ok {
-		return []Violation{{Rule: RuleEnvelope, Path: "$", Message: "the body is not a JSON object", Want: `{"data": {...}}`, Got: excerptValue(body)}}
+		return []Violation{{Rule: RuleEnvelope, Path: "$", Message: "the body is not a JSON object", Want: `{"data": {...}}`, Got: ExcerptValue(body)}}
 	}
 	var vs []Violation
 	for k := range env {
@@ -79,7 +79,7 @@ func CheckResponseValue(body any, opts CheckOptions) []Violation {
 func CheckJSON(data []byte, opts CheckOptions) []Violation {
 	v, err := decodeJSON(data)
 	if err != nil {
-		return []Violation{{Rule: RuleEnvelope, Path: "$", Message: "the order is not JSON", Want: "an object", Got: excerpt(data)}}
+		return []Violation{{Rule: RuleEnvelope, Path: "$", Message: "the order is not JSON", Want: "an object", Got: Excerpt(data)}}
 	}
 	return check(v, "$", opts)
 }
@@ -123,7 +123,7 @@ func check(data any, prefix string, opts CheckOptions) []Violation {
 	w := &wire{prefix: prefix, present: map[string]bool{}, bad: map[string]bool{}}
 	raw, ok := data.(map[string]any)
 	if !ok {
-		w.add(RuleEnvelope, "", "the order is not a JSON object", "an object", excerptValue(data))
+		w.add(RuleEnvelope, "", "the order is not a JSON object", "an object", ExcerptValue(data))
 		return w.vs
 	}
 	keys := make([]string, 0, len(raw))
@@ -255,7 +255,7 @@ func (w *wire) decode(k string, v any) {
 		return // unknown fields are reported by checkFieldSet
 	}
 	if !ok {
-		w.add(RuleFieldType, k, fmt.Sprintf("%s has the wrong JSON type", k), want, excerptValue(v))
+		w.add(RuleFieldType, k, fmt.Sprintf("%s has the wrong JSON type", k), want, ExcerptValue(v))
 		w.bad[k] = true
 	}
 }
@@ -563,17 +563,18 @@ func (w *wire) checkAIOutputs() {
 
 func quote(s string) string { return string(AppendString(nil, s)) }
 
-// excerptValue shows a decoded value as JSON, at most 80 bytes, for a report.
-func excerptValue(v any) string {
+// ExcerptValue shows a decoded JSON value in at most 80 bytes, for a report.
+func ExcerptValue(v any) string {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Sprint(v)
 	}
-	return excerpt(b)
+	return Excerpt(b)
 }
 
-// excerpt shows at most 80 bytes of a raw value, for a report.
-func excerpt(b []byte) string {
+// Excerpt shows a raw JSON value in at most 80 bytes, cut on a character boundary,
+// for a report.
+func Excerpt(b []byte) string {
 	b = bytes.TrimSpace(b)
 	if len(b) > 80 {
 		cut := 77
