@@ -11,17 +11,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/morimock/morimock"
+	"github.com/morimock/morimock/internal/spectest"
 	"github.com/morimock/morimock/order"
 )
-
-func loadSpec(t testing.TB) *morimock.Spec {
-	t.Helper()
-	s, err := morimock.LoadSpec(context.Background())
-	if err != nil {
-		t.Fatalf("LoadSpec() error = %v", err)
-	}
-	return s
-}
 
 // validate200 validates body as the 200 answer to GET /api/v2/orders/{id}.
 func validate200(t *testing.T, s *morimock.Spec, id string, body []byte) error {
@@ -36,7 +28,7 @@ func validate200(t *testing.T, s *morimock.Spec, id string, body []byte) error {
 }
 
 func TestSpecExamplesValidate(t *testing.T) {
-	s := loadSpec(t)
+	s := spectest.Load(t)
 	op := s.Doc.Paths.Value("/api/v2/orders/{orderId}").Get
 	examples := op.Responses.Status(200).Value.Content.Get("application/json").Examples
 	var names []string
@@ -71,7 +63,7 @@ func TestSpecExamplesValidate(t *testing.T) {
 }
 
 func TestSpecRejects(t *testing.T) {
-	s := loadSpec(t)
+	s := spectest.Load(t)
 	base := `{"type":"antiAi","orderId":"1","channel":"api","thumbnailImageUrl":null,"status":"pending","orderName":"anti_ai_2026-03-12","fileCount":1,"createdAt":"2026-03-12T10:00:00.000Z","updatedAt":"2026-03-12T10:00:00.000Z","errors":null}`
 	tests := []struct {
 		name, body, want string

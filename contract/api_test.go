@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/morimock/morimock"
+	"github.com/morimock/morimock/internal/spectest"
 )
 
 // fakeAPI answers GET /api/v2/orders/{id} like the real API: the body of a known id
@@ -88,15 +88,6 @@ func (f *fakeAPI) sent() []string {
 	return append([]string(nil), f.methods...)
 }
 
-func loadSpec(tb testing.TB) *morimock.Spec {
-	tb.Helper()
-	s, err := morimock.LoadSpec(context.Background())
-	if err != nil {
-		tb.Fatalf("LoadSpec() error = %v", err)
-	}
-	return s
-}
-
 // newServer starts h for the test and returns its URL.
 func newServer(tb testing.TB, h http.Handler) string {
 	tb.Helper()
@@ -112,7 +103,7 @@ func runAgainst(tb testing.TB, h http.Handler, cfg Config) *Report {
 	if cfg.Token == "" {
 		cfg.Token = "sk_test_secret"
 	}
-	rep, err := Run(context.Background(), loadSpec(tb), cfg)
+	rep, err := Run(context.Background(), spectest.Load(tb), cfg)
 	if err != nil {
 		tb.Fatalf("Run() error = %v", err)
 	}

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/morimock/morimock/internal/spectest"
 )
 
 // limitedAPI answers the first n requests for the order with 429 and code, then
@@ -80,7 +82,7 @@ func TestUnreachableHostIsAnError(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	_, err = Run(context.Background(), loadSpec(t), Config{BaseURL: "http://" + addr, Token: "sk_test_unreachable", OrderIDs: []string{validID}})
+	_, err = Run(context.Background(), spectest.Load(t), Config{BaseURL: "http://" + addr, Token: "sk_test_unreachable", OrderIDs: []string{validID}})
 	if err == nil {
 		t.Fatal("Run(closed port) error = nil; want one")
 	}
@@ -140,7 +142,7 @@ func runAgainstErr(tb testing.TB, h http.Handler, cfg Config) error {
 	tb.Helper()
 	cfg.BaseURL = newServer(tb, h)
 	cfg.Token = "sk_test_secret"
-	_, err := Run(context.Background(), loadSpec(tb), cfg)
+	_, err := Run(context.Background(), spectest.Load(tb), cfg)
 	return err
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/morimock/morimock/fixtures"
+	"github.com/morimock/morimock/internal/spectest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -35,7 +36,7 @@ func goldenReport(t *testing.T) *Report {
 			ids = append(ids, b.ID)
 		}
 	}
-	rep, err := Run(t.Context(), loadSpec(t), Config{
+	rep, err := Run(t.Context(), spectest.Load(t), Config{
 		BaseURL:    "http://127.0.0.1:8080",
 		Token:      "sk_test_golden",
 		OrderIDs:   ids,

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/morimock/morimock/internal/spectest"
 )
 
 // validAntiAI is a valid 200 body for order 1234567890123456789.
@@ -119,7 +120,7 @@ func TestOnlyGETsToLiveHosts(t *testing.T) {
 		Rate:       1000, // the default would wait a second between requests
 		HTTPClient: &http.Client{Transport: handlerTransport{api}},
 	}
-	rep, err := Run(t.Context(), loadSpec(t), cfg)
+	rep, err := Run(t.Context(), spectest.Load(t), cfg)
 	if err != nil {
 		t.Fatalf("Run() error = %v", err)
 	}

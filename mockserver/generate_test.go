@@ -10,25 +10,16 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/morimock/morimock"
+	"github.com/morimock/morimock/internal/spectest"
 	"github.com/morimock/morimock/order"
 )
 
 var testNow = time.Date(2026, 11, 26, 10, 30, 0, 0, time.UTC)
 
-func loadSpec(tb testing.TB) *morimock.Spec {
-	tb.Helper()
-	s, err := morimock.LoadSpec(context.Background())
-	if err != nil {
-		tb.Fatalf("LoadSpec() error = %v", err)
-	}
-	return s
-}
-
 // TestGeneratedOrdersKeepTheContract generates thousands of orders over every type and
 // status and checks each against openapi.yaml and the domain rules.
 func TestGeneratedOrdersKeepTheContract(t *testing.T) {
-	spec := loadSpec(t)
+	spec := spectest.Load(t)
 	n := 2000
 	if testing.Short() {
 		n = 200

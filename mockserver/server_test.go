@@ -18,6 +18,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/morimock/morimock/fixtures"
+	"github.com/morimock/morimock/internal/spectest"
 	"github.com/morimock/morimock/order"
 )
 
@@ -30,7 +31,7 @@ func newServer(tb testing.TB, cfg Config) *Server {
 	if cfg.Now == nil {
 		cfg.Now = func() time.Time { return testNow }
 	}
-	s, err := New(context.Background(), loadSpec(tb), cfg)
+	s, err := New(context.Background(), spectest.Load(tb), cfg)
 	if err != nil {
 		tb.Fatalf("New() error = %v", err)
 	}
@@ -323,7 +324,7 @@ func TestNewRefusesBadFixture(t *testing.T) {
 	o := Generate(1, "77", order.AIDetection, order.Complete, testNow)
 	bad := fixtures.Fixture{Name: "mine/bad.json", ID: "77", Type: order.AIDetection, Status: order.Complete,
 		Body: []byte(strings.Replace(string(o.AppendResponse(nil)), `"statusCode":"`, `"statusCode":"x`, 1))}
-	_, err := New(context.Background(), loadSpec(t), Config{Now: func() time.Time { return testNow }, Fixtures: []fixtures.Fixture{bad}})
+	_, err := New(context.Background(), spectest.Load(t), Config{Now: func() time.Time { return testNow }, Fixtures: []fixtures.Fixture{bad}})
 	if err == nil || !strings.Contains(err.Error(), "mine/bad.json") {
 		t.Fatalf("New() with a bad fixture error = %v; want one naming mine/bad.json", err)
 	}
