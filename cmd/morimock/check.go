@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
 	"time"
@@ -58,7 +59,9 @@ Flags:
 		baseURL = "http://127.0.0.1:8080"
 	}
 	fs.StringVar(&o.cfg.BaseURL, "base-url", baseURL, "the API's base URL (env MORIMOCK_BASE_URL)")
-	fs.StringVar(&o.cfg.Token, "token", getenv("BIZMORI_API_TOKEN"), "API key sent as a Bearer token; never printed (env BIZMORI_API_TOKEN)")
+	// The token's default stays empty and the environment is read after parsing: a
+	// flag's default is printed by -h and by every flag error, and the key must not be.
+	fs.StringVar(&o.cfg.Token, "token", "", "API key sent as a Bearer token; never printed (env BIZMORI_API_TOKEN)")
 	fs.Var(&orders, "order", "an order id to check (repeatable)")
 	fs.StringVar(&ordersFile, "orders-file", "", "a file of order ids, one a line, # comments")
 	fs.IntVar(&o.cfg.Discover, "discover", 0, "also check up to N orders listed by GET /api/v2/orders")
@@ -71,13 +74,16 @@ Flags:
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
+	if o.cfg.Token == "" {
+		o.cfg.Token = getenv("BIZMORI_API_TOKEN")
+	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("check takes no arguments, got %q (give ids with --order)", fs.Args())
 	}
 	if o.cfg.Discover < 0 {
 		return o, fmt.Errorf("discover %d: want a number of orders, 0 or more", o.cfg.Discover)
 	}
-	if o.cfg.Rate < 0 {
+	if o.cfg.Rate < 0 || math.IsNaN(o.cfg.Rate) || math.IsInf(o.cfg.Rate, 0) {
 		return o, fmt.Errorf("rate %v: want requests per second, 0 for the default", o.cfg.Rate)
 	}
 	if o.cfg.Timeout <= 0 {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -149,6 +151,7 @@ func TestCheckCouldNotRun(t *testing.T) {
 		{"unreachable host", []string{"--base-url", closed, "--order", "1", "--token", "sk_live_UNREACHABLE"}, "could not run"},
 		{"unknown flag", []string{"--bogus"}, "bogus"},
 		{"negative rate", []string{"--rate", "-1"}, "rate"},
+		{"rate not a number", []string{"--rate", "NaN"}, "rate NaN"},
 		{"negative discover", []string{"--discover", "-2"}, "discover"},
 		{"zero timeout", []string{"--timeout", "0s"}, "timeout"},
 		{"argument", []string{"1234"}, "no arguments"},
@@ -180,5 +183,26 @@ func TestCheckHelp(t *testing.T) {
 	code, _, stderr, _ := runCheckCmd(t, nil, "-h")
 	if code != 0 || !strings.Contains(stderr, "--base-url") && !strings.Contains(stderr, "-base-url") {
 		t.Errorf("check -h: exit %d, output %q; want 0 and the flags", code, stderr)
+	}
+}
+
+// TestCheckNeverPrintsTheEnvironmentToken: a flag's default is printed by -h and by
+// every flag error, so the token from BIZMORI_API_TOKEN must not be one.
+func TestCheckNeverPrintsTheEnvironmentToken(t *testing.T) {
+	const secret = "sk_live_ENV_SECRET_1234"
+	env := map[string]string{"BIZMORI_API_TOKEN": secret}
+	for _, args := range [][]string{{"-h"}, {"--bogus"}, {"--rate", "x"}, {"stray"}} {
+		_, stdout, stderr, err := runCheckCmd(t, env, args...)
+		if out := stdout + stderr + fmt.Sprint(err); strings.Contains(out, secret) {
+			t.Errorf("check %q printed the token:\n%s", args, out)
+		}
+	}
+	o, err := parseCheck(nil, func(k string) string { return env[k] }, io.Discard)
+	if err != nil || o.cfg.Token != secret {
+		t.Errorf("parseCheck() token from the environment = %q, %v; want it used", o.cfg.Token, err)
+	}
+	o, _ = parseCheck([]string{"--token", "flag"}, func(k string) string { return env[k] }, io.Discard)
+	if o.cfg.Token != "flag" {
+		t.Errorf("parseCheck(--token flag) = %q; want the flag to win", o.cfg.Token)
 	}
 }
