@@ -99,7 +99,9 @@ func orderDrifts(body []byte) []drift {
 		})
 	}
 	nested := false
-	if raw, ok := data["aiDetection"]; ok && strings.HasPrefix(strings.TrimSpace(string(raw)), "{") {
+	// Only an aiDetection order can carry the create page's nested result; on another
+	// type the object is an unknown field, and a failure.
+	if raw, ok := data["aiDetection"]; ok && str(order.FieldType) == string(order.AIDetection) && strings.HasPrefix(strings.TrimSpace(string(raw)), "{") {
 		nested = true
 		_, hasP := data[order.FieldProbability]
 		_, hasC := data[order.FieldStatusCode]

@@ -175,3 +175,46 @@ func assertActionable(t *testing.T, rep *Report) {
 		}
 	}
 }
+
+// TestDriftDoesNotHideOtherBreaks: a recognised drift warns for its own field only;
+// whatever else the order breaks still fails.
+func TestDriftDoesNotHideOtherBreaks(t *testing.T) {
+	broken, err := fixtures.Invalid()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var drifted []byte
+	for _, b := range broken {
+		if b.Name == "drift_extract_status_detected" {
+			drifted = b.Body
+		}
+	}
+	if drifted == nil {
+		t.Fatal("no drift_extract_status_detected fixture")
+	}
+	tests := []struct {
+		name, from, to string
+		wantRules      []string
+	}{
+		{"status disagrees with statusCode", `"statusCode": "detected"`, `"statusCode": "undetected"`, []string{order.RuleExtractAgreement}},
+		{"an error message on a result", `"errors": null`, `"errors": "processing failed"`, []string{order.RuleErrorsWhenFailed}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := strings.Replace(string(drifted), tt.from, tt.to, 1)
+			if body == string(drifted) {
+				t.Fatalf("the fixture has no %s", tt.from)
+			}
+			rep := serveBroken(t, fixtures.Broken{Name: "drifted", ID: "9000000000000000971", Body: []byte(body)}, false)
+			if !rep.Failed() {
+				t.Fatalf("the suite passed an order with a drift and a real break")
+			}
+			if diff := cmp.Diff(map[string][]string{CheckDomainRules: tt.wantRules}, outcomes(rep, Failed)); diff != "" {
+				t.Errorf("failed checks mismatch (-want +got):\n%s", diff)
+			}
+			if _, warned := outcomes(rep, Warned)[CheckDriftExtract]; !warned {
+				t.Errorf("the drift itself was not reported as %s", CheckDriftExtract)
+			}
+		})
+	}
+}

@@ -156,6 +156,7 @@ func check(data any, prefix string, opts CheckOptions) []Violation {
 	if w.usable(FieldStatus) {
 		if _, err := ParseStatus(string(o.Status)); err != nil {
 			w.add(RuleOrderStatus, FieldStatus, "the status is not one of the five", "pending, inProgress, complete, failed or expired", quote(string(o.Status)))
+			statusKnown = w.readExtractStatus()
 		} else {
 			statusKnown = true
 		}
@@ -167,6 +168,25 @@ func check(data any, prefix string, opts CheckOptions) []Violation {
 		w.checkLifecycle(typeKnown, opts)
 	}
 	return w.vs
+}
+
+// readExtractStatus reads the watermark-extract quickstart's statuses, detected and
+// undetected, as complete, so that a report of that known drift does not hide the
+// rest of the order from the rules; the status must then agree with statusCode.
+func (w *wire) readExtractStatus() bool {
+	o := &w.o
+	if o.Status != Status(Detected) && o.Status != Status(Undetected) {
+		return false
+	}
+	if w.usable(FieldStatusCode) && (o.StatusCode == nil || string(*o.StatusCode) != string(o.Status)) {
+		got := "null"
+		if o.StatusCode != nil {
+			got = quote(string(*o.StatusCode))
+		}
+		w.add(RuleExtractAgreement, FieldStatusCode, fmt.Sprintf("status says %s but statusCode does not", o.Status), quote(string(o.Status)), got)
+	}
+	o.Status = Complete
+	return true
 }
 
 // decode reads one decoded field into w.o, noting a value of the wrong JSON type.
