@@ -177,7 +177,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		ConnState:         limited.ConnState,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      mockserver.MaxDelay + 30*time.Second, // room for the longest delay a client may ask for
+		WriteTimeout:      2*mockserver.MaxDelay + 30*time.Second, // room for the longest --latency plus the longest Prefer: delay
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),
