@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"time"
 )
@@ -15,11 +16,7 @@ import (
 func runHealthcheck(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	defURL := "http://127.0.0.1:8080/healthz"
-	if p := getenv("PORT"); p != "" {
-		defURL = "http://127.0.0.1:" + p + "/healthz"
-	}
-	url := fs.String("url", defURL, "the health endpoint to probe (PORT=N sets the port)")
+	url := fs.String("url", healthURL(getenv), "the health endpoint to probe (default: where serve listens, from MORIMOCK_ADDR or PORT)")
 	timeout := fs.Duration("timeout", 3*time.Second, "how long to wait for an answer")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -44,4 +41,21 @@ func runHealthcheck(ctx context.Context, args []string, getenv func(string) stri
 	}
 	fmt.Fprintln(stdout, "ok")
 	return nil
+}
+
+// healthURL is /healthz where `morimock serve` listens given the same environment:
+// MORIMOCK_ADDR wins over PORT, and a wildcard host is probed on loopback.
+func healthURL(getenv func(string) string) string {
+	addr := ":8080"
+	if p := getenv("PORT"); p != "" {
+		addr = ":" + p
+	}
+	if a := getenv("MORIMOCK_ADDR"); a != "" {
+		addr = a
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://127.0.0.1:8080/healthz"
+	}
+	return "http://" + dialAddr(host, port) + "/healthz"
 }

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/morimock/morimock"
@@ -223,17 +222,20 @@ func nowText(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-// displayAddr turns a wildcard listen address into one a person can curl.
+// displayAddr turns a listen address into one a person can curl.
 func displayAddr(a net.Addr) string {
 	host, port, err := net.SplitHostPort(a.String())
 	if err != nil {
 		return a.String()
 	}
+	return dialAddr(host, port)
+}
+
+// dialAddr is host:port for a client of a server listening there: a wildcard host
+// (every interface) is reached on loopback.
+func dialAddr(host, port string) string {
 	if host == "" || host == "::" || host == "0.0.0.0" {
 		host = "127.0.0.1"
 	}
-	if strings.Contains(host, ":") {
-		host = "[" + host + "]"
-	}
-	return host + ":" + port
+	return net.JoinHostPort(host, port)
 }

@@ -197,3 +197,22 @@ func TestHealthcheck(t *testing.T) {
 		t.Errorf("healthcheck against a stopped server = %v; want exit 1", err)
 	}
 }
+
+func TestHealthURLFollowsServe(t *testing.T) {
+	tests := []struct {
+		env  map[string]string
+		want string
+	}{
+		{nil, "http://127.0.0.1:8080/healthz"},
+		{map[string]string{"PORT": "9000"}, "http://127.0.0.1:9000/healthz"},
+		{map[string]string{"PORT": "9000", "MORIMOCK_ADDR": "127.0.0.1:9100"}, "http://127.0.0.1:9100/healthz"},
+		{map[string]string{"MORIMOCK_ADDR": "0.0.0.0:9200"}, "http://127.0.0.1:9200/healthz"},
+		{map[string]string{"MORIMOCK_ADDR": "[::1]:9300"}, "http://[::1]:9300/healthz"},
+		{map[string]string{"MORIMOCK_ADDR": "localhost:9400"}, "http://localhost:9400/healthz"},
+	}
+	for _, tt := range tests {
+		if got := healthURL(envOf(tt.env)); got != tt.want {
+			t.Errorf("healthURL(%v) = %q; want %q", tt.env, got, tt.want)
+		}
+	}
+}
