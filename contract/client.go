@@ -17,6 +17,9 @@ import (
 // MockHeader is the response header by which morimock makes itself known.
 const MockHeader = "X-Morimock-Version"
 
+// mockSourceHeader is where morimock says what answered: fixture, example, generated.
+const mockSourceHeader = "X-Morimock-Source"
+
 const (
 	// defaultTimeout bounds every request when Config.Timeout is zero.
 	defaultTimeout = 10 * time.Second

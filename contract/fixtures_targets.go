@@ -19,7 +19,7 @@ func (r *runner) fixtureTargets() ([]target, error) {
 		ts = append(ts, target{
 			id:       f.ID,
 			scenario: "fixture " + strings.TrimSuffix(f.Name, ".json"),
-			wantType: f.Type, wantStatus: f.Status,
+			wantType: f.Type, wantStatus: f.Status, fixture: true,
 		})
 	}
 	return ts, nil

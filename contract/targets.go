@@ -24,6 +24,9 @@ type target struct {
 	// wantType and wantStatus are what a mock scenario asked for; empty otherwise.
 	wantType   order.Type
 	wantStatus order.Status
+	// fixture: the id is a built-in fixture's, which the mock leaves out when its
+	// clock is frozen before the fixture fits.
+	fixture bool
 }
 
 // defaultPerScenario is how many ids the suite asks the mock for per type and status.

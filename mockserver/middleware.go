@@ -89,10 +89,10 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 }
 
 // accessLog writes one line per request. It never logs a header: the Authorization
-// header carries the API key. Without a Logger (--quiet) there is nothing to write, so
-// the answers are not even recorded.
+// header carries the API key. Without it (no Logger, or NoAccessLog for --quiet) the
+// answers are not even recorded.
 func (s *Server) accessLog(next http.Handler) http.Handler {
-	if s.cfg.Logger == nil {
+	if s.cfg.Logger == nil || s.cfg.NoAccessLog {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

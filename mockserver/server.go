@@ -38,7 +38,8 @@ type Config struct {
 	RateLimit         int                // requests per minute over the whole server; 0 is none
 	ValidateResponses bool               // check every answer against the contract before sending it
 	Fixtures          []fixtures.Fixture // the user's own; they replace built-in ones with the same id
-	Logger            *slog.Logger       // one line per request; nil logs nothing
+	Logger            *slog.Logger       // warnings, errors and (unless NoAccessLog) one line per request; nil logs nothing
+	NoAccessLog       bool               // no line per request (--quiet); warnings and errors are still logged
 	Version           string             // sent in X-Morimock-Version
 }
 
@@ -107,26 +108,31 @@ func New(ctx context.Context, spec *morimock.Spec, cfg Config) (*Server, error) 
 	return s, nil
 }
 
+// loadFixtures checks the user's fixtures, which must all keep the contract, and the
+// built-in ones. A built-in fixture is dated (expired ones are from February 2026), so
+// under a clock frozen before it fits it is left out, with a warning, and its id
+// serves a generated order instead: the user did not write it and cannot mend it.
 func (s *Server) loadFixtures(ctx context.Context) error {
 	builtin, err := fixtures.Builtin()
 	if err != nil {
 		return fmt.Errorf("built-in fixtures: %w", err)
 	}
-	own := map[string]bool{}
-	for _, f := range s.cfg.Fixtures {
-		own[f.ID] = true
-	}
-	all := append([]fixtures.Fixture(nil), s.cfg.Fixtures...)
-	for _, f := range builtin {
-		if !own[f.ID] {
-			all = append(all, f)
-		}
-	}
-	if err := fixtures.Verify(ctx, s.spec, all, s.now()); err != nil {
+	now := s.now()
+	if err := fixtures.Verify(ctx, s.spec, s.cfg.Fixtures, now); err != nil {
 		return fmt.Errorf("fixtures: %w", err)
 	}
-	s.fixtures = make(map[string][]byte, len(all))
-	for _, f := range all {
+	s.fixtures = make(map[string][]byte, len(builtin)+len(s.cfg.Fixtures))
+	for _, f := range s.cfg.Fixtures {
+		s.fixtures[f.ID] = f.Body
+	}
+	for _, f := range builtin {
+		if _, own := s.fixtures[f.ID]; own {
+			continue
+		}
+		if err := fixtures.Verify(ctx, s.spec, []fixtures.Fixture{f}, now); err != nil {
+			s.log.Warn("built-in fixture left out: it does not fit the clock", "file", f.Name, "id", f.ID, "clock", now.UTC().Format(time.RFC3339), "err", err)
+			continue
+		}
 		s.fixtures[f.ID] = f.Body
 	}
 	return nil

@@ -362,3 +362,29 @@ func TestGoldenBodies(t *testing.T) {
 		}
 	}
 }
+
+func TestBuiltinFixturesThatDoNotFitTheClockAreLeftOut(t *testing.T) {
+	var logs bytes.Buffer
+	early := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := newServer(t, Config{Now: func() time.Time { return early }, Logger: slog.New(slog.NewTextHandler(&logs, nil)), NoAccessLog: true})
+	served := map[string]bool{}
+	for _, id := range s.FixtureIDs() {
+		served[id] = true
+	}
+	for _, id := range []string{"9000000000000000140", "9000000000000000440"} {
+		if served[id] {
+			t.Errorf("expired fixture %s is served under a clock of 2000-01-01", id)
+		}
+		res, _ := request{target: "/api/v2/orders/" + id, header: bearer("x")}.do(t, s)
+		hasHeader(HeaderSource, "generated")(t, res, nil)
+	}
+	if !served["1234567890123456789"] {
+		t.Error("the docs' antiAi fixture is not served; only fixtures that do not fit the clock are left out")
+	}
+	if n := strings.Count(logs.String(), "built-in fixture left out"); n != 4 {
+		t.Errorf("log has %d 'left out' warnings; want 4 (one per expired fixture):\n%s", n, logs.String())
+	}
+	if strings.Contains(logs.String(), "msg=request") {
+		t.Errorf("NoAccessLog still wrote request lines:\n%s", logs.String())
+	}
+}

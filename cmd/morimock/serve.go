@@ -28,6 +28,7 @@ type serveOptions struct {
 	errorRate         float64
 	rateLimit         int
 	now               time.Time
+	frozen            bool // --now was given: the zero time is a valid clock too
 	logFormat         string
 	quiet             bool
 	shutdownTimeout   time.Duration
@@ -99,6 +100,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		return o, err
 	}
 	if now != "" {
+		o.frozen = true
 		if o.now, err = time.Parse(time.RFC3339Nano, now); err != nil {
 			return o, fmt.Errorf("now %q: want an RFC 3339 time such as 2026-03-12T10:00:00Z", now)
 		}
@@ -149,13 +151,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Seed: o.seed, Token: o.token, Latency: o.latency, ErrorRate: o.errorRate,
 		RateLimit: o.rateLimit, ValidateResponses: o.validateResponses, Version: version,
 	}
-	if !o.now.IsZero() {
+	if o.frozen {
 		frozen := o.now
 		cfg.Now = func() time.Time { return frozen }
 	}
-	if !o.quiet {
-		cfg.Logger = logger
-	}
+	cfg.Logger, cfg.NoAccessLog = logger, o.quiet
 	if o.fixturesDir != "" {
 		if cfg.Fixtures, err = fixtures.LoadDir(o.fixturesDir); err != nil {
 			return err
@@ -183,7 +183,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	logger.Info("morimock serving", "addr", ln.Addr().String(), "version", version, "seed", o.seed,
 		"fixtures", len(srv.FixtureIDs()), "token_required", o.token != "", "validate_responses", o.validateResponses,
-		"latency", o.latency.String(), "error_rate", o.errorRate, "rate_limit_per_min", o.rateLimit, "frozen_clock", nowText(o.now))
+		"latency", o.latency.String(), "error_rate", o.errorRate, "rate_limit_per_min", o.rateLimit, "frozen_clock", nowText(o.now, o.frozen))
 	fmt.Fprintf(stdout, "morimock %s listening on http://%s\n", version, displayAddr(ln.Addr()))
 	if o.debugAddr != "" {
 		if err := serveDebug(ctx, o.debugAddr, stdout); err != nil {
@@ -215,8 +215,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	return nil
 }
 
-func nowText(t time.Time) string {
-	if t.IsZero() {
+func nowText(t time.Time, frozen bool) string {
+	if !frozen {
 		return "no"
 	}
 	return t.UTC().Format(time.RFC3339)
