@@ -13,9 +13,9 @@ import (
 	"github.com/morimock/morimock/internal/loopback"
 )
 
-// serveDebug serves expvar (/debug/vars: memstats, cmdline) and pprof (/debug/pprof/,
-// whose goroutine profile counts goroutines) on their own listener, apart from the
-// API, for the load and soak test. It refuses any address but loopback: profiles must
+// serveDebug serves expvar (/debug/vars: memstats) and pprof (/debug/pprof/, whose
+// goroutine profile counts goroutines) on their own listener, apart from the API, for
+// the load and soak test. Neither shows the command line: it may hold --token. It refuses any address but loopback: profiles must
 // never be reachable from outside the machine. The server stops when ctx ends.
 func serveDebug(ctx context.Context, addr string, stdout io.Writer) error {
 	if err := checkDebugAddr(addr); err != nil {
@@ -26,9 +26,8 @@ func serveDebug(ctx context.Context, addr string, stdout io.Writer) error {
 		return fmt.Errorf("listen on debug-addr %s: %w", addr, err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /debug/vars", expvar.Handler())
+	mux.HandleFunc("GET /debug/vars", varsWithoutCmdline)
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
@@ -48,4 +47,23 @@ func checkDebugAddr(addr string) error {
 		return fmt.Errorf("debug-addr %q: want a loopback address such as 127.0.0.1:6060: %w", addr, err)
 	}
 	return nil
+}
+
+// varsWithoutCmdline is expvar's handler less the "cmdline" variable that expvar
+// publishes by itself: the command line may hold --token.
+func varsWithoutCmdline(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	io.WriteString(w, "{\n")
+	first := true
+	expvar.Do(func(kv expvar.KeyValue) {
+		if kv.Key == "cmdline" {
+			return
+		}
+		if !first {
+			io.WriteString(w, ",\n")
+		}
+		first = false
+		fmt.Fprintf(w, "%q: %s", kv.Key, kv.Value)
+	})
+	io.WriteString(w, "\n}\n")
 }

@@ -18,6 +18,7 @@ type served struct {
 	err    error         //
 	stop   func()        // cancels run's context, as SIGTERM does
 	stderr *lockedBuffer //
+	stdout *lockedBuffer // what run printed after its "listening on" line
 }
 
 // wait waits up to d for run to return, and reports its result.
@@ -61,7 +62,7 @@ func serveWith(t *testing.T, env map[string]string, args ...string) *served {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	stderr := &lockedBuffer{}
-	s := &served{exited: make(chan struct{}), stop: cancel, stderr: stderr}
+	s := &served{exited: make(chan struct{}), stop: cancel, stderr: stderr, stdout: &lockedBuffer{}}
 	go func() { // ends when ctx is cancelled and run has shut the server down
 		s.err = run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), func(k string) string { return env[k] }, nil, pw, stderr)
 		pw.CloseWithError(io.EOF)
@@ -84,7 +85,7 @@ func serveWith(t *testing.T, env map[string]string, args ...string) *served {
 		}
 		line = append(line, buf[0])
 	}
-	go io.Copy(io.Discard, pr) // run prints one line; this ends when run returns
+	go io.Copy(s.stdout, pr) // the lines after the first; this ends when run returns
 	_, addr, ok := strings.Cut(string(line), "listening on http://")
 	if !ok {
 		t.Fatalf("first line %q; want \"morimock VERSION listening on http://ADDR\"", line)
