@@ -27,6 +27,8 @@ type fakeAPI struct {
 	OtherMethods int
 	// Date, when set, is sent as the Date header.
 	Date string
+	// Mock makes it present itself as morimock, which the suite may send POST and DELETE.
+	Mock bool
 
 	mu      sync.Mutex
 	methods []string
@@ -38,6 +40,9 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Unlock()
 	if f.Date != "" {
 		w.Header().Set("Date", f.Date)
+	}
+	if f.Mock {
+		w.Header().Set(MockHeader, "test")
 	}
 	w.Header().Set("Content-Type", "application/json")
 	id, ok := strings.CutPrefix(r.URL.Path, "/api/v2/orders/")

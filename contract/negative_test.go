@@ -60,13 +60,13 @@ func TestNegativeContract(t *testing.T) {
 		},
 		{
 			name:    "2xx on DELETE",
-			api:     &fakeAPI{OtherMethods: http.StatusOK},
+			api:     &fakeAPI{OtherMethods: http.StatusOK, Mock: true},
 			failed:  []string{CheckWrongMethod},
 			message: "accepted a method it does not declare",
 		},
 		{
 			name:    "5xx on DELETE",
-			api:     &fakeAPI{OtherMethods: http.StatusInternalServerError},
+			api:     &fakeAPI{OtherMethods: http.StatusInternalServerError, Mock: true},
 			failed:  []string{CheckWrongMethod},
 			message: "the server failed",
 		},
@@ -176,4 +176,21 @@ func failureOf(rep *Report, check string) string {
 		}
 	}
 	return ""
+}
+
+// TestOnlyGETsToLoopbackThatIsNotTheMock: a loopback address may be a tunnel to a
+// live API (a port-forward to staging), so only the mock is sent other methods.
+func TestOnlyGETsToLoopbackThatIsNotTheMock(t *testing.T) {
+	api := &fakeAPI{Orders: map[string][]byte{validID: []byte(validAntiAI)}}
+	rep := runAgainst(t, api, Config{OrderIDs: []string{validID}})
+	for _, m := range api.sent() {
+		if m != http.MethodGet {
+			t.Errorf("the suite sent %s to a loopback API that is not the mock; want GETs only", m)
+		}
+	}
+	for _, res := range rep.Results {
+		if res.Check == CheckWrongMethod && res.Outcome != Skipped {
+			t.Errorf("wrong_method result = %+v; want skipped", res)
+		}
+	}
 }
