@@ -145,10 +145,22 @@ func (r *Report) finish(token string) {
 // (the mock accepts "x") is no secret but would garble every report.
 const minRedacted = 8
 
-// redact replaces every occurrence of token in s.
+// redact replaces every occurrence of token in s, and a piece of it of minRedacted
+// bytes or more that ends s or stands before "...": report values are cut to 80
+// bytes, and an echoed token may have been cut with them.
 func redact(s, token string) string {
-	if len(token) < minRedacted || !strings.Contains(s, token) {
+	if len(token) < minRedacted {
 		return s
 	}
-	return strings.ReplaceAll(s, token, "[REDACTED]")
+	s = strings.ReplaceAll(s, token, "[REDACTED]")
+	for n := len(token) - 1; n >= minRedacted; n-- {
+		head := token[:n]
+		if strings.HasSuffix(s, head) {
+			return strings.TrimSuffix(s, head) + "[REDACTED]"
+		}
+		if strings.Contains(s, head+"...") {
+			return strings.ReplaceAll(s, head+"...", "[REDACTED]...")
+		}
+	}
+	return s
 }
