@@ -68,11 +68,22 @@ var (
 	ErrPathNotFound     = routers.ErrPathNotFound
 )
 
-// FindRoute returns the operation a request addresses and its path parameters.
+// FindRoute returns the operation a request addresses and its path parameters,
+// decoded: the router matches the encoded path (so %2F stays inside one parameter),
+// and /api/v2/orders/%35 names order 5. A value that is not valid percent-encoding is
+// returned as sent.
 func (s *Spec) FindRoute(r *http.Request) (*routers.Route, map[string]string, error) {
 	route, params, err := s.router.FindRoute(r)
 	if err != nil {
 		return nil, nil, err
+	}
+	for k, v := range params {
+		if strings.IndexByte(v, '%') < 0 {
+			continue
+		}
+		if decoded, err := url.PathUnescape(v); err == nil {
+			params[k] = decoded
+		}
 	}
 	return route, params, nil
 }

@@ -96,6 +96,16 @@ func isOrder(typ order.Type, st order.Status) check {
 	}
 }
 
+func hasOrderID(want string) check {
+	return func(t *testing.T, _ *http.Response, body []byte) {
+		t.Helper()
+		var d struct{ Data struct{ OrderID string } }
+		if err := json.Unmarshal(body, &d); err != nil || d.Data.OrderID != want {
+			t.Errorf("orderId = %q (%v); want %q", d.Data.OrderID, err, want)
+		}
+	}
+}
+
 func hasBody(want []byte) check {
 	return func(t *testing.T, _ *http.Response, body []byte) {
 		t.Helper()
@@ -179,6 +189,7 @@ func TestServer(t *testing.T) {
 		{"non-digit id", request{target: "/api/v2/orders/abc", header: auth}, []check{hasStatus(404), hasCode("ORDER_NOT_FOUND")}},
 		{"21 digits", request{target: "/api/v2/orders/123456789012345678901", header: auth}, []check{hasStatus(404), hasCode("ORDER_NOT_FOUND")}},
 		{"encoded slash", request{target: "/api/v2/orders/12%2F34", header: auth}, []check{hasStatus(404), hasCode("ORDER_NOT_FOUND")}},
+		{"encoded digits", request{target: "/api/v2/orders/%31%32%33%34%35%31%35", header: auth}, []check{hasStatus(200), isOrder(order.AIDetection, order.Pending), hasOrderID("1234515")}},
 		{"unknown path", request{target: "/api/v2/nothing", header: auth}, []check{hasStatus(404), hasCode("RESOURCE_NOT_FOUND")}},
 		{"empty id", request{target: "/api/v2/orders/", header: auth}, []check{hasStatus(404)}},
 		{"wrong method", request{method: http.MethodDelete, target: "/api/v2/orders/1", header: auth}, []check{hasStatus(405), hasHeader("Allow", "GET"), hasCode("METHOD_NOT_ALLOWED")}},
