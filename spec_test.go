@@ -106,3 +106,26 @@ func TestParseSpecRefusesBrokenContract(t *testing.T) {
 		t.Errorf("ParseSpec(broken) error = %v; want it to name openapi.yaml", err)
 	}
 }
+
+func TestResponseIssues(t *testing.T) {
+	s := spectest.Load(t)
+	body := `{"data":{"type":"antiAi","orderId":"1","channel":"fax","thumbnailImageUrl":null,"status":"pending","orderName":"n","fileCount":0,"createdAt":"2026-03-12T10:00:00.000Z","updatedAt":"2026-03-12T10:00:00.000Z","errors":null,"watermarks":[]}}`
+	var got []string
+	for _, is := range morimock.ResponseIssues(validate200(t, s, "1", []byte(body))) {
+		if is.Schema == nil {
+			t.Errorf("issue %+v has no schema error", is)
+		}
+		got = append(got, is.Path)
+	}
+	sort.Strings(got)
+	// A disallowed property (watermarks) is reported at its object, $.data.
+	if diff := cmp.Diff([]string{"$.data", "$.data.channel", "$.data.fileCount"}, got); diff != "" {
+		t.Errorf("ResponseIssues() paths mismatch (-want +got):\n%s", diff)
+	}
+	if is := morimock.ResponseIssues(validate200(t, s, "1", []byte(`not json`))); len(is) != 1 || is[0].Path != "$" || is[0].Schema != nil {
+		t.Errorf("ResponseIssues(not JSON) = %+v; want one issue at $ with no schema", is)
+	}
+	if got := morimock.JSONPath([]string{"data", "watermarks", "0"}); got != "$.data.watermarks[0]" {
+		t.Errorf("JSONPath() = %q; want %q", got, "$.data.watermarks[0]")
+	}
+}

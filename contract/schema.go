@@ -1,13 +1,12 @@
 package contract
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/morimock/morimock"
 	"github.com/morimock/morimock/order"
 )
 
@@ -22,54 +21,18 @@ type schemaIssue struct {
 	property string
 }
 
-// schemaIssues unpacks a ValidateResponse error into every leaf error it holds,
-// each with its JSON path. kin-openapi nests them: a ResponseError around a
-// MultiError of SchemaErrors, where a oneOf error holds the errors of the chosen
-// branch in its Origin.
+// schemaIssues is every failed constraint of a ValidateResponse error, with what the
+// suite reports of each.
 func schemaIssues(err error) []schemaIssue {
 	var out []schemaIssue
-	var walk func(error)
-	walk = func(err error) {
-		if err == nil {
-			return
+	for _, is := range morimock.ResponseIssues(err) {
+		if is.Schema == nil {
+			out = append(out, schemaIssue{path: is.Path, keyword: "response", reason: is.Reason})
+			continue
 		}
-		var me openapi3.MultiError
-		if errors.As(err, &me) && !isSchemaError(err) {
-			for _, e := range me {
-				walk(e)
-			}
-			return
-		}
-		var se *openapi3.SchemaError
-		if errors.As(err, &se) {
-			var inner *openapi3.SchemaError
-			if se.Origin != nil && errors.As(se.Origin, &inner) {
-				walk(se.Origin)
-				return
-			}
-			out = append(out, fromSchemaError(se))
-			return
-		}
-		var re *openapi3filter.ResponseError
-		if errors.As(err, &re) {
-			if re.Err != nil {
-				walk(re.Err)
-				return
-			}
-			out = append(out, schemaIssue{path: "$", keyword: "response", reason: re.Reason})
-			return
-		}
-		out = append(out, schemaIssue{path: "$", keyword: "response", reason: err.Error()})
+		out = append(out, fromSchemaError(is.Schema))
 	}
-	walk(err)
 	return out
-}
-
-// isSchemaError reports whether err itself (not something it wraps further down a
-// MultiError) is a *SchemaError.
-func isSchemaError(err error) bool {
-	_, ok := err.(*openapi3.SchemaError)
-	return ok
 }
 
 func fromSchemaError(se *openapi3.SchemaError) schemaIssue {
@@ -98,7 +61,7 @@ func fromSchemaError(se *openapi3.SchemaError) schemaIssue {
 			is.got = "absent"
 		}
 	}
-	is.path = jsonPath(ptr)
+	is.path = morimock.JSONPath(ptr)
 	return is
 }
 
@@ -159,18 +122,4 @@ func schemaWant(se *openapi3.SchemaError) string {
 		return fmt.Sprintf("at least %d items", s.MinItems)
 	}
 	return ""
-}
-
-// jsonPath turns a JSON pointer's segments into a JSONPath, e.g. $.data.watermarks[0].
-func jsonPath(ptr []string) string {
-	var b strings.Builder
-	b.WriteString("$")
-	for _, seg := range ptr {
-		if _, err := strconv.Atoi(seg); err == nil {
-			b.WriteString("[" + seg + "]")
-			continue
-		}
-		b.WriteString("." + seg)
-	}
-	return b.String()
 }
