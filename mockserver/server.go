@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/getkin/kin-openapi/routers"
 	"github.com/morimock/morimock"
 	"github.com/morimock/morimock/fixtures"
 )
@@ -57,8 +56,7 @@ type Server struct {
 	limiter  *limiter
 	handler  http.Handler
 
-	orderRoute *routers.Route              // GET /api/v2/orders/{orderId}
-	orderOK    *morimock.ResponseValidator // its 200, for --validate-responses
+	orderOK *morimock.ResponseValidator // its 200, for --validate-responses
 }
 
 // New builds a Server from the contract. It checks every fixture against the
@@ -100,10 +98,11 @@ func New(ctx context.Context, spec *morimock.Spec, cfg Config) (*Server, error) 
 	if err != nil {
 		return nil, err
 	}
-	if s.orderRoute, _, err = spec.FindRoute(probe); err != nil {
+	orderRoute, _, err := spec.FindRoute(probe)
+	if err != nil {
 		return nil, fmt.Errorf("openapi.yaml: no route for GET %s: %w", orderPath, err)
 	}
-	s.orderOK = spec.ResponseValidator(s.orderRoute, http.StatusOK)
+	s.orderOK = spec.ResponseValidator(orderRoute, http.StatusOK)
 	s.handler = s.routes()
 	return s, nil
 }
