@@ -16,9 +16,9 @@ import (
 // limitedAPI answers the first n requests for the order with 429 and code, then
 // passes to next.
 type limitedAPI struct {
-	n, code string
-	left    atomic.Int32
-	next    http.Handler
+	code string
+	left atomic.Int32
+	next http.Handler
 }
 
 func newLimitedAPI(n int32, code string, next http.Handler) *limitedAPI {

@@ -62,11 +62,10 @@ func (l *load) sample(ctx context.Context) memory {
 // report is the merged outcome of a run.
 type report struct {
 	tally
-	elapsed               time.Duration
-	start, warm, peak     memory
-	end, settled          memory
-	duringLoadGoroutines  int
-	goroutinesSettledWait time.Duration
+	elapsed              time.Duration
+	start, warm, peak    memory
+	end, settled         memory
+	duringLoadGoroutines int
 }
 
 func (l *load) run(ctx context.Context, progress io.Writer) (*report, error) {
