@@ -8,8 +8,10 @@ import (
 )
 
 // commonHeaders sets what every answer carries: the mock's version, the clock's Date
-// (so a client checks expiry against the mock's own, possibly frozen, clock), no
-// caching, and CORS for browser clients.
+// (so a client checks expiry against the mock's own, possibly frozen, clock) and no
+// caching; and, when the request names an Origin as every browser's cross-origin
+// request does, CORS headers. Other clients never read those, and each header costs
+// every answer a copy and a write.
 //
 // The values are built once and assigned under their canonical keys: Header.Set would
 // canonicalise each key and allocate each value again for every answer. Nothing
@@ -26,8 +28,10 @@ func (s *Server) commonHeaders(next http.Handler) http.Handler {
 		h[HeaderVersion] = version
 		h["Date"] = date.at(s.now())
 		h["Cache-Control"] = noStore
-		h["Access-Control-Allow-Origin"] = anyOrigin
-		h["Access-Control-Expose-Headers"] = expose
+		if _, cors := r.Header["Origin"]; cors {
+			h["Access-Control-Allow-Origin"] = anyOrigin
+			h["Access-Control-Expose-Headers"] = expose
+		}
 		next.ServeHTTP(w, r)
 	})
 }

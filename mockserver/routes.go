@@ -45,6 +45,15 @@ func (s *Server) handleSpec(w http.ResponseWriter, r *http.Request) {
 	w.Write(morimock.SpecYAML())
 }
 
+// Header values every 200 carries, built once: X-Morimock-Source says where the body
+// came from.
+var (
+	contentJSON     = []string{"application/json"}
+	sourceExample   = []string{"example"}
+	sourceFixture   = []string{"fixture"}
+	sourceGenerated = []string{"generated"}
+)
+
 // bufPool recycles response buffers; an order body is well under 4 KiB.
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
@@ -133,7 +142,7 @@ func (s *Server) serveOrder(w http.ResponseWriter, r *http.Request, params map[s
 	defer func() { *bp = body[:0]; bufPool.Put(bp) }()
 
 	now := s.now()
-	var source string
+	var source []string
 	switch fx, isFixture := s.fixtures[id]; {
 	case sc.Example != "":
 		ex, ok := s.examples[sc.Example]
@@ -141,9 +150,9 @@ func (s *Server) serveOrder(w http.ResponseWriter, r *http.Request, params map[s
 			s.fail(w, &apiError{status: http.StatusBadRequest, code: codeInvalidParameter, detail: fmt.Sprintf("no example named %s (have %s)", clip(sc.Example), s.exampleNames())})
 			return
 		}
-		body, source = ex.appendFor(body, id), "example"
+		body, source = ex.appendFor(body, id), sourceExample
 	case isFixture && sc.Type == "" && sc.Status == "":
-		body, source = append(body, fx...), "fixture"
+		body, source = append(body, fx...), sourceFixture
 	default:
 		t, st := ComboFor(id)
 		if sc.Type != "" {
@@ -157,14 +166,14 @@ func (s *Server) serveOrder(w http.ResponseWriter, r *http.Request, params map[s
 			seed = sc.Seed
 		}
 		o := Generate(seed, id, t, st, now)
-		body, source = o.AppendResponse(body), "generated"
+		body, source = o.AppendResponse(body), sourceGenerated
 	}
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set(HeaderSource, source)
+	h["Content-Type"] = contentJSON // shared, never edited in place: see commonHeaders
+	h[HeaderSource] = source
 	if s.cfg.ValidateResponses {
 		if err := s.validate(r, params, h, body, now); err != nil {
-			s.log.Error("response failed validation", "id", id, "source", source, "err", err)
+			s.log.Error("response failed validation", "id", id, "source", source[0], "err", err)
 			s.fail(w, &apiError{status: http.StatusInternalServerError, code: codeInternal, detail: "the mock's own answer broke the contract (--validate-responses): " + clip(err.Error())})
 			return
 		}

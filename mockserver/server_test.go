@@ -68,6 +68,15 @@ func headerContains(k, want string) check {
 	}
 }
 
+func lacksHeader(k string) check {
+	return func(t *testing.T, res *http.Response, _ []byte) {
+		t.Helper()
+		if got, ok := res.Header[http.CanonicalHeaderKey(k)]; ok {
+			t.Errorf("header %s = %q; want it absent", k, got)
+		}
+	}
+}
+
 func hasCode(want string) check {
 	return func(t *testing.T, _ *http.Response, body []byte) {
 		t.Helper()
@@ -213,6 +222,7 @@ func TestServer(t *testing.T) {
 		{"openapi.yaml", request{target: "/openapi.yaml"}, []check{hasStatus(200), hasHeader("Content-Type", "application/yaml")}},
 		{"cors preflight", request{method: http.MethodOptions, target: "/api/v2/orders/1", header: http.Header{"Origin": {"http://localhost:3000"}, "Access-Control-Request-Method": {"GET"}}}, []check{hasStatus(204), hasHeader("Access-Control-Allow-Origin", "*"), headerContains("Access-Control-Allow-Headers", "Prefer")}},
 		{"cors on answers", request{target: "/api/v2/orders/1", header: with(auth, "Origin", "http://localhost:3000")}, []check{hasHeader("Access-Control-Allow-Origin", "*"), hasHeader(HeaderVersion, "dev"), hasHeader("Date", "Thu, 26 Nov 2026 10:30:00 GMT")}},
+		{"no cors without an origin", request{target: "/api/v2/orders/1", header: auth}, []check{hasStatus(200), lacksHeader("Access-Control-Allow-Origin"), lacksHeader("Access-Control-Expose-Headers"), hasHeader(HeaderSource, "generated"), hasHeader("Content-Type", "application/json")}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
