@@ -101,11 +101,24 @@ func decodeJSON(data []byte) (any, error) {
 // wire is an order as it came over the wire: which fields were present, and which
 // of those held a value of the right JSON type.
 type wire struct {
-	prefix  string
-	present map[string]bool
-	bad     map[string]bool
-	o       Order
-	vs      []Violation
+	prefix string
+	raw    map[string]any  // the order as decoded: which fields were sent
+	bad    map[string]bool // made when the first field turns out bad
+	o      Order
+	vs     []Violation
+}
+
+// present reports whether field was sent, whatever its value.
+func (w *wire) present(field string) bool {
+	_, ok := w.raw[field]
+	return ok
+}
+
+func (w *wire) markBad(field string) {
+	if w.bad == nil {
+		w.bad = map[string]bool{}
+	}
+	w.bad[field] = true
 }
 
 func (w *wire) add(rule, field, msg, want, got string) {
@@ -117,11 +130,11 @@ func (w *wire) add(rule, field, msg, want, got string) {
 }
 
 // usable reports whether field was sent with a value of its type.
-func (w *wire) usable(field string) bool { return w.present[field] && !w.bad[field] }
+func (w *wire) usable(field string) bool { return w.present(field) && !w.bad[field] }
 
 func check(data any, prefix string, opts CheckOptions) []Violation {
-	w := &wire{prefix: prefix, present: map[string]bool{}, bad: map[string]bool{}}
 	raw, ok := data.(map[string]any)
+	w := &wire{prefix: prefix, raw: raw}
 	if !ok {
 		w.add(RuleEnvelope, "", "the order is not a JSON object", "an object", ExcerptValue(data))
 		return w.vs
@@ -129,7 +142,6 @@ func check(data any, prefix string, opts CheckOptions) []Violation {
 	keys := make([]string, 0, len(raw))
 	for k := range raw {
 		keys = append(keys, k)
-		w.present[k] = true
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
@@ -139,7 +151,7 @@ func check(data any, prefix string, opts CheckOptions) []Violation {
 	o := &w.o
 	typeKnown := false
 	switch {
-	case !w.present[FieldType]:
+	case !w.present(FieldType):
 		w.add(RuleOrderType, FieldType, "the order has no type", "antiAi, watermarkEmbed, watermarkExtract or aiDetection", "nothing")
 	case w.usable(FieldType):
 		if _, err := ParseType(string(o.Type)); err != nil {
@@ -213,7 +225,7 @@ func (w *wire) decode(k string, v any) {
 			t, err := parseTimestamp(s)
 			if err != nil {
 				w.add(RuleTimestamp, k, err.Error(), "UTC with milliseconds, e.g. 2026-03-12T10:00:00.000Z", quote(s))
-				w.bad[k] = true
+				w.markBad(k)
 				return
 			}
 			if k == FieldCreatedAt {
@@ -276,7 +288,7 @@ func (w *wire) decode(k string, v any) {
 	}
 	if !ok {
 		w.add(RuleFieldType, k, fmt.Sprintf("%s has the wrong JSON type", k), want, ExcerptValue(v))
-		w.bad[k] = true
+		w.markBad(k)
 	}
 }
 
@@ -359,7 +371,7 @@ func (w *wire) checkFieldSet(keys []string) {
 		}
 	}
 	for _, f := range Fields(t) {
-		if !w.present[f] {
+		if !w.present(f) {
 			w.add(RuleFieldMissing, f, fmt.Sprintf("%s orders always carry %s (null when it has no value)", t, f), "present", "absent")
 		}
 	}
