@@ -127,6 +127,9 @@ func lookup(getenv func(string) string, key string) (string, bool) {
 	return v, v != ""
 }
 
+// logDelay is how late a log line may reach stderr: lines are written in batches.
+const logDelay = 100 * time.Millisecond
+
 // runServe runs the mock until ctx ends, then shuts down gracefully: in-flight requests
 // finish within the shutdown timeout, new connections are refused.
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -137,9 +140,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
-	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
+	logOut := newBatchWriter(stderr, logDelay, 32<<10)
+	defer logOut.Flush()
+	var handler slog.Handler = slog.NewTextHandler(logOut, nil)
 	if o.logFormat == "json" {
-		handler = slog.NewJSONHandler(stderr, nil)
+		handler = slog.NewJSONHandler(logOut, nil)
 	}
 	logger := slog.New(handler)
 

@@ -98,6 +98,10 @@ func TestServeEndToEnd(t *testing.T) {
 	if strings.Contains(logs.String(), tok) {
 		t.Errorf("the log holds the token:\n%s", logs.String())
 	}
+	// 25 requests above; the log is written in batches, and all of it before run returns.
+	if n := strings.Count(logs.String(), `"msg":"request"`); n != 25 {
+		t.Errorf("the log has %d request lines; want 25\n%s", n, logs.String())
+	}
 	if !strings.Contains(logs.String(), `"msg":"stopped"`) {
 		t.Errorf("the log does not say the server stopped:\n%s", logs.String())
 	}
