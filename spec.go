@@ -19,6 +19,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/morimock/morimock/internal/jsonvalue"
 )
 
 //go:embed openapi.yaml
@@ -245,13 +246,18 @@ func (v *ResponseValidator) ValidateDecoded(ctx context.Context, r *http.Request
 			Err:    err,
 		}
 	}
-	// As openapi3filter's JSON body decoder (encoding/json v1 up to Go 1.26): numbers
-	// stay json.Number, and one value is read.
-	var value any
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if err := dec.Decode(&value); err != nil {
-		return nil, fail("failed to decode response body", &openapi3filter.ParseError{Kind: openapi3filter.KindInvalidFormat, Cause: err})
+	// The value openapi3filter's JSON body decoder gives (encoding/json v1 up to Go
+	// 1.26, numbers as json.Number, the first value read), from jsonvalue when the body
+	// is exactly one well-formed value, as every answer of ours is. Anything else
+	// takes encoding/json's own path, for its verdict and its error.
+	value, err := jsonvalue.Decode(body)
+	if err != nil {
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.UseNumber()
+		value = nil
+		if err := dec.Decode(&value); err != nil {
+			return nil, fail("failed to decode response body", &openapi3filter.ParseError{Kind: openapi3filter.KindInvalidFormat, Cause: err})
+		}
 	}
 	if err := v.json.Schema.Value.VisitJSON(value, v.opts...); err != nil {
 		reason := "response body doesn't match schema"
