@@ -63,6 +63,13 @@ func TestResponseValidatorAgreesWithValidateResponse(t *testing.T) {
 		answer{name: "text content type", ct: "text/plain", body: body},
 		answer{name: "no content type", ct: "-", body: body},
 		answer{name: "HEAD", method: http.MethodHead, body: []byte("x")},
+		// What jsonvalue must read exactly as encoding/json does.
+		answer{name: "escaped strings", body: bytes.Replace(body, []byte(`"antiAi"`), []byte(`"anti\u0041i"`), 1)},
+		answer{name: "escaped enum value", body: bytes.Replace(body, []byte(`"antiAi"`), []byte(`"\u0061ntiAi"`), 1)},
+		answer{name: "invalid UTF-8", body: bytes.Replace(body, []byte(`"https:`), []byte("\"\xff\xfehttps:"), 1)},
+		answer{name: "duplicate data", body: append(append([]byte(`{"data":{"type":"antiAi"},`), body[1:]...))},
+		answer{name: "duplicate data, broken last", body: append(append(append([]byte(nil), body[:len(body)-1]...), `,"data":{}`...), '}')},
+		answer{name: "whitespace around", body: append(append([]byte(" \n\t"), body...), " \r\n"...)},
 	)
 
 	refused := 0
@@ -108,4 +115,38 @@ func errText(err error) string {
 		return "<nil>"
 	}
 	return fmt.Sprintf("%T: %v", err, err)
+}
+
+// FuzzResponseValidator holds ResponseValidator to ValidateResponse for any body: the
+// shortcut decodes with jsonvalue, and whatever the bytes, its verdict and error
+// must be the ones kin-openapi's own path gives.
+func FuzzResponseValidator(f *testing.F) {
+	ctx := context.Background()
+	spec, err := morimock.LoadSpec(ctx)
+	if err != nil {
+		f.Fatal(err)
+	}
+	valid, err := fixtures.Builtin()
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, fx := range valid[:8] {
+		f.Add(fx.Body)
+	}
+	f.Add([]byte(`{"data":{"type":"aiDetection","probability":1e400}}`))
+	f.Add([]byte("{\"data\":\"\\ud800\xff\"} x"))
+	r := httptest.NewRequest(http.MethodGet, "/api/v2/orders/1234567890123456789", nil)
+	route, params, err := spec.FindRoute(r)
+	if err != nil {
+		f.Fatal(err)
+	}
+	v := spec.ResponseValidator(route, http.StatusOK)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		h := http.Header{"Content-Type": {"application/json"}}
+		want := spec.ValidateResponse(ctx, r, route, params, http.StatusOK, h.Clone(), bytes.Clone(body))
+		got := v.Validate(ctx, r, params, h.Clone(), bytes.Clone(body))
+		if diff := cmp.Diff(errText(want), errText(got)); diff != "" {
+			t.Errorf("ResponseValidator.Validate() mismatch with ValidateResponse (-want +got):\n%s", diff)
+		}
+	})
 }
