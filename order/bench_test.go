@@ -1,6 +1,7 @@
 package order_test
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/morimock/morimock/order"
@@ -26,7 +27,8 @@ func BenchmarkAppendResponse(b *testing.B) {
 	}
 }
 
-// BenchmarkCheckResponse is the domain-rule half of --validate-responses.
+// BenchmarkCheckResponse is the domain-rule half of the contract suite: it decodes
+// each body, then checks it.
 func BenchmarkCheckResponse(b *testing.B) {
 	var bodies [][]byte
 	for _, t := range order.Types() {
@@ -39,6 +41,29 @@ func BenchmarkCheckResponse(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		if vs := order.CheckResponse(bodies[i%len(bodies)], opts); len(vs) > 0 {
+			b.Fatal(vs)
+		}
+	}
+}
+
+// BenchmarkCheckResponseValue is the domain-rule half of --validate-responses, which
+// checks the value the schema validation already decoded.
+func BenchmarkCheckResponseValue(b *testing.B) {
+	var values []any
+	for _, t := range order.Types() {
+		for _, s := range order.Statuses() {
+			o := sample(t, s)
+			var v any
+			if err := json.Unmarshal(o.AppendResponse(nil), &v); err != nil {
+				b.Fatal(err)
+			}
+			values = append(values, v)
+		}
+	}
+	opts := order.CheckOptions{OrderID: "1234567890123456789", Now: now}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if vs := order.CheckResponseValue(values[i%len(values)], opts); len(vs) > 0 {
 			b.Fatal(vs)
 		}
 	}
