@@ -146,11 +146,6 @@ func (s *Spec) ValidateResponse(ctx context.Context, r *http.Request, route *rou
 	return openapi3filter.ValidateResponse(ctx, in)
 }
 
-// stringFormats are the formats kin-openapi leaves unchecked that the contract
-// asserts. The map is shared by every validation and never written: kin-openapi only
-// reads it, where WithStringFormatValidator would make a map for each.
-var stringFormats = map[string]openapi3.StringFormatValidator{"uri": uriFormat{}}
-
 // responseOptions are the schema options of ValidateResponse, built once.
 var responseOptions = []openapi3.SchemaValidationOption{
 	openapi3.MultiErrors(),
@@ -276,22 +271,4 @@ func (v *ResponseValidator) ValidateDecoded(ctx context.Context, r *http.Request
 		return nil, fail(reason, err)
 	}
 	return value, nil
-}
-
-// uriFormat asserts format: uri as RFC 3986 absolute URIs: a scheme and, for http(s),
-// a host. kin-openapi leaves "uri" unchecked by default.
-type uriFormat struct{}
-
-func (uriFormat) Validate(value string) error {
-	u, err := url.Parse(value)
-	if err != nil {
-		return fmt.Errorf("not a URI: %w", err)
-	}
-	if !u.IsAbs() {
-		return errors.New("not an absolute URI")
-	}
-	if (u.Scheme == "http" || u.Scheme == "https") && u.Host == "" {
-		return errors.New("http URI without a host")
-	}
-	return nil
 }

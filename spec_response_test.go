@@ -67,7 +67,7 @@ func TestResponseValidatorAgreesWithValidateResponse(t *testing.T) {
 		answer{name: "escaped strings", body: bytes.Replace(body, []byte(`"antiAi"`), []byte(`"anti\u0041i"`), 1)},
 		answer{name: "escaped enum value", body: bytes.Replace(body, []byte(`"antiAi"`), []byte(`"\u0061ntiAi"`), 1)},
 		answer{name: "invalid UTF-8", body: bytes.Replace(body, []byte(`"https:`), []byte("\"\xff\xfehttps:"), 1)},
-		answer{name: "duplicate data", body: append(append([]byte(`{"data":{"type":"antiAi"},`), body[1:]...))},
+		answer{name: "duplicate data", body: append([]byte(`{"data":{"type":"antiAi"},`), body[1:]...)},
 		answer{name: "duplicate data, broken last", body: append(append(append([]byte(nil), body[:len(body)-1]...), `,"data":{}`...), '}')},
 		answer{name: "whitespace around", body: append(append([]byte(" \n\t"), body...), " \r\n"...)},
 	)
