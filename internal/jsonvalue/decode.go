@@ -36,8 +36,9 @@ type container struct {
 // map[string]any for objects, []any for arrays, string, bool, nil, and json.Number for
 // numbers (its text exactly as written).
 //
-// Every string in the result is a copy, so the caller may reuse data afterwards.
-// Invalid UTF-8 and unpaired surrogate escapes become U+FFFD and the last of
+// Strings and numbers that need no unescaping share one copy of data, made once (a
+// string per value would be an allocation each), so the caller may reuse data
+// afterwards; holding any of them holds that copy. Invalid UTF-8 and unpaired surrogate escapes become U+FFFD and the last of
 // duplicate object keys wins, as in encoding/json. Where encoding/json's
 // Decoder would ignore anything after the first value, Decode returns an error.
 // Errors are of type *SyntaxError.
@@ -57,6 +58,7 @@ func Decode(data []byte) (any, error) {
 		bufArr    [64]byte
 	)
 	stack := stackArr[:0]
+	text := string(data)
 	members := memberArr[:0]
 	elems := elemArr[:0]
 	buf := bufArr[:0]
@@ -84,7 +86,7 @@ value:
 				key string
 				err error
 			)
-			if key, i, buf, err = objectKey(data, i, buf); err != nil {
+			if key, i, buf, err = objectKey(data, text, i, buf); err != nil {
 				return nil, err
 			}
 			members = append(members, member{key: key})
@@ -105,7 +107,7 @@ value:
 				s   string
 				err error
 			)
-			if s, i, buf, err = str(data, i, buf); err != nil {
+			if s, i, buf, err = str(data, text, i, buf); err != nil {
 				return nil, err
 			}
 			v = s
@@ -129,7 +131,7 @@ value:
 				return nil, errChar(data, i, "looking for beginning of value")
 			}
 			var err error
-			if v, i, err = number(data, i); err != nil {
+			if v, i, err = number(data, text, i); err != nil {
 				return nil, err
 			}
 		}
@@ -156,7 +158,7 @@ value:
 						key string
 						err error
 					)
-					if key, i, buf, err = objectKey(data, skipSpace(data, i+1), buf); err != nil {
+					if key, i, buf, err = objectKey(data, text, skipSpace(data, i+1), buf); err != nil {
 						return nil, err
 					}
 					members = append(members, member{key: key})
@@ -196,14 +198,14 @@ value:
 
 // objectKey parses the object key that starts at data[i] and the colon after
 // it, and returns the offset of the member's value.
-func objectKey(data []byte, i int, buf []byte) (string, int, []byte, error) {
+func objectKey(data []byte, text string, i int, buf []byte) (string, int, []byte, error) {
 	if i >= len(data) {
 		return "", i, buf, errEOF(i)
 	}
 	if data[i] != '"' {
 		return "", i, buf, errChar(data, i, "looking for beginning of object key string")
 	}
-	key, i, buf, err := str(data, i, buf)
+	key, i, buf, err := str(data, text, i, buf)
 	if err != nil {
 		return "", i, buf, err
 	}

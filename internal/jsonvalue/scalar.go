@@ -4,7 +4,7 @@ import "encoding/json"
 
 // number parses the number that starts at data[i] and keeps its text.
 // The grammar is RFC 8259's: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-func number(data []byte, i int) (any, int, error) {
+func number(data []byte, text string, i int) (any, int, error) {
 	start := i
 	if data[i] == '-' {
 		i++
@@ -43,7 +43,7 @@ func number(data []byte, i int) (any, int, error) {
 	}
 	// A byte that cannot follow a number, as in "01" or "1x", is left for the
 	// caller, which expects a separator there.
-	return json.Number(string(data[start:i])), i, nil
+	return json.Number(text[start:i]), i, nil
 }
 
 // digits returns the offset of the first byte at or after data[i] that is not a digit.

@@ -9,7 +9,7 @@ import (
 
 // str parses the string whose opening quote is at data[i]. buf is scratch
 // space for unescaping, returned so that its growth is kept for the next string.
-func str(data []byte, i int, buf []byte) (string, int, []byte, error) {
+func str(data []byte, text string, i int, buf []byte) (string, int, []byte, error) {
 	start := i + 1
 	// Most strings are plain ASCII: copy them straight out of data. Skip eight
 	// such bytes at a time while no byte in the word needs a closer look.
@@ -20,10 +20,10 @@ func str(data []byte, i int, buf []byte) (string, int, []byte, error) {
 	for ; j < len(data); j++ {
 		c := data[j]
 		if c == '"' {
-			return string(data[start:j]), j + 1, buf, nil
+			return text[start:j], j + 1, buf, nil
 		}
 		if c == '\\' || c < ' ' || c >= utf8.RuneSelf {
-			return strSlow(data, start, j, buf)
+			return strSlow(data, text, start, j, buf)
 		}
 	}
 	return "", len(data), buf, errEOF(len(data))
@@ -47,12 +47,12 @@ func plainASCII(w uint64) bool {
 
 // strSlow finishes the string whose text starts at data[start], from data[j]
 // on, where plain ASCII stopped.
-func strSlow(data []byte, start, j int, buf []byte) (string, int, []byte, error) {
+func strSlow(data []byte, text string, start, j int, buf []byte) (string, int, []byte, error) {
 	// Valid UTF-8 without escapes still needs no rewriting.
 	for j < len(data) {
 		c := data[j]
 		if c == '"' {
-			return string(data[start:j]), j + 1, buf, nil
+			return text[start:j], j + 1, buf, nil
 		}
 		if c == '\\' {
 			break
