@@ -1,6 +1,7 @@
 package morimock
 
 import (
+	"net/url"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -71,4 +72,54 @@ func errString(err error) string {
 		return "<nil>"
 	}
 	return err.Error()
+}
+
+func TestURIFormat(t *testing.T) {
+	f := stringFormats["uri"]
+	for _, tt := range []struct {
+		value    string
+		ok       bool
+		shortcut bool
+	}{
+		{"https://bizmori-prod.s3.ap-northeast-2.amazonaws.com/anti-ai/1/thumbnails/1/photo.jpg?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIA234567ABCDEFGHIJ%2F20261126%2Fap-northeast-2%2Fs3%2Faws4_request&X-Amz-Date=20261126T100000Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host&X-Amz-Signature=0f", true, true},
+		{"http://localhost", true, true},
+		{"https://s3.amazonaws.com/...", true, true},
+		{"https://example.com:8443/a", true, false},
+		{"https://Example.com/a", true, false},
+		{"https://example.com/a#frag", true, false},
+		{"https://example.com/a%zz", false, false},
+		{"https://example.com/a%2", false, false},
+		{"https:///path", false, false},
+		{"https://", false, false},
+		{"ftp://example.com/a", true, false},
+		{"/relative/path", false, false},
+		{"https://exa mple.com/", false, false},
+		{"https://example.com/\x7f", false, false},
+		{"", false, false},
+	} {
+		t.Run(tt.value, func(t *testing.T) {
+			if err := f.Validate(tt.value); (err == nil) != tt.ok {
+				t.Errorf("Validate(%q) = %v; want ok %v", tt.value, err, tt.ok)
+			}
+			if got := plainHTTPURL(tt.value); got != tt.shortcut {
+				t.Errorf("plainHTTPURL(%q) = %v; want %v", tt.value, got, tt.shortcut)
+			}
+		})
+	}
+}
+
+// FuzzURIFormat: every URL the shortcut takes passes the full check.
+func FuzzURIFormat(f *testing.F) {
+	for _, s := range []string{"https://a.b/c?d=e%2Ff", "http://x", "https://x:1/", "https://x/%", "https://x/#y"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !plainHTTPURL(s) {
+			return
+		}
+		u, err := url.Parse(s)
+		if err != nil || !u.IsAbs() || u.Host == "" {
+			t.Errorf("plainHTTPURL(%q) = true; url.Parse gives %+v, %v", s, u, err)
+		}
+	})
 }
