@@ -125,9 +125,11 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 			slog.Int("status", rec.status),
 			slog.Int("bytes", rec.bytes),
 			slog.String("source", w.Header().Get(HeaderSource)),
-			slog.String("error", w.Header().Get(HeaderError)),
 			slog.Duration("duration", end.Sub(start)),
 		)
+		if msg := w.Header().Get(HeaderError); msg != "" { // most answers have none
+			line.AddAttrs(slog.String("error", msg))
+		}
 		s.log.Handler().Handle(ctx, line)
 	})
 }

@@ -341,6 +341,43 @@ func TestAccessLogNeverHoldsTheToken(t *testing.T) {
 	}
 }
 
+// TestAccessLogLine: one JSON line per request, with what an operator reads; the
+// error key only on answers that explain themselves in X-Morimock-Error.
+func TestAccessLogLine(t *testing.T) {
+	var logs bytes.Buffer
+	s := newServer(t, Config{Token: token, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	request{target: "/api/v2/orders/12", header: bearer(token)}.do(t, s)
+	request{target: "/api/v2/orders/12"}.do(t, s)
+	var lines []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("a log line is not JSON: %v\n%s", err, l)
+		}
+		lines = append(lines, m)
+	}
+	if len(lines) != 2 {
+		t.Fatalf("%d log lines; want 2:\n%s", len(lines), logs.String())
+	}
+	for _, k := range []string{"time", "level", "msg", "method", "path", "status", "bytes", "source", "duration"} {
+		for i, l := range lines {
+			if _, ok := l[k]; !ok {
+				t.Errorf("line %d has no %s: %v", i, k, l)
+			}
+		}
+	}
+	ok, refused := lines[0], lines[1]
+	if ok["status"] != 200.0 || ok["source"] != "generated" || ok["path"] != "/api/v2/orders/12" {
+		t.Errorf("200 line = %v", ok)
+	}
+	if _, has := ok["error"]; has {
+		t.Errorf("a 200 line carries an error: %v", ok)
+	}
+	if msg, _ := refused["error"].(string); refused["status"] != 401.0 || !strings.Contains(msg, "Authorization") {
+		t.Errorf("401 line = %v; want status 401 and an error naming Authorization", refused)
+	}
+}
+
 func TestNewRefusesBadFixture(t *testing.T) {
 	o := Generate(1, "77", order.AIDetection, order.Complete, testNow)
 	bad := fixtures.Fixture{Name: "mine/bad.json", ID: "77", Type: order.AIDetection, Status: order.Complete,
