@@ -63,31 +63,24 @@ func indexed(v any) any {
 }
 
 // wideObject returns an object of n numbered members, the one at mid holding inner.
-func wideObject(n, mid int, inner string) string {
-	var b strings.Builder
-	b.WriteByte('{')
-	for i := range n {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		fmt.Fprintf(&b, "%q:", "k"+strconv.Itoa(i))
-		if i == mid {
-			b.WriteString(inner)
-		} else {
-			b.WriteString(strconv.Itoa(i))
-		}
-	}
-	b.WriteByte('}')
-	return b.String()
-}
+func wideObject(n, mid int, inner string) string { return wide(true, n, mid, inner) }
 
 // wideArray returns an array of n numbers, the one at mid replaced by inner.
-func wideArray(n, mid int, inner string) string {
+func wideArray(n, mid int, inner string) string { return wide(false, n, mid, inner) }
+
+func wide(object bool, n, mid int, inner string) string {
+	open, close := "[", "]"
+	if object {
+		open, close = "{", "}"
+	}
 	var b strings.Builder
-	b.WriteByte('[')
+	b.WriteString(open)
 	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
+		}
+		if object {
+			fmt.Fprintf(&b, "%q:", "k"+strconv.Itoa(i))
 		}
 		if i == mid {
 			b.WriteString(inner)
@@ -95,7 +88,7 @@ func wideArray(n, mid int, inner string) string {
 			b.WriteString(strconv.Itoa(i))
 		}
 	}
-	b.WriteByte(']')
+	b.WriteString(close)
 	return b.String()
 }
 
