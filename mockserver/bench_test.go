@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/morimock/morimock/internal/fastlog"
 	"github.com/morimock/morimock/order"
 )
 
@@ -104,7 +105,8 @@ func BenchmarkResponseValidation(b *testing.B) {
 
 // BenchmarkServeHTTP is the whole handler, middleware included, for an authorised GET
 // of a freshly generated order: with and without --validate-responses, and with the
-// access log off (--quiet) or writing text lines to io.Discard.
+// access log off (--quiet) or writing text lines to io.Discard through the handler
+// serve uses.
 func BenchmarkServeHTTP(b *testing.B) {
 	for _, bc := range []struct {
 		name     string
@@ -119,7 +121,7 @@ func BenchmarkServeHTTP(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			cfg := Config{Token: token, ValidateResponses: bc.validate}
 			if bc.log {
-				cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+				cfg.Logger = slog.New(fastlog.NewTextHandler(io.Discard, nil)) // as serve logs
 			}
 			s := newServer(b, cfg)
 			reqs := make([]*http.Request, len(benchIDs))

@@ -14,6 +14,7 @@ import (
 
 	"github.com/morimock/morimock"
 	"github.com/morimock/morimock/fixtures"
+	"github.com/morimock/morimock/internal/fastlog"
 	"github.com/morimock/morimock/mockserver"
 )
 
@@ -142,9 +143,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	logOut := newBatchWriter(stderr, logDelay, 32<<10)
 	defer logOut.Flush()
-	var handler slog.Handler = slog.NewTextHandler(logOut, nil)
+	// fastlog writes slog's own bytes, formatting the access log's lines by hand.
+	handler := fastlog.NewTextHandler(logOut, nil)
 	if o.logFormat == "json" {
-		handler = slog.NewJSONHandler(logOut, nil)
+		handler = fastlog.NewJSONHandler(logOut, nil)
 	}
 	logger := slog.New(handler)
 
