@@ -2,8 +2,9 @@
 # bench/run.sh measures morimock against a bare net/http ceiling in one run, on loopback:
 # each server pinned to core 0, wrk pinned to core 1, the same load (CONNS connections for
 # DURATION, one wrk thread, varying order ids and Prefer scenarios) against each, and a
-# markdown table of requests/s, the ratio to the ceiling, p50/p99 latency, resident
-# memory after the load and the time from process start to the first 200.
+# markdown table of requests/s, the ratio to the ceiling (the median of each round's
+# ratio), p50/p99 latency, resident memory after the load and the time from process
+# start to the first 200; then each round's ratios, to show how much the runs move.
 #
 #   bash bench/run.sh                          # 3 rounds of 10 s per server, 50 connections
 #   ROUNDS=1 DURATION=3s bash bench/run.sh     # a quicker look
@@ -180,15 +181,23 @@ echo "wrk -t1 -c$CONNS -d$DURATION --latency on core 1, each server on core 0; m
 echo
 echo "| server | requests/s | of ceiling | p50 | p99 | RSS after load | start to first 200 | non-2xx |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|"
-ceiling_rps=$(median ceiling 1)
+# ratio NAME: the median over the rounds of NAME's requests/s over the ceiling's in the
+# same round. Each round's servers run back to back, so the ratio of a round is not
+# moved by how busy the machine was in another round.
+ratio() {
+	paste -d' ' <(awk '{print $1}' "$work/$1.results") <(awk '{print $1}' "$work/ceiling.results") |
+		awk '{print 100 * $1 / $2}' | sort -g |
+		awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}
 row() {
-	local rps
-	rps=$(median "$1" 1)
-	printf '| %s | %.0f | %.0f %% | %.2f ms | %.2f ms | %.1f MB | %.1f ms | %d |\n' "$2" "$rps" \
-		"$(awk -v a="$rps" -v b="$ceiling_rps" 'BEGIN {print 100 * a / b}')" \
-		"$(median "$1" 2)" "$(median "$1" 3)" "$(median "$1" 4)" "$(median "$1" 5)" "$(median "$1" 6)"
+	printf '| %s | %.0f | %.0f %% | %.2f ms | %.2f ms | %.1f MB | %.1f ms | %d |\n' "$2" "$(median "$1" 1)" \
+		"$(ratio "$1")" "$(median "$1" 2)" "$(median "$1" 3)" "$(median "$1" 4)" "$(median "$1" 5)" "$(median "$1" 6)"
 }
 row ceiling "ceiling: bare net/http, one fixed ${ceiling_size}-byte order"
 row quiet "morimock serve --quiet"
 row log "morimock serve (access log on, to /dev/null)"
 row validate "morimock serve --quiet --validate-responses"
+echo
+for name in quiet log validate; do
+	printf '%s, %% of the ceiling round by round: %s\n' "$name" "$(paste -d' ' <(awk '{print $1}' "$work/$name.results") <(awk '{print $1}' "$work/ceiling.results") | awk '{printf "%.0f ", 100 * $1 / $2}')"
+done
