@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -218,5 +219,32 @@ func TestHealthURLFollowsServe(t *testing.T) {
 		if got := healthURL(envOf(tt.env)); got != tt.want {
 			t.Errorf("healthURL(%v) = %q; want %q", tt.env, got, tt.want)
 		}
+	}
+}
+
+// TestServeGCPercent: serve doubles Go's garbage-collection target unless GOGC is
+// set, in which case Go's own reading of it stands. Not parallel: the target is the
+// test process's, and the parallel tests start their servers later.
+func TestServeGCPercent(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	for _, tt := range []struct {
+		name string
+		env  map[string]string
+		want int
+	}{
+		{"GOGC unset", nil, serveGCPercent},
+		{"GOGC set", map[string]string{"GOGC": "100"}, 100},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			debug.SetGCPercent(100)
+			s := serveWith(t, tt.env, "--quiet")
+			got := debug.SetGCPercent(100)
+			if err := stopServe(t, s); err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want {
+				t.Errorf("GC percent while serving = %d; want %d", got, tt.want)
+			}
+		})
 	}
 }
