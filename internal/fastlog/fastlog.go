@@ -19,22 +19,23 @@ import (
 // NewTextHandler returns a handler whose output is byte for byte what
 // slog.NewTextHandler(w, opts) writes.
 func NewTextHandler(w io.Writer, opts *slog.HandlerOptions) slog.Handler {
-	if !fastOptions(opts) {
-		return slog.NewTextHandler(w, opts)
-	}
-	h := &handler{w: w, mu: new(sync.Mutex), format: appendText}
-	h.std = slog.NewTextHandler(&lockedWriter{mu: h.mu, w: w}, opts)
-	return h
+	return newHandler(w, opts, appendText, func(w io.Writer) slog.Handler { return slog.NewTextHandler(w, opts) })
 }
 
 // NewJSONHandler returns a handler whose output is byte for byte what
 // slog.NewJSONHandler(w, opts) writes.
 func NewJSONHandler(w io.Writer, opts *slog.HandlerOptions) slog.Handler {
+	return newHandler(w, opts, appendJSON, func(w io.Writer) slog.Handler { return slog.NewJSONHandler(w, opts) })
+}
+
+// newHandler wraps the standard handler std makes, or returns it unwrapped when
+// opts rule the fast path out.
+func newHandler(w io.Writer, opts *slog.HandlerOptions, format func([]byte, slog.Record) ([]byte, bool), std func(io.Writer) slog.Handler) slog.Handler {
 	if !fastOptions(opts) {
-		return slog.NewJSONHandler(w, opts)
+		return std(w)
 	}
-	h := &handler{w: w, mu: new(sync.Mutex), format: appendJSON}
-	h.std = slog.NewJSONHandler(&lockedWriter{mu: h.mu, w: w}, opts)
+	h := &handler{w: w, mu: new(sync.Mutex), format: format}
+	h.std = std(&lockedWriter{mu: h.mu, w: w})
 	return h
 }
 

@@ -47,19 +47,13 @@ func appendText(b []byte, r slog.Record) ([]byte, bool) {
 				return false
 			}
 			b = append(b, s...)
-		case slog.KindInt64:
-			b = strconv.AppendInt(b, v.Int64(), 10)
-		case slog.KindUint64:
-			b = strconv.AppendUint(b, v.Uint64(), 10)
-		case slog.KindBool:
-			b = strconv.AppendBool(b, v.Bool())
 		case slog.KindDuration:
 			// slog writes Duration.String unquoted, "µs" included; String is
 			// inlined, so its result stays on the stack.
 			b = append(b, v.Duration().String()...)
 		default:
-			ok = false
-			return false
+			b, ok = appendScalar(b, v)
+			return ok
 		}
 		return true
 	})
@@ -114,18 +108,12 @@ func appendJSON(b []byte, r slog.Record) ([]byte, bool) {
 			b = append(b, '"')
 			b = append(b, s...)
 			b = append(b, '"')
-		case slog.KindInt64:
-			b = strconv.AppendInt(b, v.Int64(), 10)
-		case slog.KindUint64:
-			b = strconv.AppendUint(b, v.Uint64(), 10)
-		case slog.KindBool:
-			b = strconv.AppendBool(b, v.Bool())
 		case slog.KindDuration:
 			// slog writes what encoding/json does: the nanoseconds.
 			b = strconv.AppendInt(b, int64(v.Duration()), 10)
 		default:
-			ok = false
-			return false
+			b, ok = appendScalar(b, v)
+			return ok
 		}
 		return true
 	})
@@ -133,6 +121,20 @@ func appendJSON(b []byte, r slog.Record) ([]byte, bool) {
 		return b, false
 	}
 	return append(b, "}\n"...), true
+}
+
+// appendScalar appends an Int64, Uint64 or Bool value, which slog writes alike in
+// text and JSON, and reports false for any other kind.
+func appendScalar(b []byte, v slog.Value) ([]byte, bool) {
+	switch v.Kind() {
+	case slog.KindInt64:
+		return strconv.AppendInt(b, v.Int64(), 10), true
+	case slog.KindUint64:
+		return strconv.AppendUint(b, v.Uint64(), 10), true
+	case slog.KindBool:
+		return strconv.AppendBool(b, v.Bool()), true
+	}
+	return b, false
 }
 
 // textSafe reports whether slog's TextHandler writes s as it is, unquoted. slog
