@@ -149,6 +149,7 @@ func TestShutdownTimeoutIsBounded(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("the cut request's connection stayed open after run returned")
 	}
+	waitForNoDelayedHandler(t)
 }
 
 // waitForDelayedHandler waits until a handler of this process is held in a Prefer
@@ -156,17 +157,36 @@ func TestShutdownTimeoutIsBounded(t *testing.T) {
 // after Shutdown has begun, so a request merely written, or a connection merely
 // accepted, is not yet in flight. The servers run in this process, so their handlers'
 // goroutines are this process's; tests that use this must not run beside others that
-// ask for delays.
+// ask for delays, and must not leave a delayed handler behind (see
+// waitForNoDelayedHandler).
 func waitForDelayedHandler(t *testing.T) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
-		var b bytes.Buffer
-		if err := pprof.Lookup("goroutine").WriteTo(&b, 1); err != nil {
-			t.Fatal(err)
-		}
-		if strings.Contains(b.String(), "mockserver.sleep") {
+		if delayedHandlers(t) > 0 {
 			return
 		}
 	}
 	t.Fatal("no handler reached its delay within 10s of the request being sent")
+}
+
+// waitForNoDelayedHandler waits until no handler of this process is in a delay, so
+// that the next test's waitForDelayedHandler sees only its own.
+func waitForNoDelayedHandler(t *testing.T) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+		if delayedHandlers(t) == 0 {
+			return
+		}
+	}
+	t.Fatal("a handler was still in its delay 10s after its connection was cut")
+}
+
+// delayedHandlers counts the goroutines of this process sleeping in a Prefer delay.
+func delayedHandlers(t *testing.T) int {
+	t.Helper()
+	var b bytes.Buffer
+	if err := pprof.Lookup("goroutine").WriteTo(&b, 2); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Count(b.String(), "mockserver.sleep(")
 }
