@@ -1,0 +1,68 @@
+// Package store keeps the stateful sandbox's state: orders, idempotency keys, tenants'
+// clocks and file bytes. The HTTP layer talks to the Store interface only; memory, the
+// embedded store behind --state-dir and (later) Redis implement it, and every
+// implementation passes the same conformance suite (storetest).
+package store
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/morimock/morimock/order"
+)
+
+// ErrNotFound is returned for an order or blob that does not exist (for this tenant).
+var ErrNotFound = errors.New("not found")
+
+// ErrTooLarge is returned by PutBlob when the body is over the limit it was given.
+var ErrTooLarge = errors.New("too large")
+
+// Store is the sandbox's state. Every method is safe for concurrent use; tenant is an
+// opaque digest of the bearer token (never the token itself).
+type Store interface {
+	// CreateOrder stores rec, unless rec.Tenant already has an order made with
+	// rec.IdempotencyKey: then it stores nothing and returns that order and false.
+	// Concurrent calls with one key create exactly one order.
+	CreateOrder(ctx context.Context, rec order.Record) (order.Record, bool, error)
+	// GetOrder returns the tenant's order id, or ErrNotFound.
+	GetOrder(ctx context.Context, tenant, id string) (order.Record, error)
+	// OrderExists reports whether any tenant has an order with this id (to answer
+	// 403 ORDER_NOT_OWNER rather than 404).
+	OrderExists(ctx context.Context, id string) (bool, error)
+	// UpdateOrder applies fn to the tenant's order atomically: no other update of the
+	// same order runs between the read fn sees and the write of its result. An error
+	// from fn is returned as is and nothing is written.
+	UpdateOrder(ctx context.Context, tenant, id string, fn func(*order.Record) error) (order.Record, error)
+	// ListOrders returns the tenant's orders, newest first (CreatedAt, then id).
+	ListOrders(ctx context.Context, tenant string) ([]order.Record, error)
+	// DeleteOrdersBefore forgets every order (of any tenant) created before t, with
+	// its blobs, and returns how many it forgot.
+	DeleteOrdersBefore(ctx context.Context, t time.Time) (int, error)
+
+	// ClockOffset is the tenant's clock offset from the real clock (0 when never set).
+	ClockOffset(ctx context.Context, tenant string) (time.Duration, error)
+	SetClockOffset(ctx context.Context, tenant string, d time.Duration) error
+
+	// Reset forgets the tenant's orders, keys, blobs and clock offset.
+	Reset(ctx context.Context, tenant string) error
+
+	// PutBlob streams r to the blob key (replacing it), refusing more than max bytes
+	// with ErrTooLarge (and keeping nothing). It returns the size written.
+	PutBlob(ctx context.Context, key string, r io.Reader, max int64) (int64, error)
+	// OpenBlob opens the blob key for reading, or returns ErrNotFound.
+	OpenBlob(ctx context.Context, key string) (Blob, error)
+	// DeleteBlobs deletes every blob whose key starts with prefix.
+	DeleteBlobs(ctx context.Context, prefix string) error
+
+	// Close releases the store; a store that keeps state on disk flushes it.
+	Close() error
+}
+
+// Blob is an open blob.
+type Blob interface {
+	io.ReadSeekCloser
+	Size() int64
+	ModTime() time.Time
+}
