@@ -95,33 +95,38 @@ func (g *generator) order(t order.Type, st order.Status) order.Order {
 	}
 	o.OrderName = g.orderName(t, o.CreatedAt)
 
-	uploaded := st != order.Pending && st != order.Expired
-	if st == order.Failed {
+	// What each field holds in st is order's rule (order/lifecycle.go); this only
+	// draws the values. The draws keep their order, so a seed gives the same body.
+	input := !order.URLsNull(st)
+	if order.HasErrors(st) {
 		o.Errors = ptr(g.failure(t))
+	}
+	if !order.SingleFile(t) {
+		o.FileCount = g.fileCount(maxFiles(t))
 	}
 	switch t {
 	case order.AntiAI:
-		o.FileCount = g.fileCount(100)
-		if uploaded {
+		if input {
 			o.ThumbnailImageURL = ptr(g.url(0, "anti-ai/", g.id, "/thumbnails/1/", g.fileName()))
 		}
 	case order.WatermarkEmbed:
-		o.FileCount = g.fileCount(10)
 		n := f.IntRange(1, 3)
 		for i := 0; i < n; i++ {
 			o.Watermarks = append(o.Watermarks, g.watermark(i))
 		}
-		if uploaded {
+		if input {
 			o.ThumbnailImageURL = ptr(g.url(0, "wtr-embed/", g.id, "/thumbnails/1/", g.fileName()))
 		}
 	case order.WatermarkExtract:
-		if uploaded {
+		if input {
 			o.ThumbnailImageURL = ptr(g.url(0, "wtr-extract/", g.id, "/thumbnails/1/", g.fileName()))
 		}
-		if st == order.Complete || st == order.Expired {
+		if order.HasResult(t, st) {
 			code := order.Undetected
 			if f.IntRange(1, 10) <= 6 {
 				code = order.Detected
+			}
+			if order.WatermarkTextSet(code) {
 				o.WatermarkText = ptr(g.watermark(f.IntRange(0, 3)))
 			}
 			o.StatusCode = &code
@@ -130,30 +135,37 @@ func (g *generator) order(t order.Type, st order.Status) order.Order {
 		opts := order.Options{GenerateHeatmap: f.Bool(), GenerateOverlay: f.Bool(), GenerateThumbnail: f.Bool()}
 		o.Options = &opts
 		file := g.fileName()
-		if uploaded {
+		if input {
 			o.OriginalImageURL = ptr(g.url(1, "ai-detection/", g.id, "/1/", file))
-			if opts.GenerateThumbnail {
-				o.ThumbnailImageURL = ptr(g.url(2, "ai-detection/", g.id, "/1/thumbnail.jpg"))
-			}
 		}
-		if st == order.Complete || st == order.Expired {
+		if order.OutputSet(order.FieldThumbnailImageURL, st, opts) {
+			o.ThumbnailImageURL = ptr(g.url(2, "ai-detection/", g.id, "/1/thumbnail.jpg"))
+		}
+		if order.HasResult(t, st) {
 			p := g.probability()
 			code := order.StatusCodeFor(p)
 			o.Probability, o.StatusCode = &p, &code
 		}
-		if st == order.Complete {
-			if opts.GenerateHeatmap {
-				o.HeatmapURL = ptr(g.url(3, "ai-detection/", g.id, "/1/heatmap.png"))
-			}
-			if opts.GenerateOverlay {
-				o.OverlayURL = ptr(g.url(4, "ai-detection/", g.id, "/1/overlay.png"))
-			}
+		if order.OutputSet(order.FieldHeatmapURL, st, opts) {
+			o.HeatmapURL = ptr(g.url(3, "ai-detection/", g.id, "/1/heatmap.png"))
+		}
+		if order.OutputSet(order.FieldOverlayURL, st, opts) {
+			o.OverlayURL = ptr(g.url(4, "ai-detection/", g.id, "/1/overlay.png"))
 		}
 	}
 	return o
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// maxFiles bounds the generated fileCount of the multi-file types (a generator
+// choice, not a rule of the API).
+func maxFiles(t order.Type) int {
+	if t == order.AntiAI {
+		return 100
+	}
+	return 10
+}
 
 func (g *generator) fileCount(limit int) int {
 	// Most orders hold a handful of files; a few are large batches.

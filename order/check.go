@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -422,27 +423,20 @@ func (w *wire) checkResult(statusKnown bool) {
 			}
 		}
 	case WatermarkExtract:
-		code := w.statusCode()
-		if code != nil && *code != Detected && *code != Undetected {
-			w.add(RuleStatusCodeForType, FieldStatusCode, "a watermarkExtract statusCode is detected or undetected", "detected or undetected", quote(string(*code)))
-			code = nil
-		}
+		code := w.statusCodeOf(o.Type, "a watermarkExtract statusCode is detected or undetected", "detected or undetected")
 		if w.usable(FieldWatermarkText) && w.usable(FieldStatusCode) {
+			textSet := code != nil && WatermarkTextSet(*code)
 			switch {
-			case o.WatermarkText != nil && (code == nil || *code != Detected):
+			case o.WatermarkText != nil && !textSet:
 				w.add(RuleExtractAgreement, FieldWatermarkText, "watermarkText is set but statusCode is not detected", "null", quote(*o.WatermarkText))
-			case o.WatermarkText == nil && code != nil && *code == Detected:
+			case o.WatermarkText == nil && textSet:
 				w.add(RuleExtractAgreement, FieldWatermarkText, "statusCode is detected but watermarkText is null", "the extracted text", "null")
 			case o.WatermarkText != nil && strings.TrimSpace(*o.WatermarkText) == "":
 				w.add(RuleExtractAgreement, FieldWatermarkText, "the detected watermark text is empty", "the extracted text", quote(*o.WatermarkText))
 			}
 		}
 	case AIDetection:
-		code := w.statusCode()
-		if code != nil && *code != LikelyReal && *code != UncertainReal && *code != UncertainAI && *code != LikelyAI {
-			w.add(RuleStatusCodeForType, FieldStatusCode, "an aiDetection statusCode is one of the four bands", "likely_real, uncertain_real, uncertain_ai or likely_ai", quote(string(*code)))
-			code = nil
-		}
+		code := w.statusCodeOf(o.Type, "an aiDetection statusCode is one of the four bands", "likely_real, uncertain_real, uncertain_ai or likely_ai")
 		p := o.Probability
 		if !w.usable(FieldProbability) {
 			p = nil
@@ -467,24 +461,27 @@ func (w *wire) checkResult(statusKnown bool) {
 	if !statusKnown {
 		return
 	}
-	has := w.hasResult()
-	switch o.Status {
-	case Complete:
-		if !has && (o.Type == WatermarkExtract || o.Type == AIDetection) && w.usable(FieldStatusCode) {
-			w.add(RuleResultMissing, FieldStatusCode, fmt.Sprintf("a complete %s order carries its result", o.Type), "a statusCode", "null")
-		}
-	case Pending, InProgress, Failed:
-		if has {
-			w.add(RuleResultTooEarly, FieldStatusCode, fmt.Sprintf("an order in status %s has no result yet", o.Status), "null", w.resultText())
-		}
+	has, want := w.hasResult(), HasResult(o.Type, o.Status)
+	switch {
+	case has && !want:
+		w.add(RuleResultTooEarly, FieldStatusCode, fmt.Sprintf("an order in status %s has no result yet", o.Status), "null", w.resultText())
+	case !has && want && Settled(o.Status) && w.usable(FieldStatusCode):
+		w.add(RuleResultMissing, FieldStatusCode, fmt.Sprintf("a complete %s order carries its result", o.Type), "a statusCode", "null")
 	}
 }
 
-func (w *wire) statusCode() *StatusCode {
-	if !w.usable(FieldStatusCode) {
+// statusCodeOf returns the order's statusCode when it is one of StatusCodes(t), and
+// reports (with msg and want) one that is not.
+func (w *wire) statusCodeOf(t Type, msg, want string) *StatusCode {
+	if !w.usable(FieldStatusCode) || w.o.StatusCode == nil {
 		return nil
 	}
-	return w.o.StatusCode
+	code := w.o.StatusCode
+	if !slices.Contains(StatusCodes(t), *code) {
+		w.add(RuleStatusCodeForType, FieldStatusCode, msg, want, quote(string(*code)))
+		return nil
+	}
+	return code
 }
 
 func (w *wire) hasResult() bool {
@@ -536,36 +533,35 @@ func (w *wire) checkLifecycle(typeKnown bool, opts CheckOptions) {
 	o := &w.o
 	if w.usable(FieldErrors) {
 		switch {
-		case o.Status == Failed && (o.Errors == nil || strings.TrimSpace(*o.Errors) == ""):
+		case HasErrors(o.Status) && (o.Errors == nil || strings.TrimSpace(*o.Errors) == ""):
 			got := "null"
 			if o.Errors != nil {
 				got = quote(*o.Errors)
 			}
 			w.add(RuleErrorsWhenFailed, FieldErrors, "a failed order says why in errors", "a non-empty message", got)
-		case o.Status != Failed && o.Errors != nil:
+		case !HasErrors(o.Status) && o.Errors != nil:
 			w.add(RuleErrorsWhenFailed, FieldErrors, fmt.Sprintf("an order in status %s has no error message", o.Status), "null", quote(*o.Errors))
 		}
 	}
-	switch o.Status {
-	case Pending:
+	if URLsNull(o.Status) {
+		// One rule name for each of the two reasons the URLs are null.
+		rule, msg := RulePendingURLs, "a pending order has nothing uploaded yet"
+		if o.Status == Expired {
+			rule, msg = RuleExpiredURLs, "an expired order's presigned URLs are null"
+		}
 		for _, u := range w.urls() {
-			w.add(RulePendingURLs, u.name, "a pending order has nothing uploaded yet", "null", quote(*u.v))
+			w.add(rule, u.name, msg, "null", quote(*u.v))
 		}
-	case Expired:
-		for _, u := range w.urls() {
-			w.add(RuleExpiredURLs, u.name, "an expired order's presigned URLs are null", "null", quote(*u.v))
-		}
-		if !opts.Now.IsZero() && w.usable(FieldCreatedAt) && opts.Now.Sub(o.CreatedAt) < ExpiresAfter {
-			w.add(RuleExpiredAge, FieldCreatedAt, "an order expires 7 days after it was created", "at or before "+opts.Now.Add(-ExpiresAfter).UTC().Format(TimeLayout), o.CreatedAt.Format(TimeLayout))
-		}
-	}
-	if typeKnown && o.Type == AIDetection && (o.Status == Complete || o.Status == InProgress || o.Status == Failed) {
+	} else if typeKnown && o.Type == AIDetection {
 		w.checkAIOutputs()
+	}
+	if o.Status == Expired && !opts.Now.IsZero() && w.usable(FieldCreatedAt) && opts.Now.Before(ExpiresAt(o.CreatedAt)) {
+		w.add(RuleExpiredAge, FieldCreatedAt, "an order expires 7 days after it was created", "at or before "+opts.Now.Add(-ExpiresAfter).UTC().Format(TimeLayout), o.CreatedAt.Format(TimeLayout))
 	}
 }
 
-// checkAIOutputs: thumbnail, heatmap and overlay follow options. Pending and expired
-// orders are covered by their own URL rules.
+// checkAIOutputs: thumbnail, heatmap and overlay follow options (OutputSet). Orders
+// whose URLs are all null are covered by their own URL rules.
 func (w *wire) checkAIOutputs() {
 	o := &w.o
 	if !w.usable(FieldOptions) {
@@ -588,13 +584,13 @@ func (w *wire) checkAIOutputs() {
 		if !w.usable(out.field) {
 			continue
 		}
-		isSet := out.v != nil
+		isSet, want := out.v != nil, OutputSet(out.field, o.Status, asked)
 		switch {
-		case isSet && !out.asked:
+		case isSet && !want && !out.asked:
 			w.add(RuleAIOutputsByOptions, out.field, fmt.Sprintf("%s is set but options.%s is not true", out.field, out.option), "null", quote(*out.v))
-		case isSet && out.field != FieldThumbnailImageURL && o.Status != Complete:
+		case isSet && !want:
 			w.add(RuleAIOutputsByOptions, out.field, fmt.Sprintf("%s is set before the order is complete", out.field), "null", quote(*out.v))
-		case !isSet && out.asked && o.Status == Complete:
+		case !isSet && want && Settled(o.Status):
 			w.add(RuleAIOutputsByOptions, out.field, fmt.Sprintf("options.%s asked for %s but the complete order has none", out.option, out.field), "a URL", "null")
 		}
 	}

@@ -185,9 +185,6 @@ func KnownField(field string) bool {
 	return false
 }
 
-// SingleFile reports whether orders of type t always hold exactly one file.
-func SingleFile(t Type) bool { return t == WatermarkExtract || t == AIDetection }
-
 // ParseType returns the Type named s.
 func ParseType(s string) (Type, error) {
 	for _, t := range Types() {

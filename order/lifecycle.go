@@ -1,0 +1,98 @@
+package order
+
+import "time"
+
+// The lifecycle rules, each in its positive form: what an order of a type in a status
+// holds. The sandbox calls them to decide what to generate (and, with a Record, what
+// to show at an instant); Check calls the same functions to judge an order, so a rule
+// is never written twice. Check is lenient only where a real API may lawfully show
+// less than the sandbox does, and says so through Settled.
+
+// CanMove reports whether an order may go from status from to status to in one step:
+// pending -> inProgress -> complete or failed, and from any other status to expired
+// once ExpiresAfter has passed since it was created. An order never moves backwards,
+// never skips inProgress, never leaves expired, and staying put is not a move.
+func CanMove(from, to Status) bool {
+	switch to {
+	case InProgress:
+		return from == Pending
+	case Complete, Failed:
+		return from == InProgress
+	case Expired:
+		return from == Pending || from == InProgress || from == Complete || from == Failed
+	}
+	return false
+}
+
+// ExpiresAt is when an order created at created becomes expired.
+func ExpiresAt(created time.Time) time.Time { return created.Add(ExpiresAfter) }
+
+// Uploaded reports whether an order in status st has received its input: every
+// status but pending. An expired order was uploaded too; only its links are gone
+// (see URLsNull).
+func Uploaded(st Status) bool {
+	return st == InProgress || st == Complete || st == Failed || st == Expired
+}
+
+// URLsNull reports whether every presigned URL of an order in status st is null: a
+// pending order has nothing uploaded yet, and an expired order's links have lapsed.
+// In every other status the input's URLs (thumbnailImageUrl, and originalImageUrl on
+// aiDetection) are set; aiDetection's outputs follow OutputSet.
+func URLsNull(st Status) bool { return !Uploaded(st) || st == Expired }
+
+// HasErrors reports whether an order in status st says what went wrong in errors (a
+// non-empty message): exactly when it failed. In every other status errors is null.
+func HasErrors(st Status) bool { return st == Failed }
+
+// HasResult reports whether an order of type t in status st carries its result
+// (statusCode, and probability or watermarkText): only watermarkExtract and
+// aiDetection have one, from the moment they complete, and an order that expired
+// after completing keeps it. A pending, inProgress or failed order has none.
+func HasResult(t Type, st Status) bool {
+	return (t == WatermarkExtract || t == AIDetection) && (st == Complete || st == Expired)
+}
+
+// Settled reports whether an order in status st shows everything it will ever show:
+// only a complete order does. An order can expire before it completes, and an
+// inProgress one may still be rendering its thumbnail, so a check requires a result or
+// an output that HasResult or OutputSet promises only when Settled; it forbids one
+// they rule out in every status.
+func Settled(st Status) bool { return st == Complete }
+
+// StatusCodes returns the result codes an order of type t may carry: detected or
+// undetected for watermarkExtract, the four bands of StatusCodeFor for aiDetection,
+// none for the other types.
+func StatusCodes(t Type) []StatusCode {
+	switch t {
+	case WatermarkExtract:
+		return []StatusCode{Detected, Undetected}
+	case AIDetection:
+		return []StatusCode{LikelyReal, UncertainReal, UncertainAI, LikelyAI}
+	}
+	return nil
+}
+
+// WatermarkTextSet reports whether a watermarkExtract order whose result is code
+// carries the text it found: exactly when code is detected.
+func WatermarkTextSet(code StatusCode) bool { return code == Detected }
+
+// OutputSet reports whether the aiDetection output field (thumbnailImageUrl,
+// heatmapUrl or overlayUrl) holds a URL in status st, for an order created with
+// opts: only when opts asked for it, the thumbnail once the image is uploaded and
+// while its links live, the heatmap and overlay only on a complete order. It is false
+// for any other field.
+func OutputSet(field string, st Status, opts Options) bool {
+	switch field {
+	case FieldThumbnailImageURL:
+		return opts.GenerateThumbnail && !URLsNull(st)
+	case FieldHeatmapURL:
+		return opts.GenerateHeatmap && st == Complete
+	case FieldOverlayURL:
+		return opts.GenerateOverlay && st == Complete
+	}
+	return false
+}
+
+// SingleFile reports whether orders of type t always hold exactly one file
+// (fileCount 1); the others hold one or more.
+func SingleFile(t Type) bool { return t == WatermarkExtract || t == AIDetection }
