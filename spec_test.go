@@ -29,34 +29,69 @@ func validate200(t *testing.T, s *morimock.Spec, id string, body []byte) error {
 
 func TestSpecExamplesValidate(t *testing.T) {
 	s := spectest.Load(t)
-	op := s.Doc.Paths.Value("/api/v2/orders/{orderId}").Get
-	examples := op.Responses.Status(200).Value.Content.Get("application/json").Examples
-	var names []string
-	for name := range examples {
-		names = append(names, name)
+	examples, err := s.OrderExamples()
+	if err != nil {
+		t.Fatalf("OrderExamples() error = %v", err)
 	}
-	sort.Strings(names)
+	var names []string
+	for _, ex := range examples {
+		names = append(names, ex.Name)
+	}
 	want := []string{"aiDetection", "aiDetectionFailed", "antiAi", "watermarkEmbed", "watermarkExtract", "watermarkExtractUndetected"}
 	if diff := cmp.Diff(want, names); diff != "" {
-		t.Fatalf("200 examples mismatch (-want +got):\n%s", diff)
+		t.Fatalf("OrderExamples() names mismatch (-want +got):\n%s", diff)
 	}
-	for _, name := range names {
-		t.Run(name, func(t *testing.T) {
-			body, err := json.Marshal(examples[name].Value.Value)
+	for _, ex := range examples {
+		t.Run(ex.Name, func(t *testing.T) {
+			if ex.ID != ex.Data["orderId"] {
+				t.Errorf("example %s: ID = %q; want data.orderId %q", ex.Name, ex.ID, ex.Data["orderId"])
+			}
+			body, err := json.Marshal(map[string]any{"data": ex.Data})
 			if err != nil {
 				t.Fatal(err)
 			}
-			var env struct {
-				Data struct{ OrderID string }
+			if err := validate200(t, s, ex.ID, body); err != nil {
+				t.Errorf("example %s does not match its schema: %v", ex.Name, err)
 			}
-			if err := json.Unmarshal(body, &env); err != nil {
-				t.Fatal(err)
+			if vs := order.CheckResponse(body, order.CheckOptions{OrderID: ex.ID}); len(vs) > 0 {
+				t.Errorf("example %s breaks domain rules: %v", ex.Name, vs)
 			}
-			if err := validate200(t, s, env.Data.OrderID, body); err != nil {
-				t.Errorf("example %s does not match its schema: %v", name, err)
-			}
-			if vs := order.CheckResponse(body, order.CheckOptions{OrderID: env.Data.OrderID}); len(vs) > 0 {
-				t.Errorf("example %s breaks domain rules: %v", name, vs)
+		})
+	}
+}
+
+// TestOrderFacts pins the contract facts every package reads from the Spec against
+// openapi.yaml as written.
+func TestOrderFacts(t *testing.T) {
+	s := spectest.Load(t)
+	if diff := cmp.Diff([]int{200, 400, 401, 404, 429, 500}, s.OrderStatuses()); diff != "" {
+		t.Errorf("OrderStatuses() mismatch (-want +got):\n%s", diff)
+	}
+	if got, want := morimock.OrderURLPath("42"), "/api/v2/orders/42"; got != want {
+		t.Errorf("OrderURLPath(%q) = %q; want %q", "42", got, want)
+	}
+	if s.Doc.Paths.Value(morimock.OrderPath) == nil {
+		t.Errorf("openapi.yaml has no path %s", morimock.OrderPath)
+	}
+	if s.OrderResponse(http.StatusOK) == nil || s.OrderResponse(http.StatusTeapot) != nil {
+		t.Errorf("OrderResponse: want the 200 and no 418")
+	}
+}
+
+// TestOrderExamplesRefused shows that an example that is not an order envelope is
+// refused with its name. (ParseSpec already refuses one that breaks its schema, so
+// the document is changed after loading.)
+func TestOrderExamplesRefused(t *testing.T) {
+	for name, value := range map[string]any{
+		"no data":    map[string]any{"notData": map[string]any{}},
+		"no orderId": map[string]any{"data": map[string]any{"type": "antiAi"}},
+		"not object": []any{1},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := spectest.Load(t) // a fresh document each time
+			s.OrderResponse(http.StatusOK).Content.Get("application/json").Examples["antiAi"].Value.Value = value
+			if _, err := s.OrderExamples(); err == nil || !strings.Contains(err.Error(), `"antiAi"`) {
+				t.Errorf("OrderExamples() error = %v; want one naming example \"antiAi\"", err)
 			}
 		})
 	}

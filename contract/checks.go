@@ -1,5 +1,7 @@
 package contract
 
+import "github.com/morimock/morimock"
+
 // Severity says what a broken check does to the run: a failure fails it, a warning
 // is reported and, unless Config.Strict, lets it pass.
 type Severity string
@@ -26,7 +28,7 @@ const (
 const (
 	CheckStatusCode        = "status_code_conformance"
 	CheckContentType       = "content_type_conformance"
-	CheckResponseSchema    = "response_schema_conformance"
+	CheckResponseSchema    = morimock.RuleResponseSchema
 	CheckDomainRules       = "domain_rules"
 	CheckMockScenario      = "mock_scenario"
 	CheckAuthMissingToken  = "auth_missing_token"

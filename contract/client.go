@@ -11,14 +11,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/morimock/morimock"
 	"github.com/morimock/morimock/internal/loopback"
 )
 
 // MockHeader is the response header by which morimock makes itself known.
-const MockHeader = "X-Morimock-Version"
+const MockHeader = morimock.HeaderVersion
 
 // mockSourceHeader is where morimock says what answered: fixture, example, generated.
-const mockSourceHeader = "X-Morimock-Source"
+const mockSourceHeader = morimock.HeaderSource
 
 const (
 	// defaultTimeout bounds every request when Config.Timeout is zero.

@@ -11,11 +11,12 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/morimock/morimock"
 	"github.com/morimock/morimock/order"
 )
 
 // ordersPath is the path of one order.
-func ordersPath(id string) string { return "/api/v2/orders/" + id }
+func ordersPath(id string) string { return morimock.OrderURLPath(id) }
 
 // checkOrder fetches one order and runs every per-order check on the answer.
 func (r *runner) checkOrder(ctx context.Context, t target) error {
@@ -90,7 +91,7 @@ func (r *runner) orderStatusFindings(t target, resp *response) []Finding {
 	if code := errorCode(resp.body); code != "" {
 		got += " " + code
 	}
-	declared := r.declaredStatuses()
+	declared := r.spec.OrderStatuses()
 	f := Finding{Rule: "order_exists", Path: "status", Want: "200", Got: got}
 	switch {
 	case resp.status >= 500:
@@ -99,7 +100,7 @@ func (r *runner) orderStatusFindings(t target, resp *response) []Finding {
 		f.Fix = "a 5xx is never a valid answer for an existing order, although openapi.yaml declares 500: look at the server's logs for this request"
 	case !slices.Contains(declared, resp.status):
 		f.Rule = "undeclared_status"
-		f.Message = fmt.Sprintf("status %d is not declared for GET /api/v2/orders/{orderId}", resp.status)
+		f.Message = fmt.Sprintf("status %d is not declared for GET %s", resp.status, morimock.OrderPath)
 		f.Want = fmt.Sprintf("200 (declared: %s)", joinInts(declared))
 		f.Fix = "answer one of the statuses openapi.yaml declares, or declare this one if the API sends it on purpose"
 	case resp.status == http.StatusUnauthorized:
@@ -116,22 +117,6 @@ func (r *runner) orderStatusFindings(t target, resp *response) []Finding {
 		f.Fix = "a GET of an existing order has no reason to fail; check the id"
 	}
 	return []Finding{f}
-}
-
-// declaredStatuses lists the statuses the contract declares for GET of an order.
-func (r *runner) declaredStatuses() []int {
-	var out []int
-	item := r.spec.Doc.Paths.Value("/api/v2/orders/{orderId}")
-	if item == nil || item.Get == nil || item.Get.Responses == nil {
-		return nil
-	}
-	for k := range item.Get.Responses.Map() {
-		if n, err := strconv.Atoi(k); err == nil {
-			out = append(out, n)
-		}
-	}
-	slices.Sort(out)
-	return out
 }
 
 func joinInts(ns []int) string {

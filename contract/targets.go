@@ -4,12 +4,10 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -101,42 +99,16 @@ func (r *runner) mockTargets() ([]target, error) {
 // exampleTargets asks the mock for each named example of the 200 answer, by the
 // example's own id so that the echoed orderId matches.
 func (r *runner) exampleTargets() ([]target, error) {
-	item := r.spec.Doc.Paths.Value("/api/v2/orders/{orderId}")
-	if item == nil || item.Get == nil {
-		return nil, errors.New("openapi.yaml has no GET /api/v2/orders/{orderId}")
+	examples, err := r.spec.OrderExamples()
+	if err != nil {
+		return nil, err
 	}
-	ok := item.Get.Responses.Status(http.StatusOK)
-	if ok == nil || ok.Value == nil || ok.Value.Content.Get("application/json") == nil {
-		return nil, errors.New("openapi.yaml has no JSON 200 answer for GET /api/v2/orders/{orderId}")
-	}
-	examples := ok.Value.Content.Get("application/json").Examples
-	names := make([]string, 0, len(examples))
-	for name := range examples {
-		names = append(names, name)
-	}
-	sort.Strings(names)
 	var ts []target
-	for _, name := range names {
-		ex := examples[name]
-		if ex == nil || ex.Value == nil {
-			continue
-		}
-		b, err := json.Marshal(ex.Value.Value)
-		if err != nil {
-			return nil, fmt.Errorf("example %s: %w", name, err)
-		}
-		var env struct {
-			Data struct {
-				OrderID string       `json:"orderId"`
-				Type    order.Type   `json:"type"`
-				Status  order.Status `json:"status"`
-			} `json:"data"`
-		}
-		if err := json.Unmarshal(b, &env); err != nil || env.Data.OrderID == "" {
-			return nil, fmt.Errorf("example %s has no data.orderId", name)
-		}
-		pref := "example=" + name
-		ts = append(ts, target{id: env.Data.OrderID, scenario: pref, header: http.Header{"Prefer": {pref}}, wantType: env.Data.Type, wantStatus: env.Data.Status})
+	for _, ex := range examples {
+		typ, _ := ex.Data[order.FieldType].(string)
+		status, _ := ex.Data[order.FieldStatus].(string)
+		pref := "example=" + ex.Name
+		ts = append(ts, target{id: ex.ID, scenario: pref, header: http.Header{"Prefer": {pref}}, wantType: order.Type(typ), wantStatus: order.Status(status)})
 	}
 	return ts, nil
 }

@@ -3,6 +3,8 @@ package mockserver
 import (
 	"net/http"
 	"strconv"
+
+	"github.com/morimock/morimock"
 )
 
 // apiError is every answer that is not an order: its HTTP status, the error code the
@@ -38,7 +40,7 @@ const (
 
 // HeaderError carries the detail of an error answer: the contract's error body holds
 // only a code, so the explanation travels in a header.
-const HeaderError = "X-Morimock-Error"
+const HeaderError = morimock.HeaderError
 
 func (e *apiError) Error() string { return e.code + ": " + e.detail }
 

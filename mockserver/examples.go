@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"sort"
-	"strconv"
 
 	"github.com/morimock/morimock"
 	"github.com/morimock/morimock/order"
@@ -24,29 +22,15 @@ func (e exampleBody) appendFor(dst []byte, id string) []byte {
 	return append(dst, e.after...)
 }
 
-// orderPath is the one operation the contract has.
-const orderPath = "/api/v2/orders/{orderId}"
-
 func loadExamples(spec *morimock.Spec) (map[string]exampleBody, error) {
-	item := spec.Doc.Paths.Value(orderPath)
-	if item == nil || item.Get == nil {
-		return nil, fmt.Errorf("openapi.yaml has no GET %s", orderPath)
-	}
-	resp := item.Get.Responses.Status(http.StatusOK)
-	if resp == nil || resp.Value == nil || resp.Value.Content.Get("application/json") == nil {
-		return nil, fmt.Errorf("openapi.yaml: GET %s has no JSON 200 response", orderPath)
+	examples, err := spec.OrderExamples()
+	if err != nil {
+		return nil, err
 	}
 	out := map[string]exampleBody{}
-	for name, ex := range resp.Value.Content.Get("application/json").Examples {
-		if ex == nil || ex.Value == nil {
-			continue
-		}
-		env, ok := ex.Value.Value.(map[string]any)
-		data, ok2 := env["data"].(map[string]any)
-		if !ok || !ok2 {
-			return nil, fmt.Errorf("openapi.yaml: example %q is not {\"data\": {...}}", name)
-		}
-		body, err := orderedJSON(data)
+	for _, ex := range examples {
+		name := ex.Name
+		body, err := orderedJSON(ex.Data)
 		if err != nil {
 			return nil, fmt.Errorf("openapi.yaml: example %q: %w", name, err)
 		}
@@ -116,12 +100,11 @@ func (s *Server) exampleNames() string {
 // example, so that Prefer: code=N answers what the contract shows.
 func declaredErrors(spec *morimock.Spec) (map[int]string, error) {
 	out := map[int]string{}
-	for key, ref := range spec.Doc.Paths.Value(orderPath).Get.Responses.Map() {
-		status, err := strconv.Atoi(key)
-		if err != nil || status < 400 {
+	for _, status := range spec.OrderStatuses() {
+		if status < 400 {
 			continue
 		}
-		mt := ref.Value.Content.Get("application/json")
+		mt := spec.OrderResponse(status).Content.Get("application/json")
 		if mt == nil {
 			return nil, fmt.Errorf("openapi.yaml: response %d has no JSON body", status)
 		}

@@ -74,7 +74,7 @@ func (s *Server) handleAPI() http.Handler {
 			s.fail(w, &apiError{status: http.StatusMethodNotAllowed, code: codeMethodNotAllowed, allow: allow, detail: fmt.Sprintf("%s is not allowed here; the orders API answers GET", clip(r.Method))})
 			return
 		case err != nil:
-			s.fail(w, &apiError{status: http.StatusNotFound, code: codeResourceNotFound, detail: "no such path; the contract has GET /api/v2/orders/{orderId}"})
+			s.fail(w, &apiError{status: http.StatusNotFound, code: codeResourceNotFound, detail: "no such path; the contract has GET " + morimock.OrderPath})
 			return
 		}
 		if err := s.spec.ValidateRequest(r.Context(), r, route, params, s.authenticate); err != nil {
@@ -119,7 +119,7 @@ func (s *Server) serveOrder(w http.ResponseWriter, r *http.Request, params map[s
 	if sc.Code != 0 && sc.Code != http.StatusOK {
 		code, declared := s.errors[sc.Code]
 		if !declared {
-			s.fail(w, &apiError{status: http.StatusBadRequest, code: codeInvalidParameter, detail: fmt.Sprintf("scenario code %d is not declared for GET %s (declared: %s)", sc.Code, orderPath, s.codes)})
+			s.fail(w, &apiError{status: http.StatusBadRequest, code: codeInvalidParameter, detail: fmt.Sprintf("scenario code %d is not declared for GET %s (declared: %s)", sc.Code, morimock.OrderPath, s.codes)})
 			return
 		}
 		e := &apiError{status: sc.Code, code: code, detail: fmt.Sprintf("answered %d because the request asked for it (Prefer: code=%d)", sc.Code, sc.Code)}

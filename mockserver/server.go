@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net/http"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/morimock/morimock"
@@ -20,10 +19,11 @@ import (
 
 // Response headers the mock sets on every answer. HeaderVersion lets a client (the
 // contract suite) recognise the mock; HeaderSource says where the body came from:
-// fixture, example, generated or error.
+// fixture, example, generated or error. The names are morimock's, shared with the
+// contract suite.
 const (
-	HeaderVersion = "X-Morimock-Version"
-	HeaderSource  = "X-Morimock-Source"
+	HeaderVersion = morimock.HeaderVersion
+	HeaderSource  = morimock.HeaderSource
 )
 
 // Config configures a Server. Its zero value serves generated orders with seed 0, the
@@ -94,13 +94,13 @@ func New(ctx context.Context, spec *morimock.Spec, cfg Config) (*Server, error) 
 	}
 	sort.Ints(statuses)
 	s.codes = fmt.Sprint(append([]int{200}, statuses...))
-	probe, err := http.NewRequest(http.MethodGet, strings.Replace(orderPath, "{orderId}", "1", 1), nil)
+	probe, err := http.NewRequest(http.MethodGet, morimock.OrderURLPath("1"), nil)
 	if err != nil {
 		return nil, err
 	}
 	orderRoute, _, err := spec.FindRoute(probe)
 	if err != nil {
-		return nil, fmt.Errorf("openapi.yaml: no route for GET %s: %w", orderPath, err)
+		return nil, fmt.Errorf("openapi.yaml: no route for GET %s: %w", morimock.OrderPath, err)
 	}
 	s.orderOK = spec.ResponseValidator(orderRoute, http.StatusOK)
 	s.handler = s.routes()

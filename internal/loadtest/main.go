@@ -180,7 +180,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 func checksToken(ctx context.Context, addr string) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+orderPath+"1", nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+morimock.OrderURLPath("1"), nil)
 	req.Header.Set("Authorization", "Bearer sk_test_not_the_one")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {

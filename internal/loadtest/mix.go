@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -12,9 +11,6 @@ import (
 	"github.com/morimock/morimock/fixtures"
 	"github.com/morimock/morimock/order"
 )
-
-// orderPath is the contract's one operation.
-const orderPath = "/api/v2/orders/"
 
 // scenario is one kind of request in the mix and the statuses it may draw.
 type scenario struct {
@@ -30,6 +26,7 @@ type scenario struct {
 // mix builds every scenario: each type and status through Prefer, the fixtures, the
 // spec's examples, each declared error code, and bad input of every kind.
 func mix(spec *morimock.Spec, token string, tokenChecked bool) ([]scenario, error) {
+	orderPath := morimock.OrderURLPath("") // scenarios append the id
 	auth := func(extra ...string) http.Header {
 		h := http.Header{"Authorization": {"Bearer " + token}}
 		for i := 0; i+1 < len(extra); i += 2 {
@@ -58,27 +55,17 @@ func mix(spec *morimock.Spec, token string, tokenChecked bool) ([]scenario, erro
 	for _, f := range builtin {
 		add("fixture "+f.Name, "GET", orderPath+f.ID, auth(), "", 200)
 	}
-	op := spec.Doc.Paths.Value(orderPath + "{orderId}").Get
-	var examples []string
-	if ok := op.Responses.Status(200); ok != nil && ok.Value != nil {
-		if mt := ok.Value.Content.Get("application/json"); mt != nil {
-			for name := range mt.Examples {
-				examples = append(examples, name)
-			}
+	examples, err := spec.OrderExamples()
+	if err != nil {
+		return nil, err
+	}
+	for _, ex := range examples {
+		add("example "+ex.Name, "GET", orderPath+"{id}", auth("Prefer", "example="+ex.Name), "", 200)
+	}
+	for _, c := range spec.OrderStatuses() {
+		if c == 200 {
+			continue
 		}
-	}
-	sort.Strings(examples)
-	for _, name := range examples {
-		add("example "+name, "GET", orderPath+"{id}", auth("Prefer", "example="+name), "", 200)
-	}
-	var codes []int
-	for key := range op.Responses.Map() {
-		if c, err := strconv.Atoi(key); err == nil && c != 200 {
-			codes = append(codes, c)
-		}
-	}
-	sort.Ints(codes)
-	for _, c := range codes {
 		add(fmt.Sprintf("prefer code=%d", c), "GET", orderPath+"{id}", auth("Prefer", fmt.Sprintf("code=%d", c)), "", c)
 	}
 
