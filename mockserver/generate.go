@@ -88,7 +88,7 @@ func (g *generator) order(t order.Type, st order.Status) order.Order {
 	case order.Complete, order.Failed:
 		o.UpdatedAt = o.CreatedAt.Add(time.Duration(f.IntRange(2000, 600000)) * time.Millisecond)
 	case order.Expired:
-		o.UpdatedAt = o.CreatedAt.Add(order.ExpiresAfter + time.Duration(f.IntRange(0, 3599999))*time.Millisecond)
+		o.UpdatedAt = order.ExpiresAt(o.CreatedAt).Add(time.Duration(f.IntRange(0, 3599999)) * time.Millisecond)
 	}
 	if o.UpdatedAt.After(g.now) {
 		o.UpdatedAt = g.now.Truncate(time.Millisecond)
