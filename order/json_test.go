@@ -100,82 +100,71 @@ type wireOptions struct {
 	GenerateThumbnail bool `json:"generateThumbnail"`
 }
 
+// The oracle's field groups. encoding/json writes an embedded struct's fields where it
+// is embedded, so each type's struct below lists its fields in the docs' order.
+type (
+	wireHead struct {
+		Type              order.Type    `json:"type"`
+		OrderID           string        `json:"orderId"`
+		Channel           order.Channel `json:"channel"`
+		ThumbnailImageURL *string       `json:"thumbnailImageUrl"`
+	}
+	wireBody struct {
+		Status    order.Status `json:"status"`
+		OrderName string       `json:"orderName"`
+		FileCount int          `json:"fileCount"`
+		CreatedAt string       `json:"createdAt"`
+		UpdatedAt string       `json:"updatedAt"`
+		Errors    *string      `json:"errors"`
+	}
+)
+
 // oracle encodes o with encoding/json through a tagged struct for its type, written
 // from the docs' field lists (openapi.yaml), independently of order.Fields and
 // AppendJSON. It is what AppendJSON must produce byte for byte.
 func oracle(tb testing.TB, o order.Order) []byte {
 	tb.Helper()
+	head := wireHead{o.Type, o.OrderID, o.Channel, o.ThumbnailImageURL}
+	body := wireBody{o.Status, o.OrderName, o.FileCount, wireTime(o.CreatedAt), wireTime(o.UpdatedAt), o.Errors}
 	var v any
 	switch o.Type {
 	case order.AntiAI:
 		v = struct {
-			Type              order.Type    `json:"type"`
-			OrderID           string        `json:"orderId"`
-			Channel           order.Channel `json:"channel"`
-			ThumbnailImageURL *string       `json:"thumbnailImageUrl"`
-			Status            order.Status  `json:"status"`
-			OrderName         string        `json:"orderName"`
-			FileCount         int           `json:"fileCount"`
-			CreatedAt         string        `json:"createdAt"`
-			UpdatedAt         string        `json:"updatedAt"`
-			Errors            *string       `json:"errors"`
-		}{o.Type, o.OrderID, o.Channel, o.ThumbnailImageURL, o.Status, o.OrderName, o.FileCount, wireTime(o.CreatedAt), wireTime(o.UpdatedAt), o.Errors}
+			wireHead
+			wireBody
+		}{head, body}
 	case order.WatermarkEmbed:
 		watermarks := o.Watermarks
 		if watermarks == nil {
 			watermarks = []string{} // the docs: always an array
 		}
 		v = struct {
-			Type              order.Type    `json:"type"`
-			OrderID           string        `json:"orderId"`
-			Channel           order.Channel `json:"channel"`
-			ThumbnailImageURL *string       `json:"thumbnailImageUrl"`
-			Status            order.Status  `json:"status"`
-			OrderName         string        `json:"orderName"`
-			FileCount         int           `json:"fileCount"`
-			CreatedAt         string        `json:"createdAt"`
-			UpdatedAt         string        `json:"updatedAt"`
-			Errors            *string       `json:"errors"`
-			Watermarks        []string      `json:"watermarks"`
-		}{o.Type, o.OrderID, o.Channel, o.ThumbnailImageURL, o.Status, o.OrderName, o.FileCount, wireTime(o.CreatedAt), wireTime(o.UpdatedAt), o.Errors, watermarks}
+			wireHead
+			wireBody
+			Watermarks []string `json:"watermarks"`
+		}{head, body, watermarks}
 	case order.WatermarkExtract:
 		v = struct {
-			Type              order.Type        `json:"type"`
-			OrderID           string            `json:"orderId"`
-			Channel           order.Channel     `json:"channel"`
-			ThumbnailImageURL *string           `json:"thumbnailImageUrl"`
-			Status            order.Status      `json:"status"`
-			OrderName         string            `json:"orderName"`
-			FileCount         int               `json:"fileCount"`
-			CreatedAt         string            `json:"createdAt"`
-			UpdatedAt         string            `json:"updatedAt"`
-			Errors            *string           `json:"errors"`
-			StatusCode        *order.StatusCode `json:"statusCode"`
-			WatermarkText     *string           `json:"watermarkText"`
-		}{o.Type, o.OrderID, o.Channel, o.ThumbnailImageURL, o.Status, o.OrderName, o.FileCount, wireTime(o.CreatedAt), wireTime(o.UpdatedAt), o.Errors, o.StatusCode, o.WatermarkText}
+			wireHead
+			wireBody
+			StatusCode    *order.StatusCode `json:"statusCode"`
+			WatermarkText *string           `json:"watermarkText"`
+		}{head, body, o.StatusCode, o.WatermarkText}
 	case order.AIDetection:
 		var opts *wireOptions
 		if o.Options != nil {
 			opts = &wireOptions{o.Options.GenerateHeatmap, o.Options.GenerateOverlay, o.Options.GenerateThumbnail}
 		}
 		v = struct {
-			Type              order.Type        `json:"type"`
-			OrderID           string            `json:"orderId"`
-			Channel           order.Channel     `json:"channel"`
-			ThumbnailImageURL *string           `json:"thumbnailImageUrl"`
-			OriginalImageURL  *string           `json:"originalImageUrl"`
-			Status            order.Status      `json:"status"`
-			OrderName         string            `json:"orderName"`
-			FileCount         int               `json:"fileCount"`
-			CreatedAt         string            `json:"createdAt"`
-			UpdatedAt         string            `json:"updatedAt"`
-			Errors            *string           `json:"errors"`
-			Probability       *float64          `json:"probability"`
-			StatusCode        *order.StatusCode `json:"statusCode"`
-			Options           *wireOptions      `json:"options"`
-			HeatmapURL        *string           `json:"heatmapUrl"`
-			OverlayURL        *string           `json:"overlayUrl"`
-		}{o.Type, o.OrderID, o.Channel, o.ThumbnailImageURL, o.OriginalImageURL, o.Status, o.OrderName, o.FileCount, wireTime(o.CreatedAt), wireTime(o.UpdatedAt), o.Errors, o.Probability, o.StatusCode, opts, o.HeatmapURL, o.OverlayURL}
+			wireHead
+			OriginalImageURL *string `json:"originalImageUrl"`
+			wireBody
+			Probability *float64          `json:"probability"`
+			StatusCode  *order.StatusCode `json:"statusCode"`
+			Options     *wireOptions      `json:"options"`
+			HeatmapURL  *string           `json:"heatmapUrl"`
+			OverlayURL  *string           `json:"overlayUrl"`
+		}{head, o.OriginalImageURL, body, o.Probability, o.StatusCode, opts, o.HeatmapURL, o.OverlayURL}
 	default:
 		tb.Fatalf("oracle: unknown type %q", o.Type)
 	}
