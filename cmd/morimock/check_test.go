@@ -58,7 +58,7 @@ func TestCheckPassesAgainstTheMock(t *testing.T) {
 	base := startMock(t)
 	dir := t.TempDir()
 	junit, jsonFile := filepath.Join(dir, "junit.xml"), filepath.Join(dir, "report.json")
-	code, stdout, stderr, err := runCheckCmd(t, nil, "--base-url", base, "--token", "x", "--junit", junit, "--json", jsonFile)
+	code, stdout, stderr, err := runCheckCmd(t, nil, "--base-url", base, "--token", "x", "--probe-writes", "--junit", junit, "--json", jsonFile)
 	if code != 0 {
 		t.Fatalf("morimock check against the mock: exit %d, err %v; want 0\n%s\n%s", code, err, stdout, stderr)
 	}
