@@ -194,7 +194,7 @@ func unfitFinding(resp *response) Finding {
 	return Finding{
 		Rule: "answer_limits", Path: "$",
 		Message: resp.unfit.Error() + ", so it was not validated",
-		Want:    fmt.Sprintf("at most %d MiB, %d levels deep, %d members an object, %d items an array, %d keys and values", maxBody>>20, maxDepth, maxMembers, maxItems, maxTokens),
+		Want:    fmt.Sprintf("at most %d KiB, %d levels deep, %d members an object, %d items an array, %d keys and values", maxValidated>>10, maxDepth, maxMembers, maxItems, maxTokens),
 		Got:     order.Excerpt(resp.body[:min(len(resp.body), 100)]),
 		Fix:     "an order or an error is a small flat object: send what openapi.yaml declares",
 	}

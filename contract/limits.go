@@ -6,19 +6,23 @@ import (
 	"fmt"
 )
 
-// The shape limits of an answer the suite validates. An order is a flat object of a
-// few dozen fields, an error a handful; an answer past these limits is reported as
-// such and not validated, because the validators' cost grows faster than its size
-// (kin-openapi keeps the whole object in each error about one of its fields).
+// The limits of an answer the suite validates. An order is a flat object of a few
+// dozen fields and a few KiB, an error a handful of fields; an answer past these
+// limits is reported as such and not validated, because the validators' cost grows
+// faster than its size: when oneOf fails, kin-openapi formats every error of every
+// branch, each with the whole object it is about, so the cost is about members x
+// bytes x branches.
 const (
+	// maxValidated is the longest answer validated, in bytes.
+	maxValidated = 32 << 10
 	// maxDepth is the deepest nesting of objects and arrays.
 	maxDepth = 16
 	// maxMembers is the most members of one object.
-	maxMembers = 256
+	maxMembers = 64
 	// maxItems is the most items of one array.
 	maxItems = 1024
 	// maxTokens is the most keys and values in a whole answer.
-	maxTokens = 16384
+	maxTokens = 4096
 	// maxString is the longest string, key or number, in bytes once decoded.
 	maxString = 64 << 10
 )
@@ -28,6 +32,9 @@ const (
 // not by the body. A body that is not JSON is within limits: the validators say what
 // is wrong with it, from a bounded excerpt.
 func checkShape(body []byte) error {
+	if len(body) > maxValidated {
+		return fmt.Errorf("the answer has more than %d KiB, the most the suite validates", maxValidated>>10)
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	// open holds, per open object or array, its kind and how many tokens it holds so
