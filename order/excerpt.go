@@ -65,11 +65,14 @@ func appendExcerpt(b []byte, v any) []byte {
 
 // appendExcerptString appends s quoted, from no more of s than an excerpt shows.
 func appendExcerptString(b []byte, s string) []byte {
-	enc, err := json.Marshal(prefix(s, excerptLen+1))
+	// excerptLen+utf8.UTFMax bytes cut on a character boundary still hold more
+	// than an excerpt shows, so Excerpt marks the cut.
+	p := prefix(s, excerptLen+utf8.UTFMax)
+	enc, err := json.Marshal(p)
 	if err != nil {
 		return append(b, '?')
 	}
-	if len(s) > excerptLen+1 {
+	if len(p) < len(s) {
 		enc = enc[:len(enc)-1] // the closing quote: the string goes on
 	}
 	return append(b, enc...)
