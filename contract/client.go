@@ -28,9 +28,11 @@ const (
 	defaultRemoteRate = 1.0
 	// maxRetries is how often one request is retried after a 429.
 	maxRetries = 5
-	// maxRetryWait bounds any wait after a 429, whatever Retry-After asks for.
-	maxRetryWait = 5 * time.Minute
-	// maxBody bounds how much of an answer is read.
+	// maxRetryWait is the longest Retry-After the suite waits out. A server that asks
+	// for more ends the run at once: waiting longer makes a CI job hang, not pass.
+	maxRetryWait = time.Minute
+	// maxBody bounds how much of an answer is read; a longer one is reported as too
+	// large.
 	maxBody = 4 << 20
 )
 
@@ -58,11 +60,25 @@ type request struct {
 
 func (r request) String() string { return r.method + " " + r.path }
 
-// response is an answer, read in full.
+// response is an answer, read in full up to maxBody.
 type response struct {
 	status int
 	header http.Header
 	body   []byte
+	// unfit says why the body is not validated (nil when it is): longer than maxBody,
+	// or beyond the shape limits of checkShape. Every check of the body skips it.
+	unfit error
+	// tooLarge: the answer was longer than maxBody, and body is cut.
+	tooLarge bool
+}
+
+// code is the code of an error answer, {"code": "..."}; none for an answer the suite
+// does not check.
+func (r *response) code() string {
+	if r.unfit != nil {
+		return ""
+	}
+	return errorCode(r.body)
 }
 
 // client sends the suite's requests: one at a time, no faster than the rate, each
@@ -82,24 +98,26 @@ type client struct {
 	mockVersion string
 }
 
-func newClient(cfg Config) (*client, error) {
-	if cfg.BaseURL == "" {
-		return nil, errors.New("no base URL")
-	}
-	base, err := url.Parse(cfg.BaseURL)
+// newClient checks cfg's base URL and rate and builds the client. A host name counts
+// as loopback (no default rate) only when every address it resolves to is loopback.
+func newClient(ctx context.Context, cfg Config) (*client, error) {
+	base, err := parseBaseURL(cfg.BaseURL)
 	if err != nil {
-		return nil, fmt.Errorf("base URL: %w", err)
-	}
-	if base.Scheme != "http" && base.Scheme != "https" || base.Host == "" {
-		return nil, fmt.Errorf("base URL %s: want http(s)://host[:port]", base.Redacted())
+		return nil, err
 	}
 	if cfg.Rate < 0 {
 		return nil, fmt.Errorf("rate %v: want requests per second, 0 for the default", cfg.Rate)
 	}
-	c := &client{base: base, token: cfg.Token, hc: cfg.HTTPClient, timeout: cfg.Timeout, backoff: cfg.Backoff}
-	if c.hc == nil {
-		c.hc = &http.Client{}
+	c := &client{base: base, token: cfg.Token, timeout: cfg.Timeout, backoff: cfg.Backoff}
+	// A redirect is an answer like any other: following it would send the token to
+	// whatever host or port a server names (Go compares redirect hosts without the
+	// port), and the contract declares no 3xx.
+	hc := http.Client{}
+	if cfg.HTTPClient != nil {
+		hc = *cfg.HTTPClient
 	}
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	c.hc = &hc
 	if c.timeout <= 0 {
 		c.timeout = defaultTimeout
 	}
@@ -107,13 +125,53 @@ func newClient(cfg Config) (*client, error) {
 		c.backoff = time.Second
 	}
 	rate := cfg.Rate
-	if rate == 0 && !loopback.Host(base.Hostname()) {
+	if rate == 0 && !loopback.Resolves(ctx, base.Hostname()) {
 		rate = defaultRemoteRate
 	}
 	if rate > 0 {
 		c.interval = time.Duration(float64(time.Second) / rate)
 	}
 	return c, nil
+}
+
+// parseBaseURL accepts http(s)://host[:port][/path] and nothing more: userinfo would
+// be sent as Basic auth (to every request, auth_missing_token's included), and a query
+// or fragment would be dropped from requests while the report named it.
+func parseBaseURL(raw string) (*url.URL, error) {
+	if raw == "" {
+		return nil, errors.New("no base URL")
+	}
+	base, err := url.Parse(raw)
+	if err != nil {
+		// url.Error repeats the URL, userinfo included.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("base URL: %w", err)
+	}
+	if base.User != nil {
+		base.User = nil
+		return nil, fmt.Errorf("base URL %s: remove the user:password@ part; the suite sends only --token, as a Bearer token", base)
+	}
+	if base.Scheme != "http" && base.Scheme != "https" || base.Host == "" || base.Opaque != "" {
+		return nil, fmt.Errorf("base URL %s: want http(s)://host[:port]", base)
+	}
+	if base.RawQuery != "" || base.ForceQuery || base.Fragment != "" || base.RawFragment != "" {
+		base.RawQuery, base.ForceQuery, base.Fragment, base.RawFragment = "", false, "", ""
+		return nil, fmt.Errorf("base URL: give the API's root without a query or fragment, e.g. %s", base)
+	}
+	return base, nil
+}
+
+// RateLimitError ends a run whose server asked to wait longer than the suite waits.
+type RateLimitError struct {
+	// Wait is what Retry-After asked for.
+	Wait time.Duration
+}
+
+func (e *RateLimitError) Error() string {
+	return fmt.Sprintf("rate limited: the API answered 429 with Retry-After %s, more than the %s the suite waits; run again later or lower --rate", e.Wait, maxRetryWait)
 }
 
 // do sends req and reads the answer. An error means no answer came: the host is
@@ -131,6 +189,9 @@ func (c *client) do(ctx context.Context, req request) (*response, error) {
 		c.limited = append(c.limited, *resp)
 		wait := c.backoff << attempt
 		if ra, ok := parseRetryAfter(resp.header.Get("Retry-After"), time.Now()); ok && ra > wait {
+			if ra > maxRetryWait {
+				return nil, &RateLimitError{Wait: ra}
+			}
 			wait = ra
 		}
 		if err := sleep(ctx, min(wait, maxRetryWait)); err != nil {
@@ -173,14 +234,21 @@ func (c *client) once(ctx context.Context, req request) (*response, error) {
 		return nil, c.transportError(req, u, err)
 	}
 	defer res.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(res.Body, maxBody))
+	body, err := io.ReadAll(io.LimitReader(res.Body, maxBody+1))
 	if err != nil {
 		return nil, c.transportError(req, u, err)
 	}
 	if v := res.Header.Get(MockHeader); v != "" {
 		c.mockVersion = v
 	}
-	return &response{status: res.StatusCode, header: res.Header, body: body}, nil
+	resp := &response{status: res.StatusCode, header: res.Header, body: body}
+	if len(body) > maxBody {
+		resp.body, resp.tooLarge = body[:maxBody], true
+		resp.unfit = fmt.Errorf("the answer is larger than %d MiB, the most the suite reads", maxBody>>20)
+	} else {
+		resp.unfit = checkShape(body)
+	}
+	return resp, nil
 }
 
 // transportError says that no answer came, naming the host but never the token.
@@ -195,8 +263,12 @@ func (c *client) transportError(req request, u url.URL, err error) error {
 	}
 	u.User = nil
 	u.RawQuery = ""
-	return fmt.Errorf("%s %s: %s", req.method, u.String(), redact(msg, c.token))
+	return &redactedError{msg: fmt.Sprintf("%s %s: %s", req.method, u.String(), redact(msg, c.token)), err: err}
 }
+
+// maxRetryAfter caps what parseRetryAfter returns, far above maxRetryWait, so that
+// the arithmetic never overflows.
+const maxRetryAfter = 24 * time.Hour
 
 // parseRetryAfter reads a Retry-After value: delay-seconds or an HTTP date.
 func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
@@ -205,8 +277,8 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 		return 0, false
 	}
 	if n, err := strconv.ParseUint(v, 10, 64); err == nil {
-		if n > uint64(maxRetryWait/time.Second) {
-			return maxRetryWait, true
+		if n > uint64(maxRetryAfter/time.Second) {
+			return maxRetryAfter, true
 		}
 		return time.Duration(n) * time.Second, true
 	}
@@ -215,7 +287,7 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 		return 0, false
 	}
 	d := t.Sub(now)
-	return max(0, min(d, maxRetryWait)), true
+	return max(0, min(d, maxRetryAfter)), true
 }
 
 // sleep waits for d or until ctx ends.

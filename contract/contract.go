@@ -2,8 +2,10 @@
 // that a base URL (the real API, a staging copy, or morimock) keeps the contract of
 // openapi.yaml and the rules of the order package, and returns a Report.
 //
-// Against a live API it is read-only (GETs only), rate-limited, and never writes the
-// token anywhere. Against morimock it covers every order type and status by itself.
+// It is read-only (GETs only) unless Config.ProbeWrites asks for more, whatever a
+// server answers; it follows no redirect, is rate-limited, bounds the time and memory
+// each answer costs, and never writes the token anywhere. Against morimock it covers
+// every order type and status by itself.
 package contract
 
 import (
@@ -34,6 +36,14 @@ type Config struct {
 	Strict bool
 	// Timeout bounds each request; 0 means 10s.
 	Timeout time.Duration
+	// Deadline bounds the whole run; 0 means Timeout plus the rate's interval for
+	// each request the run plans, plus 5m for retries after 429s. When it passes, Run
+	// returns the report so far with an error.
+	Deadline time.Duration
+	// ProbeWrites sends POST and DELETE to one order, to check that the API refuses
+	// them (wrong_method). Only the person running the suite may ask for it: a live API
+	// might carry them out.
+	ProbeWrites bool
 	// Backoff is the first wait after a 429 that has no Retry-After; it doubles with
 	// each retry. 0 means 1s.
 	Backoff time.Duration
@@ -64,39 +74,85 @@ func Run(ctx context.Context, spec *morimock.Spec, cfg Config) (*Report, error) 
 	if spec == nil {
 		return nil, errors.New("contract: no spec")
 	}
-	c, err := newClient(cfg)
+	c, err := newClient(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("contract: %w", err)
+		return nil, redactError("contract: ", err, cfg.Token)
 	}
 	for _, id := range cfg.OrderIDs {
 		if err := checkOrderID(id); err != nil {
 			return nil, fmt.Errorf("contract: %w", err)
 		}
 	}
-	r := &runner{spec: spec, cfg: cfg, c: c, report: &Report{Target: c.base.Redacted(), Strict: cfg.Strict}}
+	r := &runner{spec: spec, cfg: cfg, c: c, report: &Report{Target: c.base.String(), Strict: cfg.Strict}}
 	err = r.run(ctx)
 	r.report.Requests = c.requests
 	r.report.RateLimited = c.rateLimited
-	r.report.finish(cfg.Token)
 	if err != nil {
-		return r.report, fmt.Errorf("contract: %s", redact(err.Error(), cfg.Token))
+		err = redactError("contract: ", err, cfg.Token)
+		r.report.Stopped = err.Error()
 	}
-	return r.report, nil
+	r.report.finish(cfg.Token)
+	return r.report, err
+}
+
+// retryAllowance is what the default deadline adds for waits after 429 answers.
+const retryAllowance = 5 * time.Minute
+
+// deadline is the default bound of a run that plans n requests.
+func (r *runner) deadline(n int) time.Duration {
+	return time.Duration(n)*(r.c.timeout+r.c.interval) + retryAllowance
 }
 
 func (r *runner) run(ctx context.Context) error {
-	if err := r.checkNotFound(ctx); err != nil {
-		return err
+	// Config.Deadline bounds the whole run; without it, the run is bounded in two
+	// steps: the requests that find the targets, then those that check them.
+	find, check := ctx, ctx
+	if r.cfg.Deadline > 0 {
+		var cancel context.CancelFunc
+		find, cancel = context.WithTimeout(ctx, r.cfg.Deadline)
+		defer cancel()
+		check = find
+	} else {
+		pages := 0
+		if r.cfg.Discover > 0 {
+			pages = min(maxDiscoverPages, (r.cfg.Discover+99)/100)
+		}
+		var cancel context.CancelFunc
+		find, cancel = context.WithTimeout(ctx, r.deadline(1+pages))
+		defer cancel()
+	}
+	if err := r.checkNotFound(find); err != nil {
+		return deadlineError(ctx, find, err, "before the orders were known")
 	}
 	r.report.MockVersion = r.c.mockVersion
 	r.report.Mock = r.c.mockVersion != ""
-	targets, err := r.targets(ctx)
+	targets, err := r.targets(find)
 	if err != nil {
-		return err
+		return deadlineError(ctx, find, err, "before the orders were known")
 	}
 	if len(targets) == 0 {
 		return errors.New("no orders to check: give --order, --orders-file or --discover N (only the mock is covered without ids)")
 	}
+	if r.cfg.Deadline <= 0 {
+		var cancel context.CancelFunc
+		check, cancel = context.WithTimeout(ctx, r.deadline(len(targets)+4))
+		defer cancel()
+	}
+	err = r.checkTargets(check, targets)
+	r.rateLimitResults()
+	return deadlineError(ctx, check, err, fmt.Sprintf("after %d of %d orders", r.report.Orders, len(targets)))
+}
+
+// deadlineError says so when err came from the run's deadline (bounded, an ended
+// child of ctx) rather than from ctx itself or one request's timeout.
+func deadlineError(ctx, bounded context.Context, err error, when string) error {
+	if err == nil || ctx.Err() != nil || bounded.Err() == nil {
+		return err
+	}
+	return fmt.Errorf("the run's deadline passed %s; give --deadline more time: %w", when, err)
+}
+
+func (r *runner) checkTargets(ctx context.Context, targets []target) error {
 	if err := r.checkAuth(ctx, targets[0].id); err != nil {
 		return err
 	}
@@ -109,7 +165,6 @@ func (r *runner) run(ctx context.Context) error {
 		}
 		r.progress(i+1, len(targets))
 	}
-	r.rateLimitResults()
 	return nil
 }
 
@@ -123,7 +178,7 @@ func (r *runner) rateLimitResults() {
 	}
 	var fs []Finding
 	for _, resp := range r.c.limited {
-		for _, d := range recognizeDrifts(resp.status, resp.body) {
+		for _, d := range answerDrifts(&resp) {
 			if d.check == CheckDriftRateLimit {
 				fs = append(fs, d.finding)
 				break

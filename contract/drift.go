@@ -133,19 +133,32 @@ func orderDrifts(body []byte) []drift {
 			unknown = append(unknown, k)
 		}
 	}
-	sort.Strings(unknown)
-	for _, k := range unknown {
-		ds = append(ds, drift{
-			check: CheckUnknownField,
-			finding: Finding{
-				Rule: order.RuleUnknownField, Path: "$.data." + k,
-				Message: fmt.Sprintf("the order carries %s, a field that neither openapi.yaml nor any order type knows", k),
-				Want:    "absent", Got: order.Excerpt(data[k]),
-				Fix: "if the API now sends it on purpose, add it to openapi.yaml and order.Fields; otherwise stop sending it",
-			},
-			claims: atPath("$.data." + k),
-		})
+	if len(unknown) == 0 {
+		return ds
 	}
+	// One finding for all of them: a server that sends thousands must not make a
+	// report of thousands.
+	sort.Strings(unknown)
+	isUnknown := make(map[string]bool, len(unknown))
+	for _, k := range unknown {
+		isUnknown["$.data."+k] = true
+	}
+	f := Finding{
+		Rule: order.RuleUnknownField, Path: "$.data." + unknown[0],
+		Message: fmt.Sprintf("the order carries %s, a field that neither openapi.yaml nor any order type knows", unknown[0]),
+		Want:    "absent", Got: order.Excerpt(data[unknown[0]]),
+		Fix: "if the API now sends it on purpose, add it to openapi.yaml and order.Fields; otherwise stop sending it",
+	}
+	if len(unknown) > 1 {
+		f.Path = "$.data"
+		f.Message = fmt.Sprintf("the order carries %d fields that neither openapi.yaml nor any order type knows: %s", len(unknown), listNames(unknown))
+		f.Got = "present"
+	}
+	ds = append(ds, drift{
+		check:   CheckUnknownField,
+		finding: f,
+		claims:  func(path string) bool { return isUnknown[path] },
+	})
 	return ds
 }
 
@@ -155,5 +168,5 @@ func errorCode(body []byte) string {
 		Code string `json:"code"`
 	}
 	_ = json.Unmarshal(body, &e)
-	return e.Code
+	return clip(e.Code)
 }

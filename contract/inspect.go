@@ -3,12 +3,14 @@ package contract
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"mime"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/morimock/morimock"
@@ -21,13 +23,24 @@ func ordersPath(id string) string { return morimock.OrderURLPath(id) }
 // checkOrder fetches one order and runs every per-order check on the answer.
 func (r *runner) checkOrder(ctx context.Context, t target) error {
 	req := request{method: http.MethodGet, path: ordersPath(t.id), header: t.header, auth: authToken}
+	base := Result{OrderID: t.id, Scenario: t.scenario, Request: req.String()}
 	resp, err := r.c.do(ctx, req)
 	if err != nil {
-		return err
+		var rl *RateLimitError
+		if ctx.Err() != nil || errors.As(err, &rl) {
+			return err
+		}
+		// This order's answer did not come (a timeout, a reset): the others may.
+		r.report.Orders++
+		r.add(base, CheckStatusCode, []Finding{{
+			Rule: "no_answer", Path: "status", Want: "200", Got: "no answer",
+			Message: err.Error(),
+			Fix:     "a GET of an existing order must be answered within --timeout",
+		}}, "")
+		return nil
 	}
 	r.report.Orders++
-	base := Result{OrderID: t.id, Scenario: t.scenario, Request: req.String()}
-	drifts := recognizeDrifts(resp.status, resp.body)
+	drifts := answerDrifts(resp)
 
 	r.add(base, CheckStatusCode, r.orderStatusFindings(t, resp), "")
 	ctFindings := contentTypeFindings(resp)
@@ -35,6 +48,11 @@ func (r *runner) checkOrder(ctx context.Context, t target) error {
 	if len(ctFindings) > 0 {
 		r.add(base, CheckResponseSchema, nil, "the body is not JSON")
 		r.add(base, CheckDomainRules, nil, "the body is not JSON")
+		return nil
+	}
+	if resp.unfit != nil {
+		r.add(base, CheckResponseSchema, []Finding{unfitFinding(resp)}, "")
+		r.add(base, CheckDomainRules, nil, "the body was not checked: "+resp.unfit.Error())
 		return nil
 	}
 	r.add(base, CheckResponseSchema, r.schemaFindings(req, resp, drifts), "")
@@ -88,7 +106,7 @@ func (r *runner) orderStatusFindings(t target, resp *response) []Finding {
 		return nil
 	}
 	got := strconv.Itoa(resp.status)
-	if code := errorCode(resp.body); code != "" {
+	if code := resp.code(); code != "" {
 		got += " " + code
 	}
 	declared := r.spec.OrderStatuses()
@@ -148,19 +166,58 @@ func contentTypeFindings(resp *response) []Finding {
 	}}
 }
 
+// answerDrifts are the drifts of an answer the suite checks; none of one it does not.
+func answerDrifts(resp *response) []drift {
+	if resp.unfit != nil {
+		return nil
+	}
+	return recognizeDrifts(resp.status, resp.body)
+}
+
+// unfitFinding reports an answer beyond the limits of what the suite validates.
+func unfitFinding(resp *response) Finding {
+	return Finding{
+		Rule: "answer_limits", Path: "$",
+		Message: resp.unfit.Error() + ", so it was not validated",
+		Want:    fmt.Sprintf("at most %d KiB, %d levels deep, %d members an object, %d items an array, %d keys and values", maxValidated>>10, maxDepth, maxMembers, maxItems, maxTokens),
+		Got:     order.Excerpt(resp.body[:min(len(resp.body), 100)]),
+		Fix:     "an order or an error is a small flat object: send what openapi.yaml declares",
+	}
+}
+
+// maxFindings is the most findings one schema result lists; the rest are counted.
+const maxFindings = 20
+
+// maxNames is the most property names a finding about unknown properties lists.
+const maxNames = 10
+
 // schemaFindings validates an answer against openapi.yaml and reports every error
-// that no drift explains.
+// that no drift explains: the properties an object may not have in one finding per
+// object, and no more than maxFindings in all.
 func (r *runner) schemaFindings(req request, resp *response, drifts []drift) []Finding {
 	issues, ok := r.validate(req, resp)
 	if !ok {
 		return nil
 	}
 	var fs []Finding
+	props := map[string]int{} // object path -> index in fs of its unknown-properties finding
+	names := map[string][]string{}
 	for _, is := range issues {
 		if is.keyword == "response" && is.reason == "status is not supported" {
 			continue // status_code_conformance reports it
 		}
 		if claimed(drifts, is.path) {
+			continue
+		}
+		if is.property != "" {
+			obj := strings.TrimSuffix(is.path, "."+is.property)
+			if _, ok := props[obj]; !ok {
+				props[obj] = len(fs)
+				fs = append(fs, Finding{})
+			}
+			if !slices.Contains(names[obj], is.property) {
+				names[obj] = append(names[obj], is.property)
+			}
 			continue
 		}
 		fs = append(fs, Finding{
@@ -170,7 +227,44 @@ func (r *runner) schemaFindings(req request, resp *response, drifts []drift) []F
 			Fix: "send what openapi.yaml declares here, or change the contract if the API changed on purpose",
 		})
 	}
+	for obj, i := range props {
+		ns := names[obj]
+		f := Finding{
+			Rule: "schema_additionalProperties", Path: obj + "." + ns[0],
+			Message: fmt.Sprintf("%s does not match openapi.yaml: property %q is unsupported", obj+"."+ns[0], ns[0]),
+			Want:    "absent", Got: "present",
+			Fix: "send what openapi.yaml declares here, or change the contract if the API changed on purpose",
+		}
+		if len(ns) > 1 {
+			f.Path = obj
+			f.Message = fmt.Sprintf("%s has %d properties openapi.yaml does not allow: %s", obj, len(ns), listNames(ns))
+		}
+		fs[i] = f
+	}
+	if len(fs) > maxFindings {
+		more := len(fs) - maxFindings + 1
+		fs = append(fs[:maxFindings-1], Finding{
+			Rule: "schema_more", Path: "$",
+			Message: fmt.Sprintf("and %d more places that do not match openapi.yaml", more),
+			Fix:     "send what openapi.yaml declares",
+		})
+	}
 	return fs
+}
+
+// listNames lists the first maxNames names, quoted, and how many more there are.
+func listNames(ns []string) string {
+	var b strings.Builder
+	for i, n := range ns[:min(len(ns), maxNames)] {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.Quote(clip(n)))
+	}
+	if len(ns) > maxNames {
+		fmt.Fprintf(&b, " and %d more", len(ns)-maxNames)
+	}
+	return b.String()
 }
 
 // validate runs kin-openapi on an answer. ok is false when the contract has no

@@ -47,7 +47,9 @@ type junitText struct {
 // WriteJUnit writes the report as JUnit XML. Warnings pass, with their findings in
 // system-out; with Strict they are failures.
 func (r *Report) WriteJUnit(w io.Writer) error {
-	out := junitSuites{Name: "morimock check " + r.Target}
+	// XML 1.0 has no way to write most control characters, not even as references:
+	// printable escapes them, and every other string a server sent with them.
+	out := junitSuites{Name: "morimock check " + printable(r.Target)}
 	for _, c := range r.Checks {
 		s := junitSuite{Name: c.Name}
 		for _, res := range r.Results {
@@ -59,11 +61,11 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 			case Failed:
 				jc.Failure = &junitMessage{Message: "failed", Type: string(res.Severity), Text: findingsText(res)}
 				if len(res.Findings) > 0 {
-					jc.Failure.Message = res.Findings[0].Message
+					jc.Failure.Message = printable(res.Findings[0].Message)
 				}
 				s.Failures++
 			case Skipped:
-				jc.Skipped = &junitMessage{Message: res.Reason}
+				jc.Skipped = &junitMessage{Message: printable(res.Reason)}
 				s.Skipped++
 			case Warned:
 				jc.SystemOut = &junitText{Text: "WARNING\n" + findingsText(res)}
@@ -93,18 +95,18 @@ func caseName(res Result) string {
 	if res.Scenario != "" {
 		name += " [" + res.Scenario + "]"
 	}
-	return name
+	return printable(name)
 }
 
 func findingsText(res Result) string {
 	var b strings.Builder
 	for _, f := range res.Findings {
-		fmt.Fprintf(&b, "order %s path %s rule %s: %s\n", orDash(res.OrderID), orDash(f.Path), orDash(f.Rule), f.Message)
+		fmt.Fprintf(&b, "order %s path %s rule %s: %s\n", orDash(res.OrderID), orDash(f.Path), orDash(f.Rule), printable(f.Message))
 		if f.Want != "" || f.Got != "" {
-			fmt.Fprintf(&b, "  want: %s\n  got:  %s\n", f.Want, f.Got)
+			fmt.Fprintf(&b, "  want: %s\n  got:  %s\n", printable(f.Want), printable(f.Got))
 		}
 		if f.Fix != "" {
-			fmt.Fprintf(&b, "  fix:  %s\n", f.Fix)
+			fmt.Fprintf(&b, "  fix:  %s\n", printable(f.Fix))
 		}
 	}
 	return b.String()

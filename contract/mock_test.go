@@ -40,7 +40,7 @@ func newMock(t *testing.T, cfg mockserver.Config) string {
 // warning.
 func TestMockKeepsTheContract(t *testing.T) {
 	base := newMock(t, mockserver.Config{Seed: 7})
-	rep := contracttest.Run(t, contract.Config{BaseURL: base, Token: "x"})
+	rep := contracttest.Run(t, contract.Config{BaseURL: base, Token: "x", ProbeWrites: true})
 	if !rep.Mock {
 		t.Error("Mock = false; want the suite to recognise morimock by " + contract.MockHeader)
 	}

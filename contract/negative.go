@@ -20,7 +20,7 @@ func (r *runner) checkNotFound(ctx context.Context) error {
 		return err
 	}
 	base := Result{OrderID: missingID, Request: req.String()}
-	drifts := recognizeDrifts(resp.status, resp.body)
+	drifts := answerDrifts(resp)
 	fs := r.errorAnswerFindings(req, resp, drifts, http.StatusNotFound,
 		"an id that names no order answers 404 ORDER_NOT_FOUND",
 		"answer 404 with {\"code\":\"ORDER_NOT_FOUND\"} for any id that names no order of the account")
@@ -56,15 +56,16 @@ func (r *runner) checkAuth(ctx context.Context, id string) error {
 	return nil
 }
 
-// checkWrongMethod sends POST and DELETE to an order, but only to the mock: anything
-// else may be a live API, even on loopback (a port-forward or a tunnel), and against
-// a live API the suite sends GETs only.
+// checkWrongMethod sends POST and DELETE to an order, but only when the person
+// running the suite asked for it (Config.ProbeWrites): any server may be a live API,
+// even on loopback (a port-forward or a tunnel), and what a server says of itself
+// (X-Morimock-Version) is no proof that it is not.
 func (r *runner) checkWrongMethod(ctx context.Context, id string) error {
 	for _, method := range []string{http.MethodPost, http.MethodDelete} {
 		req := request{method: method, path: ordersPath(id), auth: authToken}
 		base := Result{OrderID: id, Request: req.String()}
-		if !r.report.Mock {
-			r.add(base, CheckWrongMethod, nil, "not sent: to anything but the mock the suite sends GETs only")
+		if !r.cfg.ProbeWrites {
+			r.add(base, CheckWrongMethod, nil, "not sent: the suite sends GETs only unless asked with --probe-writes")
 			continue
 		}
 		resp, err := r.c.do(ctx, req)
@@ -94,13 +95,16 @@ func (r *runner) checkWrongMethod(ctx context.Context, id string) error {
 func (r *runner) errorAnswerFindings(req request, resp *response, drifts []drift, want int, rule, fix string) []Finding {
 	if resp.status != want {
 		got := strconv.Itoa(resp.status)
-		if code := errorCode(resp.body); code != "" {
+		if code := resp.code(); code != "" {
 			got += " " + code
 		}
 		return []Finding{{Rule: "status", Path: "status", Message: fmt.Sprintf("%s; the API answered %d", rule, resp.status), Want: strconv.Itoa(want), Got: got, Fix: fix}}
 	}
 	if fs := contentTypeFindings(resp); len(fs) > 0 {
 		return fs
+	}
+	if resp.unfit != nil {
+		return []Finding{unfitFinding(resp)}
 	}
 	fs := r.schemaFindings(req, resp, drifts)
 	for i := range fs {

@@ -23,6 +23,8 @@ func TestNegativeContract(t *testing.T) {
 		failed, warned []string
 		// message is a piece of the first failure's message.
 		message string
+		// probeWrites is Config.ProbeWrites.
+		probeWrites bool
 	}{
 		{
 			name:   "keeps the contract",
@@ -59,16 +61,18 @@ func TestNegativeContract(t *testing.T) {
 			message: "does not match openapi.yaml",
 		},
 		{
-			name:    "2xx on DELETE",
-			api:     &fakeAPI{OtherMethods: http.StatusOK, Mock: true},
-			failed:  []string{CheckWrongMethod},
-			message: "accepted a method it does not declare",
+			name:        "2xx on DELETE",
+			api:         &fakeAPI{OtherMethods: http.StatusOK, Mock: true},
+			probeWrites: true,
+			failed:      []string{CheckWrongMethod},
+			message:     "accepted a method it does not declare",
 		},
 		{
-			name:    "5xx on DELETE",
-			api:     &fakeAPI{OtherMethods: http.StatusInternalServerError, Mock: true},
-			failed:  []string{CheckWrongMethod},
-			message: "the server failed",
+			name:        "5xx on DELETE",
+			api:         &fakeAPI{OtherMethods: http.StatusInternalServerError, Mock: true},
+			probeWrites: true,
+			failed:      []string{CheckWrongMethod},
+			message:     "the server failed",
 		},
 		{
 			name:    "undeclared status",
@@ -82,7 +86,7 @@ func TestNegativeContract(t *testing.T) {
 			if tt.api.Orders == nil {
 				tt.api.Orders = map[string][]byte{validID: []byte(validAntiAI)}
 			}
-			rep := runAgainst(t, tt.api, Config{OrderIDs: []string{validID}})
+			rep := runAgainst(t, tt.api, Config{OrderIDs: []string{validID}, ProbeWrites: tt.probeWrites})
 			if diff := cmp.Diff(tt.failed, keys(outcomes(rep, Failed)), cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("failed checks mismatch (-want +got):\n%s", diff)
 			}
@@ -157,7 +161,7 @@ func TestDefaultRate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := newClient(Config{BaseURL: tt.base, Rate: tt.rate})
+			c, err := newClient(t.Context(), Config{BaseURL: tt.base, Rate: tt.rate})
 			if err != nil {
 				t.Fatal(err)
 			}

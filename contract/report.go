@@ -1,6 +1,13 @@
 package contract
 
-import "strings"
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+)
 
 // Report is what a run found. It is safe to encode as JSON and to show anyone: it
 // never holds the API token.
@@ -19,6 +26,10 @@ type Report struct {
 	Requests int `json:"requests"`
 	// RateLimited is how many 429 answers were retried; they are not failures.
 	RateLimited int `json:"rateLimited"`
+	// Stopped says why the run ended before it checked every order: its deadline, a
+	// Retry-After too long to wait, a host that stopped answering. The results are
+	// those of the requests made until then.
+	Stopped string `json:"stopped,omitempty"`
 	// Checks sums the results per check, in the order of Checks().
 	Checks []CheckResult `json:"checks"`
 	// Results holds one entry per check and order (or request), in the order they ran.
@@ -126,6 +137,7 @@ func (r *Report) finish(token string) {
 	scrub := func(s *string) { *s = redact(*s, token) }
 	scrub(&r.Target)
 	scrub(&r.MockVersion)
+	scrub(&r.Stopped)
 	for i := range r.Results {
 		res := &r.Results[i]
 		for _, s := range []*string{&res.OrderID, &res.Scenario, &res.Request, &res.Reason} {
@@ -145,16 +157,27 @@ func (r *Report) finish(token string) {
 // (the mock accepts "x") is no secret but would garble every report.
 const minRedacted = 8
 
-// redact replaces every occurrence of token in s, and a piece of it of minRedacted
+// redact replaces every occurrence of token in s, as sent or in an encoding a server
+// may echo it in (base64, percent-encoding, hex), and a piece of one of minRedacted
 // bytes or more that ends s or stands before "...": report values are cut to 80
 // bytes, and an echoed token may have been cut with them.
 func redact(s, token string) string {
 	if len(token) < minRedacted {
 		return s
 	}
-	s = strings.ReplaceAll(s, token, "[REDACTED]")
-	for n := len(token) - 1; n >= minRedacted; n-- {
-		head := token[:n]
+	for _, form := range tokenForms(token) {
+		s = redactForm(s, form)
+	}
+	return s
+}
+
+func redactForm(s, form string) string {
+	if len(form) < minRedacted || !strings.Contains(s, form[:minRedacted]) {
+		return s // neither the form nor a piece of it long enough to redact
+	}
+	s = strings.ReplaceAll(s, form, "[REDACTED]")
+	for n := len(form) - 1; n >= minRedacted; n-- {
+		head := form[:n]
 		if strings.HasSuffix(s, head) {
 			return strings.TrimSuffix(s, head) + "[REDACTED]"
 		}
@@ -163,4 +186,31 @@ func redact(s, token string) string {
 		}
 	}
 	return s
+}
+
+// tokenForms is the token and the forms a server might echo it in: percent-encoded
+// (as a query or a path would, and every byte), hex, and base64 in both alphabets at
+// each of the three offsets it can start at inside a longer encoded text (such as
+// "Basic " + base64("user:" + token)), keeping only the characters that the token's
+// bytes alone decide.
+func tokenForms(token string) []string {
+	forms := []string{token, url.QueryEscape(token), url.PathEscape(token), hex.EncodeToString([]byte(token)), strings.ToUpper(hex.EncodeToString([]byte(token)))}
+	var pct strings.Builder
+	for _, b := range []byte(token) {
+		fmt.Fprintf(&pct, "%%%02X", b)
+	}
+	forms = append(forms, pct.String(), strings.ToLower(pct.String()))
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
+		for pad := 0; pad < 3; pad++ {
+			e := enc.EncodeToString(append(make([]byte, pad), token...))
+			// Character i holds bits [6i, 6i+6) of the input; the token's are
+			// [8pad, 8(pad+len)).
+			first := (8*pad + 5) / 6
+			last := (8*(pad+len(token)) - 6) / 6
+			forms = append(forms, e[first:last+1])
+		}
+	}
+	// Longest first, so that a shorter form never breaks up a longer one.
+	slices.SortStableFunc(forms, func(a, b string) int { return len(b) - len(a) })
+	return slices.Compact(forms)
 }

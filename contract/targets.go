@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/morimock/morimock/order"
 )
@@ -129,7 +130,10 @@ func (r *runner) discover(ctx context.Context, n int) ([]string, error) {
 			return nil, fmt.Errorf("discover: %w", err)
 		}
 		if resp.status != http.StatusOK {
-			return nil, fmt.Errorf("discover: GET /api/v2/orders?page=%d answered %d %s", page, resp.status, errorCode(resp.body))
+			return nil, fmt.Errorf("discover: GET /api/v2/orders?page=%d answered %d %q", page, resp.status, resp.code())
+		}
+		if resp.tooLarge {
+			return nil, fmt.Errorf("discover: GET /api/v2/orders?page=%d answered more than %d MiB", page, maxBody>>20)
 		}
 		var list struct {
 			Data struct {
@@ -181,7 +185,8 @@ func ReadOrderIDs(r io.Reader) ([]string, error) {
 // checkOrderID refuses what cannot be one path segment of an order URL. The API's
 // ids are digit strings, but the suite checks whatever ids a user has.
 func checkOrderID(id string) error {
-	if id == "" || id == "." || id == ".." || len(id) > 64 || strings.ContainsAny(id, " \t\r\n/?#%\\") {
+	if id == "" || id == "." || id == ".." || len(id) > 64 || strings.ContainsAny(id, " \t\r\n/?#%\\") ||
+		strings.IndexFunc(id, func(r rune) bool { return r == utf8.RuneError || !strconv.IsPrint(r) }) >= 0 {
 		return fmt.Errorf("%q is not an order id", clip(id))
 	}
 	return nil

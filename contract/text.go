@@ -13,9 +13,10 @@ import (
 // order, the JSON path, the rule, what was wanted and what came back.
 func (r *Report) WriteText(w io.Writer) error {
 	bw := bufio.NewWriter(w)
-	target := r.Target
+	// Every string of a report may hold what a server sent: printable escapes it.
+	target := printable(r.Target)
 	if r.Mock {
-		target += " (morimock " + r.MockVersion + ")"
+		target += " (morimock " + printable(r.MockVersion) + ")"
 	}
 	fmt.Fprintf(bw, "morimock check %s\n", target)
 	fmt.Fprintf(bw, "%d orders checked, %d requests, %d answered 429 and were retried\n\n", r.Orders, r.Requests, r.RateLimited)
@@ -51,6 +52,9 @@ func writeFindings(w io.Writer, r *Report) {
 		}
 	}
 	fmt.Fprintln(w)
+	if r.Stopped != "" {
+		fmt.Fprintf(w, "STOPPED: %s\n", printable(r.Stopped))
+	}
 	fmt.Fprintln(w, r.Verdict())
 }
 
@@ -88,29 +92,30 @@ func (r *Report) Verdict() string {
 }
 
 func writeResult(w io.Writer, title string, res Result) {
-	fmt.Fprintf(w, "\n%s %s: %s", title, res.Check, res.Request)
+	fmt.Fprintf(w, "\n%s %s: %s", title, res.Check, printable(res.Request))
 	if res.Scenario != "" {
-		fmt.Fprintf(w, " [%s]", res.Scenario)
+		fmt.Fprintf(w, " [%s]", printable(res.Scenario))
 	}
 	fmt.Fprintln(w)
 	for _, f := range res.Findings {
 		fmt.Fprintf(w, "  order %s", orDash(res.OrderID))
 		fmt.Fprintf(w, "  path %s  rule %s\n", orDash(f.Path), orDash(f.Rule))
-		fmt.Fprintf(w, "    %s\n", f.Message)
+		fmt.Fprintf(w, "    %s\n", printable(f.Message))
 		if f.Want != "" || f.Got != "" {
-			fmt.Fprintf(w, "    want: %s\n    got:  %s\n", f.Want, f.Got)
+			fmt.Fprintf(w, "    want: %s\n    got:  %s\n", printable(f.Want), printable(f.Got))
 		}
 		if f.Fix != "" {
-			fmt.Fprintf(w, "    fix:  %s\n", f.Fix)
+			fmt.Fprintf(w, "    fix:  %s\n", printable(f.Fix))
 		}
 	}
 }
 
+// orDash is s made printable, or "-" when it is empty.
 func orDash(s string) string {
 	if s == "" {
 		return "-"
 	}
-	return s
+	return printable(s)
 }
 
 // WriteJSON writes the report as indented JSON.

@@ -598,21 +598,19 @@ func (w *wire) checkAIOutputs() {
 
 func quote(s string) string { return string(AppendString(nil, s)) }
 
-// ExcerptValue shows a decoded JSON value in at most 80 bytes, for a report.
+// ExcerptValue shows a decoded JSON value in at most 80 bytes, for a report. It
+// encodes no more of the value than it shows (see appendExcerpt): a report about a
+// 4 MiB value costs no more than one about a small one.
 func ExcerptValue(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	return Excerpt(b)
+	return Excerpt(appendExcerpt(nil, v))
 }
 
 // Excerpt shows a raw JSON value in at most 80 bytes, cut on a character boundary,
 // for a report.
 func Excerpt(b []byte) string {
 	b = bytes.TrimSpace(b)
-	if len(b) > 80 {
-		cut := 77
+	if len(b) > excerptLen {
+		cut := excerptLen - 3
 		for cut > 0 && !utf8.RuneStart(b[cut]) {
 			cut--
 		}

@@ -40,12 +40,15 @@ func parseCheck(args []string, getenv func(string) string, stderr io.Writer) (ch
 		fmt.Fprint(fs.Output(), `Usage: morimock check [flags]
 
 Checks an API (the real one, a staging copy, or morimock) against the orders
-contract: openapi.yaml and the domain rules. Against a live API it sends GETs
-only, 1 request a second unless --rate says otherwise. Against morimock it
-covers every order type and status with no ids given.
+contract: openapi.yaml and the domain rules. It sends GETs only, whatever a
+server answers, unless you give --probe-writes; it follows no redirect (a 3xx
+is an answer like any other), so the token goes to --base-url and nowhere else.
+Against a remote host it sends 1 request a second unless --rate says otherwise.
+Against morimock it covers every order type and status with no ids given.
 
 Exit status: 0 all checks passed (warnings allowed), 1 a check failed, 2 the
-suite could not run.
+suite could not run or was stopped (its deadline, a Retry-After over 60s); the
+reports are written with what was checked until then.
 
 Flags:
 `)
@@ -68,6 +71,8 @@ Flags:
 	fs.Float64Var(&o.cfg.Rate, "rate", 0, "most requests per second; 0 = 1/s (the Free plan's 60/min) for remote hosts, no limit for loopback")
 	fs.BoolVar(&o.cfg.Strict, "strict", false, "turn warnings (unknown fields, documented drift) into failures")
 	fs.DurationVar(&o.cfg.Timeout, "timeout", 10*time.Second, "timeout of each request")
+	fs.DurationVar(&o.cfg.Deadline, "deadline", 0, "bound on the whole run; 0 = --timeout plus the rate's interval per planned request, plus 5m for retries")
+	fs.BoolVar(&o.cfg.ProbeWrites, "probe-writes", false, "also send POST and DELETE to one order to check they are refused (wrong_method); only to a server you own, such as a local morimock: a live API may carry them out")
 	fs.StringVar(&o.junitFile, "junit", "", "write a JUnit XML report to FILE")
 	fs.StringVar(&o.jsonFile, "json", "", "write a JSON report to FILE")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress and no table: only failures, warnings and the verdict")
@@ -88,6 +93,9 @@ Flags:
 	}
 	if o.cfg.Timeout <= 0 {
 		return o, fmt.Errorf("timeout %s: want a positive duration such as 10s", o.cfg.Timeout)
+	}
+	if o.cfg.Deadline < 0 {
+		return o, fmt.Errorf("deadline %s: want a duration such as 30m, or 0 for the default", o.cfg.Deadline)
 	}
 	o.cfg.OrderIDs = orders
 	if ordersFile != "" {
@@ -121,12 +129,15 @@ func runCheck(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
-	rep, err := contract.Run(ctx, spec, o.cfg)
-	if err != nil {
-		return &exitError{code: 2, err: fmt.Errorf("check: could not run: %w", err)}
+	rep, runErr := contract.Run(ctx, spec, o.cfg)
+	if rep != nil {
+		// Also when the run was stopped: what it checked until then is reported.
+		if err := writeReports(rep, o, stdout); err != nil {
+			return &exitError{code: 2, err: fmt.Errorf("check: %w", err)}
+		}
 	}
-	if err := writeReports(rep, o, stdout); err != nil {
-		return &exitError{code: 2, err: fmt.Errorf("check: %w", err)}
+	if runErr != nil {
+		return &exitError{code: 2, err: fmt.Errorf("check: could not run: %w", runErr)}
 	}
 	if rep.Failed() {
 		return &exitError{code: 1}

@@ -58,7 +58,7 @@ func TestCheckPassesAgainstTheMock(t *testing.T) {
 	base := startMock(t)
 	dir := t.TempDir()
 	junit, jsonFile := filepath.Join(dir, "junit.xml"), filepath.Join(dir, "report.json")
-	code, stdout, stderr, err := runCheckCmd(t, nil, "--base-url", base, "--token", "x", "--junit", junit, "--json", jsonFile)
+	code, stdout, stderr, err := runCheckCmd(t, nil, "--base-url", base, "--token", "x", "--probe-writes", "--junit", junit, "--json", jsonFile)
 	if code != 0 {
 		t.Fatalf("morimock check against the mock: exit %d, err %v; want 0\n%s\n%s", code, err, stdout, stderr)
 	}
@@ -204,5 +204,45 @@ func TestCheckNeverPrintsTheEnvironmentToken(t *testing.T) {
 	o, _ = parseCheck([]string{"--token", "flag"}, func(k string) string { return env[k] }, io.Discard)
 	if o.cfg.Token != "flag" {
 		t.Errorf("parseCheck(--token flag) = %q; want the flag to win", o.cfg.Token)
+	}
+}
+
+// TestCheckWritesReportsWhenStopped: a Retry-After too long to wait ends the run with
+// exit 2, a message naming the rate limit, and the reports of what was checked.
+func TestCheckWritesReportsWhenStopped(t *testing.T) {
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if strings.HasSuffix(r.URL.Path, "does-not-exist") {
+			w.WriteHeader(http.StatusNotFound)
+			w.Write([]byte(`{"code":"ORDER_NOT_FOUND"}`))
+			return
+		}
+		w.Header().Set("Retry-After", "300")
+		w.WriteHeader(http.StatusTooManyRequests)
+		w.Write([]byte(`{"code":"RATE_LIMIT_EXCEEDED"}`))
+	}))
+	defer api.Close()
+	dir := t.TempDir()
+	junit, jsonFile := filepath.Join(dir, "junit.xml"), filepath.Join(dir, "report.json")
+	code, stdout, _, err := runCheckCmd(t, nil, "--base-url", api.URL, "--token", "x", "--order", "1", "--junit", junit, "--json", jsonFile)
+	if code != 2 || err == nil || !strings.Contains(err.Error(), "rate limited") {
+		t.Fatalf("exit %d, error %v; want 2 and a message naming the rate limit", code, err)
+	}
+	if !strings.Contains(stdout, "STOPPED: ") {
+		t.Errorf("stdout does not say the run stopped:\n%s", stdout)
+	}
+	for _, f := range []string{junit, jsonFile} {
+		if b, err := os.ReadFile(f); err != nil || len(b) == 0 {
+			t.Errorf("report %s: %q, %v; want it written", f, b, err)
+		}
+	}
+}
+
+func TestCheckHelpSaysGETsOnly(t *testing.T) {
+	_, _, stderr, _ := runCheckCmd(t, nil, "-h")
+	for _, want := range []string{"GETs only", "--probe-writes", "no redirect", "-deadline"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("check -h lacks %q:\n%s", want, stderr)
+		}
 	}
 }
