@@ -49,6 +49,9 @@ func ParseSpec(ctx context.Context, data []byte) (*Spec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse openapi.yaml: %w", err)
 	}
+	// kin-openapi leaves format: uri unchecked; the document carries our check, so
+	// every validation that asks the document for its options asserts it.
+	doc.SetStringFormatValidator("uri", uriFormat{})
 	if err := doc.Validate(ctx); err != nil {
 		return nil, fmt.Errorf("validate openapi.yaml: %w", err)
 	}
@@ -135,21 +138,13 @@ func (s *Spec) ValidateResponse(ctx context.Context, r *http.Request, route *rou
 		Status: status,
 		Header: header,
 		Options: &openapi3filter.Options{
-			IncludeResponseStatus: true,
-			MultiError:            true,
-			SchemaValidationOptions: []openapi3.SchemaValidationOption{
-				openapi3.WithStringFormatValidators(stringFormats),
-			},
+			IncludeResponseStatus:   true,
+			MultiError:              true,
+			SchemaValidationOptions: s.Doc.GetSchemaValidationOptions(),
 		},
 	}
 	in.SetBodyBytes(body)
 	return openapi3filter.ValidateResponse(ctx, in)
-}
-
-// responseOptions are the schema options of ValidateResponse, built once.
-var responseOptions = []openapi3.SchemaValidationOption{
-	openapi3.MultiErrors(),
-	openapi3.WithStringFormatValidators(stringFormats),
 }
 
 // ResponseValidator is ValidateResponse for the answers with one status to one
@@ -174,10 +169,12 @@ type ResponseValidator struct {
 
 // ResponseValidator returns a validator for answers with status to route.
 func (s *Spec) ResponseValidator(route *routers.Route, status int) *ResponseValidator {
-	v := &ResponseValidator{spec: s, route: route, status: status, opts: responseOptions}
+	// The schema options of ValidateResponse: every error, the document's formats.
+	opts := append([]openapi3.SchemaValidationOption{openapi3.MultiErrors()}, s.Doc.GetSchemaValidationOptions()...)
 	if route.Spec != nil && route.Spec.IsOpenAPI31OrLater() {
-		v.opts = append(append([]openapi3.SchemaValidationOption(nil), responseOptions...), openapi3.EnableJSONSchema2020())
+		opts = append(opts, openapi3.EnableJSONSchema2020())
 	}
+	v := &ResponseValidator{spec: s, route: route, status: status, opts: opts}
 	ref := route.Operation.Responses.Status(status)
 	if ref == nil || ref.Value == nil || len(ref.Value.Headers) > 0 {
 		return v
