@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"context"
 	_ "embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,7 +18,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
-	"github.com/morimock/morimock/internal/jsonvalue"
+	"github.com/morimock/morimock/order"
 )
 
 //go:embed openapi.yaml
@@ -49,9 +48,10 @@ func ParseSpec(ctx context.Context, data []byte) (*Spec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse openapi.yaml: %w", err)
 	}
-	// Validating compiles every pattern once, with our compiler, into kin-openapi's
-	// cache, where request and response validation find them.
-	if err := doc.Validate(ctx, openapi3.SetRegexCompiler(compilePattern)); err != nil {
+	// kin-openapi leaves format: uri unchecked; the document carries our check, so
+	// every validation that asks the document for its options asserts it.
+	doc.SetStringFormatValidator("uri", uriFormat{})
+	if err := doc.Validate(ctx); err != nil {
 		return nil, fmt.Errorf("validate openapi.yaml: %w", err)
 	}
 	// The router matches paths on any host: the contract names the production server,
@@ -137,21 +137,13 @@ func (s *Spec) ValidateResponse(ctx context.Context, r *http.Request, route *rou
 		Status: status,
 		Header: header,
 		Options: &openapi3filter.Options{
-			IncludeResponseStatus: true,
-			MultiError:            true,
-			SchemaValidationOptions: []openapi3.SchemaValidationOption{
-				openapi3.WithStringFormatValidators(stringFormats),
-			},
+			IncludeResponseStatus:   true,
+			MultiError:              true,
+			SchemaValidationOptions: s.Doc.GetSchemaValidationOptions(),
 		},
 	}
 	in.SetBodyBytes(body)
 	return openapi3filter.ValidateResponse(ctx, in)
-}
-
-// responseOptions are the schema options of ValidateResponse, built once.
-var responseOptions = []openapi3.SchemaValidationOption{
-	openapi3.MultiErrors(),
-	openapi3.WithStringFormatValidators(stringFormats),
 }
 
 // ResponseValidator is ValidateResponse for the answers with one status to one
@@ -163,9 +155,16 @@ var responseOptions = []openapi3.SchemaValidationOption{
 // property, it decodes the body as kin-openapi does and visits the schema once, as a
 // plain value rather than "as a response". The two agree there: "as a response"
 // changes only how writeOnly properties are treated (and default values, which
-// response validation never injects), and for oneOf it makes kin-openapi deep-copy
-// the body and visit the matching schema twice. Every other answer goes through
+// response validation never injects). Every other answer goes through
 // ValidateResponse itself.
+//
+// This fork of kin-openapi's response path stays, where the other speed shims went,
+// because of oneOf: the order schema is a oneOf over the four order types, and
+// validating "as a response" makes kin-openapi deep-copy the whole body and visit the
+// matching branch twice, on every answer --validate-responses checks. It also hands
+// the decoded body back (ValidateDecoded), so the domain rules need not decode it
+// again. TestResponseValidatorAgreesWithValidateResponse and FuzzResponseValidator
+// hold it to ValidateResponse's verdicts and errors.
 type ResponseValidator struct {
 	spec   *Spec
 	route  *routers.Route
@@ -176,10 +175,12 @@ type ResponseValidator struct {
 
 // ResponseValidator returns a validator for answers with status to route.
 func (s *Spec) ResponseValidator(route *routers.Route, status int) *ResponseValidator {
-	v := &ResponseValidator{spec: s, route: route, status: status, opts: responseOptions}
+	// The schema options of ValidateResponse: every error, the document's formats.
+	opts := append([]openapi3.SchemaValidationOption{openapi3.MultiErrors()}, s.Doc.GetSchemaValidationOptions()...)
 	if route.Spec != nil && route.Spec.IsOpenAPI31OrLater() {
-		v.opts = append(append([]openapi3.SchemaValidationOption(nil), responseOptions...), openapi3.EnableJSONSchema2020())
+		opts = append(opts, openapi3.EnableJSONSchema2020())
 	}
+	v := &ResponseValidator{spec: s, route: route, status: status, opts: opts}
 	ref := route.Operation.Responses.Status(status)
 	if ref == nil || ref.Value == nil || len(ref.Value.Headers) > 0 {
 		return v
@@ -248,18 +249,12 @@ func (v *ResponseValidator) ValidateDecoded(ctx context.Context, r *http.Request
 			Err:    err,
 		}
 	}
-	// The value openapi3filter's JSON body decoder gives (encoding/json v1 up to Go
-	// 1.26, numbers as json.Number, the first value read), from jsonvalue when the body
-	// is exactly one well-formed value, as every answer of ours is. Anything else
-	// takes encoding/json's own path, for its verdict and its error.
-	value, err := jsonvalue.Decode(body)
+	// The value openapi3filter's JSON body decoder gives, numbers as json.Number. A
+	// body that is not exactly one JSON value (never one of ours) takes
+	// ValidateResponse's own path, for kin-openapi's verdict and error.
+	value, err := order.DecodeJSON(body)
 	if err != nil {
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.UseNumber()
-		value = nil
-		if err := dec.Decode(&value); err != nil {
-			return nil, fail("failed to decode response body", &openapi3filter.ParseError{Kind: openapi3filter.KindInvalidFormat, Cause: err})
-		}
+		return nil, v.spec.ValidateResponse(ctx, r, v.route, params, v.status, header, body)
 	}
 	if err := v.json.Schema.Value.VisitJSON(value, v.opts...); err != nil {
 		reason := "response body doesn't match schema"

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/morimock/morimock/internal/fastlog"
 	"github.com/morimock/morimock/order"
 )
 
@@ -121,7 +120,7 @@ func BenchmarkServeHTTP(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			cfg := Config{Token: token, ValidateResponses: bc.validate}
 			if bc.log {
-				cfg.Logger = slog.New(fastlog.NewTextHandler(io.Discard, nil)) // as serve logs
+				cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil)) // as serve logs
 			}
 			s := newServer(b, cfg)
 			reqs := make([]*http.Request, len(benchIDs))

@@ -6,6 +6,14 @@ import (
 	"unicode/utf8"
 )
 
+// The encoding is written here rather than left to encoding/json's struct tags, and
+// stays so: this is where the contract's "null versus absent, per type" becomes
+// bytes. One Order holds all four types; every field of its own type is sent (null
+// when it has no value) and no field of another type is (Fields), which no tag can
+// say: omitempty only ever leaves a field out, and knows nothing of the type. It
+// also writes the fields in the docs' order, into the caller's buffer, for every
+// answer the mock sends.
+
 // MarshalJSON encodes the order as the API sends it: the fields of its type, in the
 // docs' order, with null for a field without a value.
 func (o Order) MarshalJSON() ([]byte, error) { return o.AppendJSON(nil), nil }

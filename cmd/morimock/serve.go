@@ -15,7 +15,6 @@ import (
 
 	"github.com/morimock/morimock"
 	"github.com/morimock/morimock/fixtures"
-	"github.com/morimock/morimock/internal/fastlog"
 	"github.com/morimock/morimock/mockserver"
 )
 
@@ -154,10 +153,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	logOut := newBatchWriter(stderr, logDelay, 32<<10)
 	defer logOut.Flush()
-	// fastlog writes slog's own bytes, formatting the access log's lines by hand.
-	handler := fastlog.NewTextHandler(logOut, nil)
+	var handler slog.Handler = slog.NewTextHandler(logOut, nil)
 	if o.logFormat == "json" {
-		handler = fastlog.NewJSONHandler(logOut, nil)
+		handler = slog.NewJSONHandler(logOut, nil)
 	}
 	logger := slog.New(handler)
 
