@@ -201,9 +201,9 @@ type limitedConn struct {
 	slot     bool // holds a place (not one accepted while draining)
 	accepted time.Time
 
-	state     atomic.Int32 // http.ConnState, from the ConnState hook
-	reading   atomic.Int32 // Reads in progress: the server waits for bytes
-	gotBytes  atomic.Bool  // any byte ever read
+	state    atomic.Int32 // http.ConnState, from the ConnState hook
+	reading  atomic.Int32 // Reads in progress: the server waits for bytes
+	gotBytes atomic.Bool  // any byte ever read
 
 	once sync.Once
 }

@@ -189,4 +189,3 @@ func TestTokenNeverEchoed(t *testing.T) {
 		t.Errorf("the log says nothing was redacted; want [REDACTED] where a token was:\n%s", log)
 	}
 }
-
