@@ -12,14 +12,12 @@ import (
 // limitListener serves at most n connections at once, so that a flood of connections
 // cannot exhaust memory or files. The n+1st is accepted (so a client is known to be
 // really waiting) but not served until a place is free. To free one for it, the
-// listener closes a connection that holds its place for nothing:
-//
-//   - an idle keep-alive connection, or
-//   - a new connection that has sent nothing for silentGrace,
-//
-// and only while the server is blocked reading it and its socket holds no unread
-// byte, so that a request already sent is never thrown away. With n clients or fewer
-// nothing is ever closed. Pass ConnState to the http.Server so the listener knows
+// listener closes a connection that holds its place for nothing: one whose client has
+// gone, else the one quiet for longest of those quiet for silentGrace at least, quiet
+// meaning idle between keep-alive requests or silent since it was accepted. It closes
+// one only while the server is blocked reading it and its socket holds no unread byte,
+// so that a request already sent is never thrown away. With n clients or fewer
+// nothing is ever closed, and those sending without a pause are never closed. Pass ConnState to the http.Server so the listener knows
 // each connection's state.
 func limitListener(l net.Listener, n int, silentGrace time.Duration) *limitedListener {
 	return &limitedListener{
@@ -67,7 +65,7 @@ func (l *limitedListener) Accept() (net.Conn, error) {
 			return l.track(c, false), nil
 		default:
 		}
-		l.closeQuiet(time.Now(), true, 1)
+		l.closeQuiet(time.Now(), true)
 		wait := time.NewTimer(l.grace) // a silent connection may become closable by then
 		select {
 		case l.slots <- struct{}{}:
@@ -95,24 +93,52 @@ func (l *limitedListener) track(c net.Conn, slot bool) *limitedConn {
 	return lc
 }
 
-// closeQuiet closes up to max connections that hold nothing to answer (see
-// limitListener); silent new ones only after the grace when withGrace. It reports how
-// many connections are left open that are not being answered right now.
-func (l *limitedListener) closeQuiet(now time.Time, withGrace bool, max int) (waiting int) {
+// closeQuiet closes connections that hold nothing to answer (see limitListener). For a
+// waiting client (withGrace), it closes one: a connection its client has closed
+// already if there is one, else the one quiet for longest, and only one quiet (idle,
+// or silent since it was accepted) for the grace at least, so that a busy keep-alive
+// client, idle for a moment between its requests, is left alone. Draining, it closes
+// every quiet connection. It reports how many connections are left open that are
+// not being answered right now.
+func (l *limitedListener) closeQuiet(now time.Time, withGrace bool) (waiting int) {
 	l.mu.Lock()
 	var victims []*limitedConn
+	var best *limitedConn
+	var bestSince int64
 	for c := range l.conns {
-		st := http.ConnState(c.state.Load())
-		if st == http.StateActive {
-			continue
-		}
-		if len(victims) < max && c.quiet(now, withGrace) {
-			victims = append(victims, c)
-			delete(l.conns, c)
+		if http.ConnState(c.state.Load()) == http.StateActive {
 			continue
 		}
 		waiting++
+		since, ok := c.quietSince()
+		if !ok || (withGrace && now.Sub(time.Unix(0, since)) < l.grace) {
+			continue
+		}
+		switch peekSocket(c.Conn) {
+		case socketClosed: // its client is gone: closing it loses nothing
+			if withGrace {
+				best, bestSince = c, -1
+			} else {
+				victims = append(victims, c)
+			}
+		case socketEmpty:
+			if !withGrace {
+				victims = append(victims, c)
+			} else if best == nil || (bestSince >= 0 && since < bestSince) {
+				best, bestSince = c, since
+			}
+		}
+		if best != nil && bestSince < 0 {
+			break
+		}
 	}
+	if best != nil {
+		victims = append(victims, best)
+	}
+	for _, c := range victims {
+		delete(l.conns, c)
+	}
+	waiting -= len(victims)
 	l.mu.Unlock()
 	for _, c := range victims {
 		c.Close()
@@ -129,6 +155,7 @@ func (l *limitedListener) ConnState(c net.Conn, st http.ConnState) {
 	lc.state.Store(int32(st))
 	switch st {
 	case http.StateIdle:
+		lc.idleSince.Store(time.Now().UnixNano())
 		select {
 		case l.changed <- struct{}{}:
 		default:
@@ -165,7 +192,7 @@ func (l *limitedListener) drain(ctx context.Context, window time.Duration) {
 			if l.open() == 0 {
 				return
 			}
-		} else if l.closeQuiet(time.Now(), false, all) == 0 {
+		} else if l.closeQuiet(time.Now(), false) == 0 {
 			return
 		}
 		select {
@@ -177,9 +204,6 @@ func (l *limitedListener) drain(ctx context.Context, window time.Duration) {
 		}
 	}
 }
-
-// all is no bound on how many quiet connections closeQuiet closes.
-const all = int(^uint(0) >> 1)
 
 func (l *limitedListener) open() int {
 	l.mu.Lock()
@@ -201,9 +225,10 @@ type limitedConn struct {
 	slot     bool // holds a place (not one accepted while draining)
 	accepted time.Time
 
-	state    atomic.Int32 // http.ConnState, from the ConnState hook
-	reading  atomic.Int32 // Reads in progress: the server waits for bytes
-	gotBytes atomic.Bool  // any byte ever read
+	state     atomic.Int32 // http.ConnState, from the ConnState hook
+	idleSince atomic.Int64 // unix nanoseconds of its last turn to idle
+	reading   atomic.Int32 // Reads in progress: the server waits for bytes
+	gotBytes  atomic.Bool  // any byte ever read
 
 	once sync.Once
 }
@@ -218,23 +243,23 @@ func (c *limitedConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// quiet reports whether c can be closed without losing a request: the server waits
-// on it in a Read (so its own buffer holds no request), it is idle or has sent nothing
-// (for the grace, when withGrace), and its socket holds no unread byte.
-func (c *limitedConn) quiet(now time.Time, withGrace bool) bool {
+// quietSince reports since when (unix nanoseconds) c has been quiet, if it is: the
+// server waits on it in a Read (so its own buffer holds no request), and it is idle,
+// or new without a byte sent. Whether its socket holds a byte is peekSocket's to tell.
+func (c *limitedConn) quietSince() (int64, bool) {
 	if c.reading.Load() == 0 {
-		return false
+		return 0, false
 	}
 	switch http.ConnState(c.state.Load()) {
 	case http.StateIdle:
+		return c.idleSince.Load(), true
 	case http.StateNew:
-		if c.gotBytes.Load() || (withGrace && now.Sub(c.accepted) < c.l.grace) {
-			return false
+		if c.gotBytes.Load() {
+			return 0, false
 		}
-	default:
-		return false
+		return c.accepted.UnixNano(), true
 	}
-	return !unreadBytes(c.Conn)
+	return 0, false
 }
 
 func (c *limitedConn) Close() error {
@@ -251,3 +276,13 @@ func (c *limitedConn) Close() error {
 	})
 	return err
 }
+
+// socketState is what peekSocket sees in a socket.
+type socketState int
+
+const (
+	socketUnknown socketState = iota // cannot tell: keep the connection
+	socketEmpty                      // nothing to read: closing it loses nothing sent
+	socketUnread                     // bytes the server has not read yet
+	socketClosed                     // the client has closed its side
+)

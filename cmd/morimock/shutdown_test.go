@@ -76,7 +76,8 @@ func TestGracefulShutdown(t *testing.T) {
 	held, release := make(chan *http.Request, 1), make(chan struct{})
 	s := serveTuned(t, nil, func(o *serveOptions) { o.hooks.request = holdRequests(held, release) }, "--quiet", "--shutdown-timeout", "30s")
 	var seen events
-	go func() { <-s.exited; seen.add("run returned") }() // ends when run returns
+	recorded := make(chan struct{})
+	go func() { <-s.exited; seen.add("run returned"); close(recorded) }() // ends when run returns
 
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	type answer struct {
@@ -126,6 +127,7 @@ func TestGracefulShutdown(t *testing.T) {
 	if err != nil {
 		t.Fatalf("run() = %v; want nil after a graceful shutdown\n%s", err, s.stderr.String())
 	}
+	<-recorded
 	want := "request in flight, new connections refused, request released, run returned"
 	if got := seen.String(); got != want {
 		t.Errorf("events: %s; want %s", got, want)
