@@ -1,9 +1,11 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,8 +14,8 @@ import (
 // limitListener serves at most n connections at once, so that a flood of connections
 // cannot exhaust memory or files. The n+1st is accepted (so a client is known to be
 // really waiting) but not served until a place is free. To free one for it, the
-// listener closes a connection that holds its place for nothing: one whose client has
-// gone, else the one quiet for longest of those quiet for silentGrace at least, quiet
+// listener closes a connection that holds its place for nothing: the one quiet for
+// longest of those quiet for silentGrace at least, quiet
 // meaning idle between keep-alive requests or silent since it was accepted. It closes
 // one only while the server is blocked reading it and its socket holds no unread byte,
 // so that a request already sent is never thrown away. With n clients or fewer
@@ -94,49 +96,39 @@ func (l *limitedListener) track(c net.Conn, slot bool) *limitedConn {
 }
 
 // closeQuiet closes connections that hold nothing to answer (see limitListener). For a
-// waiting client (withGrace), it closes one: a connection its client has closed
-// already if there is one, else the one quiet for longest, and only one quiet (idle,
-// or silent since it was accepted) for the grace at least, so that a busy keep-alive
-// client, idle for a moment between its requests, is left alone. Draining, it closes
-// every quiet connection. It reports how many connections are left open that are
-// not being answered right now.
+// waiting client (withGrace), it closes one: the one quiet for longest (idle, or
+// silent since it was accepted) of those quiet for the grace at least, so that a busy
+// keep-alive client, idle for a moment between its requests, is left alone. Draining,
+// it closes every quiet connection. It reports how many connections are left open
+// that are not being answered right now.
 func (l *limitedListener) closeQuiet(now time.Time, withGrace bool) (waiting int) {
+	type candidate struct {
+		c     *limitedConn
+		since int64
+	}
 	l.mu.Lock()
-	var victims []*limitedConn
-	var best *limitedConn
-	var bestSince int64
+	var quiet []candidate
 	for c := range l.conns {
 		if http.ConnState(c.state.Load()) == http.StateActive {
 			continue
 		}
 		waiting++
-		since, ok := c.quietSince()
-		if !ok || (withGrace && now.Sub(time.Unix(0, since)) < l.grace) {
+		if since, ok := c.quietSince(); ok && (!withGrace || now.Sub(time.Unix(0, since)) >= l.grace) {
+			quiet = append(quiet, candidate{c, since})
+		}
+	}
+	// Oldest first; only the socket of each one tried is looked into, a system call.
+	slices.SortFunc(quiet, func(a, b candidate) int { return cmp.Compare(a.since, b.since) })
+	var victims []*limitedConn
+	for _, q := range quiet {
+		if st := peekSocket(q.c.Conn); st != socketEmpty && st != socketClosed {
 			continue
 		}
-		switch peekSocket(c.Conn) {
-		case socketClosed: // its client is gone: closing it loses nothing
-			if withGrace {
-				best, bestSince = c, -1
-			} else {
-				victims = append(victims, c)
-			}
-		case socketEmpty:
-			if !withGrace {
-				victims = append(victims, c)
-			} else if best == nil || (bestSince >= 0 && since < bestSince) {
-				best, bestSince = c, since
-			}
-		}
-		if best != nil && bestSince < 0 {
+		victims = append(victims, q.c)
+		delete(l.conns, q.c)
+		if withGrace {
 			break
 		}
-	}
-	if best != nil {
-		victims = append(victims, best)
-	}
-	for _, c := range victims {
-		delete(l.conns, c)
 	}
 	waiting -= len(victims)
 	l.mu.Unlock()
