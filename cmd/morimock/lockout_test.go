@@ -18,7 +18,7 @@ import (
 // may be closed under a client, and not one request may fail.
 func TestExactlyMaxConns(t *testing.T) {
 	t.Parallel()
-	const maxConns, requests = 20, 100
+	const maxConns, requests = 20, 50
 	s := serveLoopback(t, "--max-conns", fmt.Sprint(maxConns))
 	var wg sync.WaitGroup
 	var mu sync.Mutex
