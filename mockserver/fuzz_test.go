@@ -25,8 +25,11 @@ import (
 // the fuzzer reaches the handler with what a socket can deliver; what net/http refuses
 // the server answers itself and is tested over a real socket in cmd/morimock.
 //
+// No header of the answer may show the server's token or the request's own.
+//
 // Seeds are in testdata/fuzz/FuzzHandler: ids of 10 kB, NUL and unicode, percent-encoded
-// slashes and dots, duplicate and oversized headers, bodies on GET, odd methods.
+// slashes and dots, duplicate and oversized headers, bodies on GET, odd methods, tokens
+// in a scenario value, a __ key, the path and the method.
 func FuzzHandler(f *testing.F) {
 	s := newServer(f, Config{Seed: 7, Token: token})
 	declared := map[int]bool{http.StatusOK: true}
@@ -100,6 +103,13 @@ func FuzzHandler(f *testing.F) {
 			for _, v := range vs {
 				if strings.ContainsAny(v, "\r\n\x00") {
 					t.Fatalf("response header %s = %q holds characters unsafe in a header", k, v)
+				}
+				// A token that is part of the marker itself cannot be told from it;
+				// one shorter than any API key is not hidden (see minSecret).
+				for _, sec := range s.secrets(r) {
+					if len(sec) >= minSecret && !strings.Contains(redacted, sec) && strings.Contains(v, sec) {
+						t.Fatalf("response header %s = %q shows the token %q", k, v, sec)
+					}
 				}
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -124,6 +125,25 @@ func (l *limiter) take(now time.Time) (ok bool, retryAfter int) {
 	}
 	wait := (1 - l.tokens) / l.perMinute * 60
 	return false, max(1, int(math.Ceil(wait)))
+}
+
+// wait applies the configured latency and the scenario's delay, and reports whether
+// to answer now. A request held in a Prefer: delay keeps its connection busy, and a
+// crowd of them would lock every other client out: past MaxDelayed of them at once, a
+// delay is answered 429 at once instead.
+func (s *Server) wait(ctx context.Context, w http.ResponseWriter, sc Scenario) bool {
+	if sc.Delay > 0 && s.delayed != nil {
+		select {
+		case s.delayed <- struct{}{}:
+			defer func() { <-s.delayed }()
+		default:
+			s.fail(w, &apiError{status: http.StatusTooManyRequests, code: codeRateLimitExceeded, retryAfter: 1,
+				detail: fmt.Sprintf("%d requests are held in a Prefer: delay already, the most at once (--max-delayed); try again", cap(s.delayed))})
+			return false
+		}
+	}
+	d := sc.Delay + s.dice.between(s.cfg.Latency.Min, s.cfg.Latency.Max)
+	return sleep(ctx, d)
 }
 
 // sleep waits d or until ctx ends, and reports whether the whole wait passed.

@@ -1,7 +1,6 @@
 package mockserver
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -101,17 +100,11 @@ func (s *Server) handleAPI() http.Handler {
 			s.fail(w, &apiError{status: http.StatusBadRequest, code: codeInvalidParameter, detail: err.Error()})
 			return
 		}
-		if !s.wait(r.Context(), sc) {
-			return // the client went away
+		if !s.wait(r.Context(), w, sc) {
+			return // the client went away, or too many wait already
 		}
 		s.serveOrder(w, r, params, sc)
 	})
-}
-
-// wait applies the configured latency and the scenario's delay.
-func (s *Server) wait(ctx context.Context, sc Scenario) bool {
-	d := sc.Delay + s.dice.between(s.cfg.Latency.Min, s.cfg.Latency.Max)
-	return sleep(ctx, d)
 }
 
 func (s *Server) serveOrder(w http.ResponseWriter, r *http.Request, params map[string]string, sc Scenario) {

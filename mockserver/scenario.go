@@ -31,7 +31,8 @@ const scenarioKeys = "type, status, code, example, seed, delay"
 
 // ParseScenario reads a scenario from Prefer header values and query parameters.
 // Preferences are comma-separated key=value pairs (RFC 7240; values may be quoted).
-// An unknown key, a bad value, a key given twice with different values, or a
+// The preferences RFC 7240 registers (return, respond-async, wait, handling) are
+// ignored whatever their value. An unknown key, a bad value, a key given twice with different values, or a
 // contradictory combination is an error that names it.
 func ParseScenario(prefer []string, query url.Values) (Scenario, error) {
 	if len(prefer) == 0 && len(query) == 0 {
@@ -60,6 +61,9 @@ func ParseScenario(prefer []string, query url.Values) (Scenario, error) {
 			key, val, ok := strings.Cut(pref, "=")
 			key = strings.ToLower(strings.TrimSpace(key))
 			val = strings.TrimSpace(val)
+			if registeredPreference(key) {
+				continue // RFC 7240: a preference the server does not support is ignored
+			}
 			if !ok || val == "" {
 				return Scenario{}, fmt.Errorf("Prefer: %s has no value (write KEY=VALUE)", clip(pref))
 			}
@@ -83,6 +87,18 @@ func ParseScenario(prefer []string, query url.Values) (Scenario, error) {
 		}
 	}
 	return buildScenario(vals)
+}
+
+// registeredPreference reports whether k is a preference registered with IANA for
+// Prefer (RFC 7240 and RFC 8144): some SDKs send return=minimal on every request, and
+// the mock, supporting none of them, ignores them as RFC 7240 asks. Only in Prefer: a
+// __ parameter is ours alone.
+func registeredPreference(k string) bool {
+	switch k {
+	case "return", "respond-async", "wait", "handling":
+		return true
+	}
+	return false
 }
 
 func knownKey(k string) bool {

@@ -39,6 +39,7 @@ type Config struct {
 	Fixtures          []fixtures.Fixture // the user's own; they replace built-in ones with the same id
 	Logger            *slog.Logger       // warnings, errors and (unless NoAccessLog) one line per request; nil logs nothing
 	NoAccessLog       bool               // no line per request (--quiet); warnings and errors are still logged
+	MaxDelayed        int                // most requests held in a Prefer: delay at once, more are answered 429; 0 is no bound
 	Version           string             // sent in X-Morimock-Version
 }
 
@@ -54,6 +55,7 @@ type Server struct {
 	codes    string         // the declared statuses, for error messages
 	dice     *dice
 	limiter  *limiter
+	delayed  chan struct{} // one per request held in a Prefer: delay; nil when unbounded
 	handler  http.Handler
 
 	orderOK *morimock.ResponseValidator // its 200, for --validate-responses
@@ -68,6 +70,9 @@ func New(ctx context.Context, spec *morimock.Spec, cfg Config) (*Server, error) 
 	if cfg.RateLimit < 0 {
 		return nil, fmt.Errorf("rate limit %d: want 0 (none) or more requests per minute", cfg.RateLimit)
 	}
+	if cfg.MaxDelayed < 0 {
+		return nil, fmt.Errorf("max delayed %d: want 0 (no bound) or more requests", cfg.MaxDelayed)
+	}
 	if cfg.Version == "" {
 		cfg.Version = "dev"
 	}
@@ -77,6 +82,9 @@ func New(ctx context.Context, spec *morimock.Spec, cfg Config) (*Server, error) 
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if cfg.MaxDelayed > 0 {
+		s.delayed = make(chan struct{}, cfg.MaxDelayed)
 	}
 	if err := s.loadFixtures(ctx); err != nil {
 		return nil, err

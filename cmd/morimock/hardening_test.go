@@ -60,34 +60,43 @@ func TestHTTP10(t *testing.T) {
 	}
 }
 
-// TestOversizedHeader sends 64 KiB of headers, past the 32 KiB limit: 431.
-func TestOversizedHeader(t *testing.T) {
+// TestHeaderLimit sends a request line and headers of exactly 32 KiB (answered) and
+// one byte more (431): the limit the README names is the limit.
+func TestHeaderLimit(t *testing.T) {
 	t.Parallel()
 	s := serveLoopback(t)
-	req := "GET /api/v2/orders/1 HTTP/1.1\r\nHost: mock\r\nAuthorization: Bearer sk_test_big\r\n" +
-		"X-Filler: " + strings.Repeat("x", 64<<10) + "\r\n\r\n"
-	res, body, _ := rawRequest(t, s.addr, req)
-	if res.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
-		t.Fatalf("status %d; want 431\n%s", res.StatusCode, body)
+	head := func(size int) string {
+		h := "GET /api/v2/orders/1 HTTP/1.1\r\nHost: mock\r\nAuthorization: Bearer sk_test_big\r\nX-Filler: "
+		return h + strings.Repeat("x", size-len(h)-4) + "\r\n\r\n"
+	}
+	for _, tt := range []struct {
+		size int
+		want int
+	}{{maxHeader, http.StatusOK}, {maxHeader + 1, http.StatusRequestHeaderFieldsTooLarge}} {
+		req := head(tt.size)
+		if len(req) != tt.size {
+			t.Fatalf("built a head of %d bytes; want %d", len(req), tt.size)
+		}
+		res, body, _ := rawRequest(t, s.addr, req)
+		if res.StatusCode != tt.want {
+			t.Errorf("request line and headers of %d bytes: status %d; want %d\n%s", tt.size, res.StatusCode, tt.want, body)
+		}
 	}
 }
 
 // TestSlowLoris sends a request's headers a byte at a time, far slower than the
-// server's ReadHeaderTimeout (5s): the server must hang up before the client is done
-// (net/http answers a plain 400 as it does), so a crowd of such clients cannot hold
-// connections for long.
+// server's header timeout (100ms here): the server must hang up before the client is
+// done (net/http answers a plain 400 as it does), so a crowd of such clients cannot
+// hold connections for long.
 func TestSlowLoris(t *testing.T) {
-	if testing.Short() {
-		t.Skip("waits for the 5s header timeout; skipped with -short")
-	}
 	t.Parallel()
-	s := serveLoopback(t)
+	s := serveTuned(t, nil, func(o *serveOptions) { o.timeouts.readHeader = 100 * time.Millisecond }, "--quiet")
 	c, err := net.DialTimeout("tcp", s.addr, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	// 240 bytes at 4 a second would take a minute.
+	// 240 bytes at 40 a second would take six seconds.
 	req := "GET /api/v2/orders/1 HTTP/1.1\r\nHost: mock\r\nAuthorization: Bearer sk_test_slow\r\n" +
 		"X-Slow: " + strings.Repeat("z", 240-90) + "\r\n\r\n"
 	closed := make(chan []byte, 1)
@@ -96,7 +105,7 @@ func TestSlowLoris(t *testing.T) {
 		got, _ := io.ReadAll(c)
 		closed <- got
 	}()
-	tick := time.NewTicker(250 * time.Millisecond)
+	tick := time.NewTicker(25 * time.Millisecond)
 	defer tick.Stop()
 	for i := 0; i < len(req); i++ {
 		select {
@@ -113,16 +122,16 @@ func TestSlowLoris(t *testing.T) {
 			return
 		}
 	}
-	t.Fatalf("the server read a whole request sent over %s; want it cut off by ReadHeaderTimeout", time.Duration(len(req))*250*time.Millisecond)
+	t.Fatalf("the server read a whole request sent over %s; want it cut off by ReadHeaderTimeout", time.Duration(len(req))*25*time.Millisecond)
 }
 
 // TestMoreConnectionsThanMaxConns opens five times as many connections at once as
-// --max-conns allows, each request held 100ms by a delay: the extra ones wait to be
+// --max-conns allows, each request held 100ms by --latency: the extra ones wait to be
 // accepted, and every one is answered.
 func TestMoreConnectionsThanMaxConns(t *testing.T) {
 	t.Parallel()
 	const maxConns, clients = 2, 10
-	s := serveLoopback(t, "--max-conns", fmt.Sprint(maxConns))
+	s := serveLoopback(t, "--max-conns", fmt.Sprint(maxConns), "--latency", "100ms")
 	var wg sync.WaitGroup
 	errs := make(chan error, clients)
 	for i := range clients {
@@ -131,7 +140,7 @@ func TestMoreConnectionsThanMaxConns(t *testing.T) {
 			defer wg.Done()
 			client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 			id := fmt.Sprint(1000 + i)
-			res, err := client.Do(orderRequest(t, s.addr, id, "delay=100ms"))
+			res, err := client.Do(orderRequest(t, s.addr, id, ""))
 			if err != nil {
 				errs <- err
 				return

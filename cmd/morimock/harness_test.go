@@ -49,22 +49,47 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// serveLoopback starts run(ctx, serve --addr 127.0.0.1:0 --quiet args...) and waits
-// until it listens. The server is stopped when the test ends.
+// serveLoopback starts serve (--addr 127.0.0.1:0 --quiet args...) and waits until it
+// listens. The server is stopped when the test ends.
 func serveLoopback(t *testing.T, args ...string) *served {
 	t.Helper()
-	return serveWith(t, nil, append([]string{"--quiet"}, args...)...)
+	return serveTuned(t, nil, nil, append([]string{"--quiet"}, args...)...)
 }
 
 // serveWith is serveLoopback with an environment and the access log on.
 func serveWith(t *testing.T, env map[string]string, args ...string) *served {
 	t.Helper()
+	return serveTuned(t, env, nil, args...)
+}
+
+// testTimeouts are the server's clocks in tests: a drain of 100ms rather than a second,
+// so that stopping a server a test has talked to costs little.
+func testTimeouts() serveTimeouts {
+	t := defaultTimeouts()
+	t.drain = 100 * time.Millisecond
+	return t
+}
+
+// serveTuned parses the flags args (after the environment env) as `morimock serve`
+// does, lets edit change the options flags cannot reach (timeouts, hooks), and runs
+// serve on a loopback port until the test ends.
+func serveTuned(t *testing.T, env map[string]string, edit func(*serveOptions), args ...string) *served {
+	t.Helper()
+	getenv := func(k string) string { return env[k] }
+	o, err := parseServe(append([]string{"--addr", "127.0.0.1:0"}, args...), getenv, io.Discard)
+	if err != nil {
+		t.Fatalf("parseServe(%q) = %v", args, err)
+	}
+	o.timeouts = testTimeouts()
+	if edit != nil {
+		edit(&o)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	stderr := &lockedBuffer{}
 	s := &served{exited: make(chan struct{}), stop: cancel, stderr: stderr, stdout: &lockedBuffer{}}
-	go func() { // ends when ctx is cancelled and run has shut the server down
-		s.err = run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), func(k string) string { return env[k] }, nil, pw, stderr)
+	go func() { // ends when ctx is cancelled and serve has shut the server down
+		s.err = serve(ctx, o, pw, stderr)
 		pw.CloseWithError(io.EOF)
 		close(s.exited)
 	}()
@@ -85,7 +110,7 @@ func serveWith(t *testing.T, env map[string]string, args ...string) *served {
 		}
 		line = append(line, buf[0])
 	}
-	go io.Copy(s.stdout, pr) // the lines after the first; this ends when run returns
+	go io.Copy(s.stdout, pr) // the lines after the first; this ends when serve returns
 	_, addr, ok := strings.Cut(string(line), "listening on http://")
 	if !ok {
 		t.Fatalf("first line %q; want \"morimock VERSION listening on http://ADDR\"", line)

@@ -9,8 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"runtime/debug"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/morimock/morimock"
@@ -34,7 +34,38 @@ type serveOptions struct {
 	quiet             bool
 	shutdownTimeout   time.Duration
 	maxConns          int
+	maxDelayed        int
 	debugAddr         string
+
+	// Not flags: tests shorten the server's clocks and watch its requests through these.
+	timeouts serveTimeouts
+	hooks    serveHooks
+}
+
+// serveTimeouts are the server's clocks. The flags do not set them; tests do, so that
+// what they prove (a slow client is cut off, a drain ends) takes milliseconds.
+type serveTimeouts struct {
+	readHeader time.Duration // to send a request's line and headers, from the first byte or the last answer
+	read       time.Duration // to send a whole request
+	idle       time.Duration // a keep-alive connection is closed after this long without a request
+	// silentGrace is how long a new connection may send nothing and still keep its
+	// place when another client waits for one (see limitListener).
+	silentGrace time.Duration
+	// drain is how long, after SIGTERM, requests that arrive on open connections are
+	// still answered (with Connection: close).
+	drain time.Duration
+}
+
+func defaultTimeouts() serveTimeouts {
+	return serveTimeouts{readHeader: 5 * time.Second, read: 10 * time.Second, idle: 60 * time.Second,
+		silentGrace: 100 * time.Millisecond, drain: time.Second}
+}
+
+// serveHooks let a test see inside serve without reading its goroutines.
+type serveHooks struct {
+	// request, when set, is called as each request reaches the mock, before it is
+	// answered; it may block (the request is then in flight until it returns).
+	request func(*http.Request)
 }
 
 // envFlag is one flag with the environment variable that sets its default.
@@ -49,14 +80,14 @@ func serveEnv() []envFlag {
 		{"latency", "MORIMOCK_LATENCY"}, {"error-rate", "MORIMOCK_ERROR_RATE"},
 		{"rate-limit", "MORIMOCK_RATE_LIMIT"}, {"now", "MORIMOCK_NOW"}, {"log-format", "MORIMOCK_LOG_FORMAT"},
 		{"quiet", "MORIMOCK_QUIET"}, {"shutdown-timeout", "MORIMOCK_SHUTDOWN_TIMEOUT"}, {"max-conns", "MORIMOCK_MAX_CONNS"},
-		{"debug-addr", "MORIMOCK_DEBUG_ADDR"},
+		{"debug-addr", "MORIMOCK_DEBUG_ADDR"}, {"max-delayed", "MORIMOCK_MAX_DELAYED"},
 	}
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (serveOptions, error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var o serveOptions
+	o := serveOptions{timeouts: defaultTimeouts()}
 	var latency, rateLimit, now string
 	fs.StringVar(&o.addr, "addr", ":8080", "address to listen on (env MORIMOCK_ADDR; PORT=N also sets :N)")
 	fs.Int64Var(&o.seed, "seed", 0, "seed for generated orders and injected errors (env MORIMOCK_SEED)")
@@ -71,6 +102,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.BoolVar(&o.quiet, "quiet", false, "no access log (env MORIMOCK_QUIET)")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long in-flight requests may finish on SIGINT/SIGTERM (env MORIMOCK_SHUTDOWN_TIMEOUT)")
 	fs.IntVar(&o.maxConns, "max-conns", 4096, "most connections served at once; more wait to be accepted (env MORIMOCK_MAX_CONNS)")
+	fs.IntVar(&o.maxDelayed, "max-delayed", 256, "most requests held in a Prefer: delay at once, at most half of --max-conns; more are answered 429 (env MORIMOCK_MAX_DELAYED)")
 	fs.StringVar(&o.debugAddr, "debug-addr", "", "serve expvar and pprof on this loopback address, e.g. 127.0.0.1:6060; off when empty (env MORIMOCK_DEBUG_ADDR)")
 
 	// The environment sets defaults; flags given on the command line win.
@@ -115,6 +147,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	if o.maxConns < 1 {
 		return o, fmt.Errorf("max-conns %d: want at least 1", o.maxConns)
 	}
+	if o.maxDelayed < 1 {
+		return o, fmt.Errorf("max-delayed %d: want at least 1", o.maxDelayed)
+	}
 	if o.debugAddr != "" {
 		if err := checkDebugAddr(o.debugAddr); err != nil {
 			return o, err
@@ -128,14 +163,14 @@ func lookup(getenv func(string) string, key string) (string, bool) {
 	return v, v != ""
 }
 
-// serveGCPercent is serve's garbage-collection target when GOGC is not set.
-const serveGCPercent = 200
-
 // logDelay is how late a log line may reach stderr: lines are written in batches.
 const logDelay = 100 * time.Millisecond
 
-// runServe runs the mock until ctx ends, then shuts down gracefully: in-flight requests
-// finish within the shutdown timeout, new connections are refused.
+// exitCut is serve's exit code when SIGTERM came, but requests still running after
+// --shutdown-timeout had to be cut. 2 is a usage error, 1 is left to check.
+const exitCut = 3
+
+// runServe runs the mock until ctx ends, then drains and shuts down: see serve.
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	o, err := parseServe(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -144,13 +179,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
-	if getenv("GOGC") == "" {
-		// The heap the mock keeps is small (a few MB), so Go's default collects after
-		// every few MB of answers. Twice the headroom costs about 4 MB of memory and
-		// buys about a tenth more requests per second (bench/run.sh); GOGC, when set,
-		// is Go's to apply.
-		debug.SetGCPercent(serveGCPercent)
-	}
+	return serve(ctx, o, stdout, stderr)
+}
+
+// serve runs the mock with o until ctx ends, then drains: it stops accepting, answers
+// what arrives on open connections for a short window (with Connection: close, so
+// clients go elsewhere), closes connections that have nothing left to read, and lets
+// requests in flight finish within the shutdown timeout. A request that outlives it is
+// cut, and serve returns exit code exitCut.
+func serve(ctx context.Context, o serveOptions, stdout, stderr io.Writer) error {
 	logOut := newBatchWriter(stderr, logDelay, 32<<10)
 	defer logOut.Flush()
 	var handler slog.Handler = slog.NewTextHandler(logOut, nil)
@@ -166,6 +203,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	cfg := mockserver.Config{
 		Seed: o.seed, Token: o.token, Latency: o.latency, ErrorRate: o.errorRate,
 		RateLimit: o.rateLimit, ValidateResponses: o.validateResponses, Version: version,
+		// Requests held in a delay keep their connections busy: at most half of them
+		// may be, so that delays alone never lock other clients out.
+		MaxDelayed: min(o.maxDelayed, max(1, o.maxConns/2)),
 	}
 	if o.frozen {
 		frozen := o.now
@@ -185,17 +225,20 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", o.addr, err)
 	}
-	limited := limitListener(ln, o.maxConns)
+	limited := limitListener(ln, o.maxConns, o.timeouts.silentGrace)
 	ln = limited
+	var draining atomic.Bool
 	hs := &http.Server{
-		Handler:           srv,
+		Handler:           drainHandler(srv, &draining, o.hooks.request),
 		ConnState:         limited.ConnState,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
+		ReadHeaderTimeout: o.timeouts.readHeader,
+		ReadTimeout:       o.timeouts.read,
 		WriteTimeout:      2*mockserver.MaxDelay + 30*time.Second, // room for the longest --latency plus the longest Prefer: delay
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),
+		IdleTimeout:       o.timeouts.idle,
+		// net/http reads MaxHeaderBytes plus 4 KiB of slack before it answers 431;
+		// less the slack, the request line and headers may take exactly maxHeader.
+		MaxHeaderBytes: maxHeader - 4096,
+		ErrorLog:       slog.NewLogLogger(handler, slog.LevelWarn),
 	}
 	logger.Info("morimock serving", "addr", ln.Addr().String(), "version", version, "seed", o.seed,
 		"fixtures", len(srv.FixtureIDs()), "token_required", o.token != "", "validate_responses", o.validateResponses,
@@ -209,26 +252,46 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }() // ends when Shutdown closes the listener
+	go func() { errc <- hs.Serve(ln) }() // ends when the listener closes (drain) or Shutdown
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down", "timeout", o.shutdownTimeout.String())
+	logger.Info("shutting down", "drain", o.timeouts.drain.String(), "timeout", o.shutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), o.shutdownTimeout)
 	defer cancel()
+	draining.Store(true)
+	limited.drain(sctx, o.timeouts.drain)
 	if err := hs.Shutdown(sctx); err != nil {
 		// Shutdown leaves the requests still running when its time is up; cut their
 		// connections, so that stopping never waits longer than the timeout.
 		hs.Close()
-		return fmt.Errorf("shutdown: requests still running after %s were cut: %w", o.shutdownTimeout, err)
+		return &exitError{code: exitCut, err: fmt.Errorf("shutdown: requests still running after %s were cut: %w", o.shutdownTimeout, err)}
 	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 		return fmt.Errorf("serve: %w", err)
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// maxHeader bounds a request's line and headers together, in bytes; more is answered 431.
+const maxHeader = 32 << 10
+
+// drainHandler answers with next, calling hook first when set. Once draining is
+// set (SIGTERM), every answer carries Connection: close, so that a keep-alive client
+// sends its next request elsewhere rather than on a connection about to close.
+func drainHandler(next http.Handler, draining *atomic.Bool, hook func(*http.Request)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hook != nil {
+			hook(r)
+		}
+		if draining.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func nowText(t time.Time, frozen bool) string {

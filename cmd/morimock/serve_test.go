@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -222,29 +221,23 @@ func TestHealthURLFollowsServe(t *testing.T) {
 	}
 }
 
-// TestServeGCPercent: serve doubles Go's garbage-collection target unless GOGC is
-// set, in which case Go's own reading of it stands. Not parallel: the target is the
-// test process's, and the parallel tests start their servers later.
-func TestServeGCPercent(t *testing.T) {
-	defer debug.SetGCPercent(debug.SetGCPercent(100))
+// TestGCPercent: main doubles Go's garbage-collection target for serve unless GOGC is
+// set, in which case Go's own reading of it stands; other commands keep Go's default.
+func TestGCPercent(t *testing.T) {
 	for _, tt := range []struct {
-		name string
-		env  map[string]string
-		want int
+		args   []string
+		env    map[string]string
+		want   int
+		wantOK bool
 	}{
-		{"GOGC unset", nil, serveGCPercent},
-		{"GOGC set", map[string]string{"GOGC": "100"}, 100},
+		{[]string{"serve"}, nil, serveGCPercent, true},
+		{[]string{"serve", "--seed", "1"}, nil, serveGCPercent, true},
+		{[]string{"serve"}, map[string]string{"GOGC": "100"}, 0, false},
+		{[]string{"check"}, nil, 0, false},
+		{nil, nil, 0, false},
 	} {
-		t.Run(tt.name, func(t *testing.T) {
-			debug.SetGCPercent(100)
-			s := serveWith(t, tt.env, "--quiet")
-			got := debug.SetGCPercent(100)
-			if err := stopServe(t, s); err != nil {
-				t.Fatal(err)
-			}
-			if got != tt.want {
-				t.Errorf("GC percent while serving = %d; want %d", got, tt.want)
-			}
-		})
+		if got, ok := gcPercent(tt.args, envOf(tt.env)); got != tt.want || ok != tt.wantOK {
+			t.Errorf("gcPercent(%q, %v) = %d, %v; want %d, %v", tt.args, tt.env, got, ok, tt.want, tt.wantOK)
+		}
 	}
 }
