@@ -29,7 +29,10 @@ type blobDir struct {
 	sync bool // fsync the file and its directory before and after the rename
 }
 
-const tmpDirName = ".tmp" // never an encoded segment: '.' is always escaped
+const (
+	tmpDirName = ".tmp" // never an encoded segment: '.' is always escaped
+	blobSuffix = "~"    // never in an encoded segment: '~' is always escaped
+)
 
 func newBlobDir(root string, sync bool) (*blobDir, error) {
 	if err := os.MkdirAll(filepath.Join(root, tmpDirName), 0o700); err != nil {
@@ -70,11 +73,11 @@ func (d *blobDir) path(key string) (string, error) {
 		if seg == "" {
 			return "", fmt.Errorf("%w %q: empty segment", ErrInvalidKey, key)
 		}
-		if len(seg) > 240 {
+		if len(seg) > 250 {
 			return "", fmt.Errorf("%w %q: segment longer than the file system allows", ErrInvalidKey, key)
 		}
 	}
-	return filepath.Join(d.root, filepath.FromSlash(enc)), nil
+	return filepath.Join(d.root, filepath.FromSlash(enc)) + blobSuffix, nil
 }
 
 func (d *blobDir) put(ctx context.Context, key string, r io.Reader, max int64) (int64, error) {
