@@ -1,0 +1,19 @@
+package store_test
+
+import (
+	"testing"
+
+	"github.com/morimock/morimock/mockserver/store"
+	"github.com/morimock/morimock/mockserver/store/storetest"
+)
+
+func TestMemory(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s, err := store.NewMemory("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
