@@ -34,6 +34,21 @@ const (
 	codeInternal           = "SERVER_INTERNAL_ERROR"
 	codeResourceNotFound   = "RESOURCE_NOT_FOUND"
 	codeMethodNotAllowed   = "METHOD_NOT_ALLOWED"
+
+	// The stateful sandbox's codes, from the errors page and the v2 spec.
+	codeIdempotencyKeyInvalid = "VALIDATION_IDEMPOTENCY_KEY_INVALID"
+	codeOrderNotOwner         = "ORDER_NOT_OWNER"
+	codeOrderNotPending       = "ORDER_NOT_PENDING"
+	codeOrderExpired          = "ORDER_EXPIRED"
+	codeOrderNotCompleted     = "ORDER_NOT_COMPLETED"
+	codeFileNotUploaded       = "ORDER_FILE_NOT_UPLOADED"
+	codeAlreadyConfirmed      = "ORDER_ALREADY_CONFIRMED"
+	codeTypeNotMatch          = "ORDER_TYPE_NOT_MATCH"
+	codeTypeCantDownload      = "ORDER_TYPE_CANT_DOWNLOAD"
+	codeProcessedFileNotFound = "PROCESSED_FILE_NOT_FOUND"
+	codeTestUploadTooLarge    = "TEST_UPLOAD_TOO_LARGE"
+	codeWatermarkSunset       = "WATERMARK_V2_API_SUNSET"
+	codeAuthForbidden         = "AUTH_FORBIDDEN"
 )
 
 // HeaderError carries the detail of an error answer: the contract's error body holds
