@@ -81,7 +81,6 @@ func randomRecord(rng *rand.Rand, n int) order.Record {
 	return r
 }
 
-
 // instants returns the moments worth looking at in a record's life: around each
 // transition, confirmation and upload, and a few random ones.
 func instants(rng *rand.Rand, r *order.Record) []time.Time {
@@ -229,8 +228,8 @@ func TestStatusAt(t *testing.T) {
 		{"before its creation", started, -time.Hour, order.Pending},
 		{"before start", started, time.Minute - time.Nanosecond, order.Pending},
 		{"at start", started, time.Minute, order.InProgress},
-		{"working", started, time.Minute + 4 * time.Second, order.InProgress},
-		{"done", started, time.Minute + 5 * time.Second, order.Complete},
+		{"working", started, time.Minute + 4*time.Second, order.InProgress},
+		{"done", started, time.Minute + 5*time.Second, order.Complete},
 		{"failed", failed, time.Hour, order.Failed},
 		{"url mode at create", urlMode, 0, order.InProgress},
 		{"zero processing", instant, time.Minute, order.Complete},
