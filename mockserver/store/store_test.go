@@ -17,3 +17,18 @@ func TestMemory(t *testing.T) {
 		return s
 	})
 }
+
+func openBolt(t *testing.T, dir string) store.Store {
+	t.Helper()
+	s, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestBolt(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return openBolt(t, t.TempDir()) })
+	storetest.RunPersistent(t, openBolt)
+}
