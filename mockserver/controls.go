@@ -32,7 +32,7 @@ func (s *Server) handleClock(w http.ResponseWriter, r *http.Request, c *call) {
 		}
 		target := c.now
 		if b.Advance != nil {
-			d, err := parseDuration(*b.Advance)
+			d, err := order.ParseDuration(*b.Advance)
 			if err != nil {
 				s.fail(w, &apiError{status: http.StatusBadRequest, code: codeValidationFailed, detail: "advance: " + err.Error()})
 				return
