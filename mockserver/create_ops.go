@@ -82,6 +82,9 @@ var createAntiAI = createOp{
 		if b.Options != nil && b.Options.Strength != "" {
 			rec.Strength = b.Options.Strength
 		}
+		if b.Mode != nil && b.Mode.ZeroCopy && len(b.OutputTargets) != len(b.Files) {
+			return rec, &apiError{status: http.StatusBadRequest, code: codeValidationFailed, detail: "mode.zeroCopy needs outputTargets, one per file"}
+		}
 		for i, f := range b.Files {
 			if _, _, ok := fileFormat(f.FileName); !ok {
 				return rec, badFormat(f.FileName, imageFormats)
@@ -125,7 +128,7 @@ var createAntiAIWithURLs = createOp{
 // createEmbed is POST /api/v2/orders/wtr-embed: pending, starting by itself once
 // every file is uploaded (files from a URL count as uploaded).
 var createEmbed = createOp{
-	sunset: true,
+	successor: "/api/v3/orders/wtr-embed",
 	build: func(b *createBody, id string) (order.Record, *apiError) {
 		rec := order.Record{ID: id, Type: order.WatermarkEmbed}
 		for i, f := range b.Files {
@@ -164,17 +167,21 @@ var createEmbed = createOp{
 // createExtract is POST /api/v2/orders/wtr-extract: one watermarked image (and its
 // original, with includeOriginal), starting by itself once uploaded.
 var createExtract = createOp{
-	sunset: true,
+	successor: "/api/v3/orders/wtr-extract",
 	build: func(b *createBody, id string) (order.Record, *apiError) {
 		rec := order.Record{ID: id, Type: order.WatermarkExtract}
 		if b.File == nil {
 			return rec, &apiError{status: http.StatusBadRequest, code: codeValidationFailed, detail: "file is required"}
 		}
 		names := []string{b.File.FileName}
-		if b.File.IncludeOriginal {
-			if b.File.OriginalFile == nil {
-				return rec, &apiError{status: http.StatusBadRequest, code: codeValidationFailed, detail: "file.originalFile is required with includeOriginal"}
-			}
+		switch _, kind, _ := fileFormat(b.File.FileName); {
+		case b.File.IncludeOriginal && b.File.OriginalFile == nil:
+			return rec, &apiError{status: http.StatusBadRequest, code: codeValidationFailed, detail: "file.originalFile is required with includeOriginal"}
+		case !b.File.IncludeOriginal && b.File.OriginalFile != nil:
+			return rec, &apiError{status: http.StatusBadRequest, code: codeValidationFailed, detail: "file.originalFile is only taken with includeOriginal: true"}
+		case b.File.IncludeOriginal && kind == "DOCUMENT":
+			return rec, &apiError{status: http.StatusBadRequest, code: codeValidationFailed, detail: "includeOriginal is for images, not PDFs"}
+		case b.File.IncludeOriginal:
 			names = append(names, b.File.OriginalFile.FileName)
 		}
 		for i, name := range names {

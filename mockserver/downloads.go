@@ -51,8 +51,8 @@ type refreshFile struct {
 }
 
 // handleRefreshURLs serves POST /api/v2/orders/{orderId}/refresh-urls: new upload URLs,
-// valid for an hour from the tenant's now, for a pending order's files that are
-// uploaded rather than fetched from a URL.
+// valid for an hour from the tenant's now, for a pending order's files that are not
+// uploaded yet.
 func (s *Server) handleRefreshURLs(w http.ResponseWriter, r *http.Request, c *call) {
 	rec, e, err := s.lookupOrder(r.Context(), c, c.params["orderId"])
 	switch st := statusAt(&rec, c.now); {
@@ -67,7 +67,7 @@ func (s *Server) handleRefreshURLs(w http.ResponseWriter, r *http.Request, c *ca
 			Files []refreshFile `json:"files"`
 		}{Files: []refreshFile{}}
 		for _, f := range rec.Files {
-			if f.SourceURL != "" {
+			if f.UploadedAt != nil { // uploaded, or fetched from its URL
 				continue
 			}
 			out.Files = append(out.Files, refreshFile{FileID: itoa(f.ID), FileName: f.Name, FileKey: f.Key,

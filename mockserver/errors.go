@@ -48,7 +48,7 @@ const (
 	codeProcessedFileNotFound = "PROCESSED_FILE_NOT_FOUND"
 	codeTestUploadTooLarge    = "TEST_UPLOAD_TOO_LARGE"
 	codeWatermarkSunset       = "WATERMARK_V2_API_SUNSET"
-	codeAuthForbidden         = "AUTH_FORBIDDEN"
+	codeTokenExpired          = "AUTH_TOKEN_EXPIRED"
 )
 
 // HeaderError carries the detail of an error answer: the contract's error body holds

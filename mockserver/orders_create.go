@@ -25,10 +25,14 @@ type (
 		} `json:"watermarks,omitempty"`
 	}
 	createBody struct {
-		IdempotencyKey string       `json:"idempotencyKey"`
-		OrderName      string       `json:"orderName"`
-		Files          []createFile `json:"files"`
-		Options        *struct {
+		IdempotencyKey string `json:"idempotencyKey"`
+		Mode           *struct {
+			ZeroCopy bool `json:"zeroCopy"`
+		} `json:"mode"`
+		OutputTargets []struct{}   `json:"outputTargets"`
+		OrderName     string       `json:"orderName"`
+		Files         []createFile `json:"files"`
+		Options       *struct {
 			Strength          string `json:"strength"`
 			GenerateHeatmap   bool   `json:"generateHeatmap"`
 			GenerateOverlay   bool   `json:"generateOverlay"`
@@ -51,14 +55,22 @@ type (
 type createOp struct {
 	build  func(b *createBody, id string) (order.Record, *apiError)
 	render func(s *Server, r *http.Request, rec order.Record) any
-	sunset bool // a v2 watermark endpoint, gone from 2026-10-09
+	// successor is the v3 path of a v2 watermark endpoint, gone from 2026-10-09:
+	// every answer names it in Link, with Deprecation and Sunset.
+	successor string
 }
 
 func (s *Server) handleCreate(op createOp) opFunc {
 	return func(w http.ResponseWriter, r *http.Request, c *call) {
-		if op.sunset && !c.now.Before(sunsetTime) {
-			s.sunsetAnswer(w)
-			return
+		if op.successor != "" {
+			h := w.Header()
+			h.Set("Deprecation", "true")
+			h.Set("Sunset", sunsetTime.Format(http.TimeFormat))
+			h.Set("Link", "<"+op.successor+`>; rel="successor-version"`)
+			if !c.now.Before(sunsetTime) {
+				s.fail(w, &apiError{status: http.StatusGone, code: codeWatermarkSunset, detail: "the v2 watermark endpoints ended on " + sunsetAt + " (by this API key's clock); use v3, or set the clock back with POST /_morimock/clock"})
+				return
+			}
 		}
 		var b createBody
 		if e := decode(r, &b); e != nil {
@@ -129,16 +141,6 @@ func startsAtCreate(rec *order.Record) bool {
 func isURLOnly(rec order.Record) bool { return rec.Type == order.AntiAI && startsAtCreate(&rec) }
 
 var sunsetTime, _ = time.Parse(time.RFC3339, sunsetAt)
-
-// sunsetAnswer is the v2 watermark endpoints' answer from the sunset on: 410 with the
-// deprecation headers the vendor's spec names.
-func (s *Server) sunsetAnswer(w http.ResponseWriter) {
-	h := w.Header()
-	h.Set("Deprecation", "@"+strconv.FormatInt(sunsetTime.Unix(), 10))
-	h.Set("Sunset", sunsetTime.Format(http.TimeFormat))
-	h.Set("Link", `<https://docs.bizmori.com/api-reference/v3>; rel="successor-version"`)
-	s.fail(w, &apiError{status: http.StatusGone, code: codeWatermarkSunset, detail: "the v2 watermark endpoints ended on " + sunsetAt + " (by this API key's clock); use v3, or move the clock back with POST /_morimock/clock"})
-}
 
 // defaultName is the vendor's auto-generated order name for a type.
 func defaultName(t order.Type, now time.Time) string {

@@ -103,9 +103,7 @@ func (s *Server) handleListOrders(w http.ResponseWriter, r *http.Request, c *cal
 		item := listItem{OrderID: o.OrderID, OrderName: o.OrderName, Type: o.Type, Channel: o.Channel, Status: o.Status,
 			FileCount: o.FileCount, ThumbnailImageURL: o.ThumbnailImageURL, CreatedAt: o.CreatedAt.Format(order.TimeLayout),
 			UpdatedAt: o.UpdatedAt.Format(order.TimeLayout)}
-		if o.Type == order.AIDetection {
-			item.Probability, item.StatusCode = o.Probability, o.StatusCode
-		}
+		item.Probability, item.StatusCode = o.Probability, o.StatusCode // null but on a result
 		out.Orders = append(out.Orders, item)
 	}
 	per := limit
@@ -136,9 +134,8 @@ type recentStats struct {
 
 // handleRecentStats serves GET /api/v2/orders/stats/recent: the tenant's orders per
 // day (UTC) over the seven days ending on date, or on the tenant's today; days
-// without orders count 0. domain is [0, top] and ticks five even steps up to top,
-// top being the busiest day rounded up to a multiple of 4 (at least 4), as a chart
-// wants.
+// without orders count 0. domain is [0, top] and ticks 0, top/5, ... top, top being
+// the busiest day rounded up to a multiple of 5 (at least 5), as openapi.yaml says.
 func (s *Server) handleRecentStats(w http.ResponseWriter, r *http.Request, c *call) {
 	end := c.now.UTC().Truncate(24 * time.Hour)
 	if d := r.URL.Query().Get("date"); d != "" {
@@ -163,14 +160,14 @@ func (s *Server) handleRecentStats(w http.ResponseWriter, r *http.Request, c *ca
 		return
 	}
 	out := recentStats{DailyStats: make([]dailyStat, 7)}
-	top := 4
+	top := 5
 	for i, n := range counts {
 		out.DailyStats[i] = dailyStat{UsageDate: start.AddDate(0, 0, i).Format("01.02"), UsageCount: n}
-		top = max(top, (n+3)/4*4)
+		top = max(top, (n+4)/5*5)
 	}
 	out.Domain = [2]int{0, top}
-	for i := 0; i <= 4; i++ {
-		out.Ticks = append(out.Ticks, top*i/4)
+	for i := 0; i <= 5; i++ {
+		out.Ticks = append(out.Ticks, top*i/5)
 	}
 	s.reply(w, r, c, out)
 }

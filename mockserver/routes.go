@@ -27,6 +27,8 @@ func (s *Server) routes() http.Handler {
 			s.handleHealthz(w, r)
 		case own && r.URL.Path == "/openapi.yaml":
 			s.handleSpec(w, r)
+		case sandboxPath(r.URL.Path):
+			s.handleSandbox(w, r)
 		default:
 			api.ServeHTTP(w, r)
 		}
@@ -92,6 +94,10 @@ func (s *Server) handleAPI() http.Handler {
 				return
 			}
 		}
+		if op := s.ops[route.Operation.OperationID]; op != nil {
+			op(w, r, route, params)
+			return
+		}
 		var query url.Values // most requests have none: skip parsing an empty query into a map
 		if r.URL.RawQuery != "" {
 			query = r.URL.Query()
@@ -103,6 +109,13 @@ func (s *Server) handleAPI() http.Handler {
 		}
 		if !s.wait(r.Context(), sc) {
 			return // the client went away
+		}
+		if sc == (Scenario{}) && s.serveOwnOrder(w, r, route, params) {
+			return // a tenant's own order (or its 404), not a made-up one
+		}
+		if s.cfg.StrictUnknownOrders && sc == (Scenario{}) {
+			s.fail(w, &apiError{status: http.StatusNotFound, code: codeOrderNotFound, detail: "no order " + clip(params["orderId"]) + " was created with this API key (--unknown-orders=404)"})
+			return
 		}
 		s.serveOrder(w, r, params, sc)
 	})

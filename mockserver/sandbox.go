@@ -22,11 +22,11 @@ import (
 
 // Defaults of the stateful sandbox's settings.
 const (
-	DefaultProcessingTime = 5 * time.Second      // the vendor's test mode
-	DefaultRetention      = 30 * 24 * time.Hour  // --retention
-	DefaultMaxUpload      = 100 << 20            // an S3-style upload, bytes
-	TestUploadLimit       = 50 << 20             // the vendor's test-upload limit, bytes
-	testKeyPrefix         = "sk_test_"           //
+	DefaultProcessingTime = 5 * time.Second        // the vendor's test mode
+	DefaultRetention      = 30 * 24 * time.Hour    // --retention
+	DefaultMaxUpload      = 100 << 20              // an S3-style upload, bytes
+	TestUploadLimit       = 50 << 20               // the vendor's test-upload limit, bytes
+	testKeyPrefix         = "sk_test_"             //
 	sunsetAt              = "2026-10-09T00:00:00Z" // v2 wtr-embed and wtr-extract end
 )
 
@@ -57,6 +57,7 @@ func (s *Server) sandbox() (*sandbox, error) {
 		}
 		sb.signer = files.NewSigner(key)
 		s.sb = sb
+		s.sbOpen.Store(true)
 	})
 	return s.sb, s.sbErr
 }

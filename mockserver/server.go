@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/morimock/morimock"
@@ -71,9 +72,11 @@ type Server struct {
 
 	orderOK *morimock.ResponseValidator // its 200, for --validate-responses
 
+	ops    map[string]routeFunc // the stateful operations by operationId
 	sbOnce sync.Once
 	sb     *sandbox
 	sbErr  error
+	sbOpen atomic.Bool // the sandbox is built: before that no tenant has an order
 }
 
 // New builds a Server from the contract. It checks every fixture against the
@@ -135,6 +138,7 @@ func New(ctx context.Context, spec *morimock.Spec, cfg Config) (*Server, error) 
 		return nil, fmt.Errorf("openapi.yaml: no route for GET %s: %w", orderPath, err)
 	}
 	s.orderOK = spec.ResponseValidator(orderRoute, http.StatusOK)
+	s.ops = s.operations()
 	s.handler = s.routes()
 	return s, nil
 }

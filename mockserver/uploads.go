@@ -100,7 +100,7 @@ func (s *Server) handleTestUpload(w http.ResponseWriter, r *http.Request) {
 	token := strings.TrimPrefix(r.URL.EscapedPath(), files.TestUploadsPath)
 	g, err := sb.signer.CheckTestUpload(token)
 	if err != nil {
-		s.fail(w, &apiError{status: http.StatusForbidden, code: codeAuthForbidden, detail: "the test-upload token is not one this sandbox signed (" + err.Error() + ")"})
+		s.fail(w, &apiError{status: http.StatusUnauthorized, code: codeTokenInvalid, detail: "the test-upload token is not one this sandbox signed (" + err.Error() + ")"})
 		return
 	}
 	now, err := s.clock(r.Context(), sb, g.Tenant)
@@ -109,7 +109,7 @@ func (s *Server) handleTestUpload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if g.Expired(now) {
-		s.fail(w, &apiError{status: http.StatusForbidden, code: codeAuthForbidden, detail: "the test-upload URL has expired (it lives one hour); POST /api/v2/orders/{orderId}/refresh-urls for a new one"})
+		s.fail(w, &apiError{status: http.StatusUnauthorized, code: codeTokenExpired, detail: "the test-upload URL has expired (it lives one hour); POST /api/v2/orders/{orderId}/refresh-urls for a new one"})
 		return
 	}
 	if r.ContentLength > TestUploadLimit {
