@@ -32,6 +32,11 @@ func (r *Record) Order(now time.Time, urls func(kind, key string) *string) Order
 		CreatedAt: r.CreatedAt,
 		UpdatedAt: r.UpdatedAt(now),
 	}
+	if SingleFile(r.Type) {
+		// An extract's original is a reference for the one file inspected, not a
+		// second input: fileCount stays 1.
+		o.FileCount = 1
+	}
 	if st == Failed {
 		msg := r.Outcome.ErrorMessage
 		if msg == "" {
