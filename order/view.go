@@ -100,7 +100,8 @@ func (r *Record) Order(now time.Time, urls func(kind, key string) *string) Order
 
 // completed reports whether the order's work ended in complete before it expired.
 func (r *Record) completed() bool {
-	for _, t := range r.life() {
+	all, n := r.life()
+	for _, t := range all[:n] {
 		if t.Status == Complete {
 			return true
 		}
