@@ -62,6 +62,6 @@ func (s *Server) handleReset(w http.ResponseWriter, r *http.Request, c *call) {
 		s.internal(w, err)
 		return
 	}
-	c.now = s.now().UTC()
-	s.replyStatus(w, r, c, http.StatusOK, clockAnswer{Now: c.now.Format(order.TimeLayout)})
+	w.Header().Set(HeaderSource, "sandbox")
+	w.WriteHeader(http.StatusNoContent)
 }

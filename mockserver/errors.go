@@ -1,8 +1,14 @@
 package mockserver
 
 import (
+	"encoding/xml"
+	"errors"
 	"net/http"
 	"strconv"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
 )
 
 // apiError is every answer that is not an order: its HTTP status, the error code the
@@ -36,7 +42,6 @@ const (
 	codeMethodNotAllowed   = "METHOD_NOT_ALLOWED"
 
 	// The stateful sandbox's codes, from the errors page and the v2 spec.
-	codeIdempotencyKeyInvalid = "VALIDATION_IDEMPOTENCY_KEY_INVALID"
 	codeOrderNotOwner         = "ORDER_NOT_OWNER"
 	codeOrderNotPending       = "ORDER_NOT_PENDING"
 	codeOrderExpired          = "ORDER_EXPIRED"
@@ -75,4 +80,65 @@ func writeError(w http.ResponseWriter, e *apiError) {
 	body = append(body, e.code...)
 	body = append(body, `"}`...)
 	w.Write(body)
+}
+
+// codeIdempotencyKeyInvalid answers a malformed idempotency key; the contract marks the
+// key's schema with errorCodeExtension so that this rule is written only there.
+const codeIdempotencyKeyInvalid = "VALIDATION_IDEMPOTENCY_KEY_INVALID"
+
+// errorCodeExtension, on a schema of the contract, names the 400 code a value that
+// breaks that schema answers instead of VALIDATION_FAILED.
+const errorCodeExtension = "x-morimock-error-code"
+
+// validationCode is the code of a 400 for a request that kin-openapi refused: the code
+// named by errorCodeExtension on a schema the request broke (the idempotency key's,
+// VALIDATION_IDEMPOTENCY_KEY_INVALID), else VALIDATION_FAILED. A missing required field
+// breaks its parent object's schema, so a missing key is VALIDATION_FAILED.
+func validationCode(err error) string {
+	code := codeValidationFailed
+	visitSchemaErrors(err, func(se *openapi3.SchemaError) {
+		if se.Schema == nil {
+			return
+		}
+		if c, ok := se.Schema.Extensions[errorCodeExtension].(string); ok && c != "" {
+			code = c
+		}
+	})
+	return code
+}
+
+// visitSchemaErrors calls f for every schema error inside err: kin-openapi nests them
+// in MultiErrors, RequestErrors and each other's Origin.
+func visitSchemaErrors(err error, f func(*openapi3.SchemaError)) {
+	switch e := err.(type) {
+	case nil:
+	case openapi3.MultiError:
+		for _, x := range e {
+			visitSchemaErrors(x, f)
+		}
+	case *openapi3.SchemaError:
+		f(e)
+		visitSchemaErrors(e.Origin, f)
+	case *openapi3filter.RequestError:
+		visitSchemaErrors(e.Err, f)
+	default:
+		visitSchemaErrors(errors.Unwrap(err), f)
+	}
+}
+
+// failS3 answers an error of the storage paths as S3 does: an XML Error document with
+// a code and message, the detail in X-Morimock-Error as for every error.
+func (s *Server) failS3(w http.ResponseWriter, status int, code, detail string) {
+	h := w.Header()
+	h.Set(HeaderSource, "error")
+	h.Set("Content-Type", "application/xml")
+	h.Set(HeaderError, detail)
+	w.WriteHeader(status)
+	var b strings.Builder
+	b.WriteString(xml.Header + "<Error><Code>")
+	xml.EscapeText(&b, []byte(code))
+	b.WriteString("</Code><Message>")
+	xml.EscapeText(&b, []byte(detail))
+	b.WriteString("</Message><RequestId>morimock</RequestId></Error>")
+	w.Write([]byte(b.String()))
 }

@@ -28,6 +28,9 @@ func (s *Server) operations() map[string]routeFunc {
 		"getRecentStats":              s.stateful(s.handleRecentStats),
 		"downloadOrder":               s.stateful(s.handleDownload),
 		"refreshUploadUrls":           s.stateful(s.handleRefreshURLs),
+		"getClock":                    s.stateful(s.handleClock),
+		"setClock":                    s.stateful(s.handleClock),
+		"resetTenant":                 s.stateful(s.handleReset),
 	}
 }
 
@@ -45,44 +48,25 @@ func (s *Server) serveOwnOrder(w http.ResponseWriter, r *http.Request, route *ro
 	}
 	handled := true
 	s.stateful(func(w http.ResponseWriter, r *http.Request, c *call) {
-		handled = s.handleGetOrder(w, r, c)
+		handled = s.handleOwnOrder(w, r, c)
 	})(w, r, route, params)
 	return handled
 }
 
-// sandboxPath reports whether the path is one the sandbox serves before the
-// contract's router: presigned storage and test uploads (streamed, no
-// Authorization), and its own controls.
-func sandboxPath(p string) bool {
-	return strings.HasPrefix(p, files.FilesPath) || strings.HasPrefix(p, files.TestUploadsPath) || strings.HasPrefix(p, "/_morimock/")
+// streamed reports whether the path is one whose body the sandbox streams to storage
+// (presigned storage and test uploads): those are served before the contract's router,
+// whose request validation would read the whole body into memory. They carry no
+// Authorization; the signed URL is the credential, checked by the handlers as
+// sandbox.yaml and openapi.yaml describe.
+func streamed(p string) bool {
+	return strings.HasPrefix(p, files.FilesPath) || strings.HasPrefix(p, files.TestUploadsPath)
 }
 
-// handleSandbox serves the sandbox's own paths.
-func (s *Server) handleSandbox(w http.ResponseWriter, r *http.Request) {
-	p := r.URL.Path
-	switch {
-	case strings.HasPrefix(p, files.FilesPath):
+// handleStreamed serves the streamed paths.
+func (s *Server) handleStreamed(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, files.FilesPath) {
 		s.handleFiles(w, r)
-	case strings.HasPrefix(p, files.TestUploadsPath):
-		s.handleTestUpload(w, r)
-	case p == "/_morimock/clock" && (r.Method == http.MethodGet || r.Method == http.MethodPost),
-		p == "/_morimock/reset" && r.Method == http.MethodPost:
-		if e := s.checkToken(r.Header.Values("Authorization")); e != nil {
-			s.fail(w, e)
-			return
-		}
-		op := s.handleClock
-		if p == "/_morimock/reset" {
-			op = s.handleReset
-		}
-		s.stateful(op)(w, r, nil, nil)
-	case p == "/_morimock/clock" || p == "/_morimock/reset":
-		allow := "GET, POST"
-		if p == "/_morimock/reset" {
-			allow = "POST"
-		}
-		s.fail(w, &apiError{status: http.StatusMethodNotAllowed, code: codeMethodNotAllowed, allow: allow, detail: clip(r.Method) + " is not allowed here"})
-	default:
-		s.fail(w, &apiError{status: http.StatusNotFound, code: codeResourceNotFound, detail: "no such sandbox path; it has /_morimock/clock and /_morimock/reset"})
+		return
 	}
+	s.handleTestUpload(w, r)
 }

@@ -28,10 +28,6 @@ func (s *Server) handleConfirm(t order.Type) opFunc {
 			s.fail(w, e)
 			return
 		}
-		if b.IdempotencyKey == "" || len(b.IdempotencyKey) > 255 {
-			s.fail(w, &apiError{status: http.StatusBadRequest, code: codeIdempotencyKeyInvalid, detail: "idempotencyKey must be 1 to 255 characters"})
-			return
-		}
 		rec, e, err := s.lookupOrder(r.Context(), c, b.OrderID)
 		if err == nil && e == nil {
 			rec, err = c.sb.store.UpdateOrder(r.Context(), c.tenant.id, b.OrderID, func(rec *order.Record) error {

@@ -77,10 +77,6 @@ func (s *Server) handleCreate(op createOp) opFunc {
 			s.fail(w, e)
 			return
 		}
-		if strings.TrimSpace(b.IdempotencyKey) == "" || len(b.IdempotencyKey) > 255 {
-			s.fail(w, &apiError{status: http.StatusBadRequest, code: codeIdempotencyKeyInvalid, detail: "idempotencyKey must be 1 to 255 characters, not blank"})
-			return
-		}
 		var stored order.Record
 		for attempt := 0; ; attempt++ {
 			rec, e := op.build(&b, c.sb.ids.next(s.now()))

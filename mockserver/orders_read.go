@@ -9,10 +9,10 @@ import (
 	"github.com/morimock/morimock/order"
 )
 
-// handleGetOrder answers GET order for an order the tenant created. For any other id
+// handleOwnOrder answers GET order for an order the tenant created. For any other id
 // it reports false, and the caller answers as the stateless mock always has
 // (generated orders, Prefer, fixtures), unless the sandbox is strict.
-func (s *Server) handleGetOrder(w http.ResponseWriter, r *http.Request, c *call) bool {
+func (s *Server) handleOwnOrder(w http.ResponseWriter, r *http.Request, c *call) bool {
 	rec, e, err := s.lookupOrder(r.Context(), c, c.params["orderId"])
 	switch {
 	case err != nil:

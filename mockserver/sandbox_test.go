@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"io"
 	"log/slog"
 	"net/http"
@@ -102,7 +103,17 @@ func (c *sbx) do(method, target, token string, body any) (*http.Response, []byte
 		c.t.Fatal(err)
 	}
 	check, _ := http.NewRequest(method, target, nil)
-	if route, params, err := c.spec.FindRoute(check); err == nil {
+	if route, params, err := c.spec.FindRoute(check); err == nil && res.Header.Get("Content-Type") == "application/xml" {
+		// kin-openapi decodes no XML: hold S3's error document to sandbox.yaml's
+		// S3Error by hand, its status to the declared ones.
+		var e struct {
+			XMLName                  xml.Name
+			Code, Message, RequestId string
+		}
+		if route.Operation.Responses.Status(res.StatusCode) == nil || xml.Unmarshal(got, &e) != nil || e.XMLName.Local != "Error" || e.Code == "" || e.Message == "" || e.RequestId == "" {
+			c.t.Errorf("%s %s answered %d %s; want a declared status and S3's <Error> with Code, Message, RequestId", method, target, res.StatusCode, got)
+		}
+	} else if err == nil {
 		if err := c.spec.ValidateResponse(context.Background(), check, route, params, res.StatusCode, res.Header, got); err != nil {
 			c.t.Errorf("%s %s answered %d %s, which breaks the contract: %v", method, target, res.StatusCode, got, err)
 		}
@@ -404,7 +415,8 @@ func TestSandboxTenants(t *testing.T) {
 	if a.Now != "2026-03-12T10:00:00.000Z" || b.Now != "2026-03-14T10:00:00.000Z" {
 		t.Errorf("clocks %s and %s; want only the second moved by 48h", a.Now, b.Now)
 	}
-	c.call(http.MethodPost, "/_morimock/reset", liveKey, nil, nil)
+	res, body = c.do(http.MethodPost, "/_morimock/reset", liveKey, nil)
+	c.want(res, body, http.StatusNoContent, "")
 	res, body = c.do(http.MethodGet, "/api/v2/orders/"+o.OrderID, liveKey, nil)
 	if res.Header.Get(HeaderSource) == "sandbox" {
 		t.Errorf("GET after reset = %s; want the order forgotten", body)

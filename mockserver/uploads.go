@@ -3,6 +3,8 @@ package mockserver
 import (
 	"archive/zip"
 	"context"
+	"crypto/md5"
+	"encoding/hex"
 	"errors"
 	"io"
 	"net/http"
@@ -70,6 +72,11 @@ func (s *Server) handleFiles(w http.ResponseWriter, r *http.Request) {
 		files.WriteS3Error(w, http.StatusBadRequest, files.CodeEntityTooLarge, "Your proposed upload exceeds the maximum allowed size", key)
 		return
 	}
+	sum := md5.New() // S3's ETag of a single-part upload is the MD5 of its bytes
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.TeeReader(r.Body, sum), r.Body}
 	switch _, e := s.upload(r.Context(), sb, g, r, s.cfg.MaxUploadBytes, now); {
 	case errors.Is(e, store.ErrTooLarge):
 		files.WriteS3Error(w, http.StatusBadRequest, files.CodeEntityTooLarge, "Your proposed upload exceeds the maximum allowed size", key)
@@ -80,7 +87,7 @@ func (s *Server) handleFiles(w http.ResponseWriter, r *http.Request) {
 	case e != nil:
 		s.internal(w, e)
 	default:
-		w.Header().Set("ETag", `"`+strconv.FormatInt(now.UnixNano(), 16)+`"`)
+		w.Header().Set("ETag", `"`+hex.EncodeToString(sum.Sum(nil))+`"`)
 		w.WriteHeader(http.StatusOK)
 	}
 }

@@ -20,17 +20,21 @@ type s3Error struct {
 	XMLName   xml.Name `xml:"Error"`
 	Code      string   `xml:"Code"`
 	Message   string   `xml:"Message"`
-	Key       string   `xml:"Key,omitempty"`
 	RequestID string   `xml:"RequestId"`
 }
 
-// WriteS3Error answers as S3 does: status, application/xml, <Error><Code>...
+// WriteS3Error answers as S3 does: status, application/xml, <Error><Code>... The key
+// is named in X-Morimock-Error, not in the document (sandbox.yaml's S3Error has no
+// Key).
 func WriteS3Error(w http.ResponseWriter, status int, code, message, key string) {
-	body, err := xml.Marshal(s3Error{Code: code, Message: message, Key: key, RequestID: "MORIMOCK"})
+	body, err := xml.Marshal(s3Error{Code: code, Message: message, RequestID: "MORIMOCK"})
 	if err != nil { // a struct of strings always marshals
 		body = nil
 	}
 	w.Header().Set("Content-Type", "application/xml")
+	if key != "" {
+		w.Header().Set("X-Morimock-Error", code+": "+key)
+	}
 	w.WriteHeader(status)
 	w.Write([]byte(xml.Header))
 	w.Write(body)
