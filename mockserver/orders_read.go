@@ -83,7 +83,7 @@ func (s *Server) handleListOrders(w http.ResponseWriter, r *http.Request, c *cal
 	keyword := strings.ToLower(q.Get("keyword"))
 	status, typ, channel := q.Get("status"), q.Get("type"), q.Get("channel")
 	keep := func(rec *order.Record) bool {
-		return (keyword == "" || strings.Contains(strings.ToLower(rec.Name), keyword) || strings.Contains(rec.ID, keyword)) &&
+		return s.retained(rec, c.now) && (keyword == "" || strings.Contains(strings.ToLower(rec.Name), keyword) || strings.Contains(rec.ID, keyword)) &&
 			(status == "" || status == "all" || string(statusAt(rec, c.now)) == status) &&
 			(typ == "" || typ == "all" || string(rec.Type) == typ) &&
 			(channel == "" || channel == "all" || string(rec.Channel) == channel)

@@ -193,8 +193,11 @@ func decode(r *http.Request, v any) *apiError {
 // else 404, so that no answer breaks the contract).
 func (s *Server) lookupOrder(ctx context.Context, c *call, id string) (order.Record, *apiError, error) {
 	rec, err := c.sb.store.GetOrder(ctx, c.tenant.id, id)
-	if err == nil {
+	if err == nil && s.retained(&rec, c.now) {
 		return rec, nil, nil
+	}
+	if err == nil { // past the retention window on the tenant's clock: forgotten
+		return rec, &apiError{status: http.StatusNotFound, code: codeOrderNotFound, detail: "order " + clip(id) + " is past the retention window (--retention)"}, nil
 	}
 	if !errors.Is(err, store.ErrNotFound) {
 		return rec, nil, err
@@ -230,4 +233,9 @@ func seedOf(salt, id string) uint64 {
 		v = v<<8 | uint64(b)
 	}
 	return v
+}
+
+// retained reports whether an order is inside the retention window at the tenant's now.
+func (s *Server) retained(rec *order.Record, now time.Time) bool {
+	return now.Sub(rec.CreatedAt) < s.cfg.Retention
 }
