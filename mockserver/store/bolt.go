@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -28,7 +27,7 @@ import (
 // mapping the file (no load at start, whatever the number of orders) and keeps keys
 // sorted, which gives each tenant's newest-first list for free.
 //
-// Layout: bucket "orders" maps an id to the record (JSON); bucket "tenants" holds a
+// Layout: bucket "orders" maps an id to the record (see encodeRecord); bucket "tenants" holds a
 // bucket per tenant with "list" (sortKey -> id) and "keys" (idempotency key -> id);
 // bucket "clocks" maps a tenant to its offset in nanoseconds.
 type Bolt struct {
@@ -87,25 +86,6 @@ func sortKeyTime(k []byte) time.Time {
 	return time.Unix(0, int64(binary.BigEndian.Uint64(k)^(1<<63)))
 }
 
-func encodeRecord(r *order.Record) ([]byte, error) { return json.Marshal(r) }
-
-// decodeRecord reads a stored record; a record that does not decode, or has no id or
-// tenant, is corrupt.
-func decodeRecord(data []byte) (order.Record, error) {
-	var r order.Record
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&r); err != nil {
-		return order.Record{}, fmt.Errorf("decode record: %w", err)
-	}
-	if dec.More() {
-		return order.Record{}, errors.New("decode record: data after the record")
-	}
-	if r.ID == "" || r.Tenant == "" {
-		return order.Record{}, errors.New("decode record: no id or tenant")
-	}
-	return r, nil
-}
-
 func (s *Bolt) getTx(tx *bolt.Tx, tenant, id string) (order.Record, error) {
 	data := tx.Bucket(bucketOrders).Get([]byte(id))
 	if data == nil {
@@ -145,11 +125,7 @@ func (s *Bolt) createTx(tx *bolt.Tx, rec *order.Record) (order.Record, bool, err
 	if orders.Get([]byte(rec.ID)) != nil {
 		return order.Record{}, false, fmt.Errorf("create order %s: %w", rec.ID, ErrIDTaken)
 	}
-	data, err := encodeRecord(rec)
-	if err != nil {
-		return order.Record{}, false, err
-	}
-	if err := orders.Put([]byte(rec.ID), data); err != nil {
+	if err := orders.Put([]byte(rec.ID), encodeRecord(rec)); err != nil {
 		return order.Record{}, false, err
 	}
 	if rec.IdempotencyKey != "" {
@@ -217,11 +193,7 @@ func (s *Bolt) UpdateOrder(ctx context.Context, tenant, id string, fn func(*orde
 		if err := checkUpdate(&old, &upd); err != nil {
 			return err
 		}
-		data, err := encodeRecord(&upd)
-		if err != nil {
-			return err
-		}
-		return tx.Bucket(bucketOrders).Put([]byte(id), data)
+		return tx.Bucket(bucketOrders).Put([]byte(id), encodeRecord(&upd))
 	})
 	if err != nil {
 		return order.Record{}, err
