@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -248,10 +247,10 @@ func (s *Bolt) PageOrders(ctx context.Context, tenant string, offset, limit int,
 
 // DeleteOrdersBefore implements Store.
 func (s *Bolt) DeleteOrdersBefore(ctx context.Context, cut time.Time) (int, error) {
-	var blobs []string
+	var prefixes, blobs []string
 	n := 0
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		blobs, n = nil, 0
+		prefixes, blobs, n = nil, nil, 0
 		orders := tx.Bucket(bucketOrders)
 		return tx.Bucket(bucketTenants).ForEachBucket(func(tenant []byte) error {
 			tb := tx.Bucket(bucketTenants).Bucket(tenant)
@@ -272,7 +271,7 @@ func (s *Bolt) DeleteOrdersBefore(ctx context.Context, cut time.Time) (int, erro
 				if err := orders.Delete(id); err != nil {
 					return err
 				}
-				blobs = append(blobs, OrderBlobPrefix(r.Tenant, r.ID))
+				prefixes = append(prefixes, OrderBlobPrefix(r.Tenant, r.ID))
 				blobs = append(blobs, fileKeys(&r)...)
 			}
 			for _, k := range gone {
@@ -287,15 +286,7 @@ func (s *Bolt) DeleteOrdersBefore(ctx context.Context, cut time.Time) (int, erro
 	if err != nil {
 		return 0, fmt.Errorf("delete orders: %w", err)
 	}
-	return n, s.deleteBlobs(blobs)
-}
-
-func (s *Bolt) deleteBlobs(prefixes []string) error {
-	var errs []error
-	for _, p := range prefixes {
-		errs = append(errs, s.blobs.deletePrefix(p))
-	}
-	return errors.Join(errs...)
+	return n, s.blobs.removeAll(prefixes, blobs)
 }
 
 // ClockOffset implements Store.
@@ -319,9 +310,9 @@ func (s *Bolt) SetClockOffset(ctx context.Context, tenant string, d time.Duratio
 
 // Reset implements Store.
 func (s *Bolt) Reset(ctx context.Context, tenant string) error {
-	blobs := []string{tenantBlobPrefix(tenant)}
+	var blobs []string
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		blobs = blobs[:1]
+		blobs = nil
 		if err := tx.Bucket(bucketClocks).Delete([]byte(tenant)); err != nil {
 			return err
 		}
@@ -345,7 +336,7 @@ func (s *Bolt) Reset(ctx context.Context, tenant string) error {
 	if err != nil {
 		return fmt.Errorf("reset tenant: %w", err)
 	}
-	return s.deleteBlobs(blobs)
+	return s.blobs.removeAll([]string{tenantBlobPrefix(tenant)}, blobs)
 }
 
 // PutBlob implements Store.
