@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -153,4 +154,28 @@ func BenchmarkPageOrders(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkBoltCreate measures creates with --state-dir from 16 goroutines at once,
+// each commit fsynced.
+func BenchmarkBoltCreate(b *testing.B) {
+	s, err := Open(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	var next atomic.Int64
+	b.SetParallelism(8)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := int(next.Add(1))
+			r := benchRecord(fmt.Sprintf("%064x", i%10), i, t0.Add(time.Duration(i)*time.Second))
+			if _, _, err := s.CreateOrder(ctx, r); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }

@@ -205,3 +205,22 @@ func (d *blobDir) deletePrefix(prefix string) error {
 	}
 	return nil
 }
+
+// removeAll deletes each order's blobs: the whole-key blobs of its files, one unlink
+// each (a directory may hold every order's files), and everything under its prefixes.
+func (d *blobDir) removeAll(prefixes, keys []string) error {
+	var errs []error
+	for _, k := range keys {
+		p, err := d.path(k)
+		if err != nil {
+			continue // never stored
+		}
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("delete blob %q: %w", k, err))
+		}
+	}
+	for _, p := range prefixes {
+		errs = append(errs, d.deletePrefix(p))
+	}
+	return errors.Join(errs...)
+}

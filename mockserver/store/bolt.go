@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -28,7 +26,7 @@ import (
 // mapping the file (no load at start, whatever the number of orders) and keeps keys
 // sorted, which gives each tenant's newest-first list for free.
 //
-// Layout: bucket "orders" maps an id to the record (JSON); bucket "tenants" holds a
+// Layout: bucket "orders" maps an id to the record (see encodeRecord); bucket "tenants" holds a
 // bucket per tenant with "list" (sortKey -> id) and "keys" (idempotency key -> id);
 // bucket "clocks" maps a tenant to its offset in nanoseconds.
 type Bolt struct {
@@ -70,6 +68,9 @@ func Open(dir string) (*Bolt, error) {
 		db.Close()
 		return nil, fmt.Errorf("open state dir %s: %w", dir, err)
 	}
+	// Creates and updates go through Batch: concurrent requests share one commit and
+	// one fsync. A lone writer waits this long for company before it commits.
+	db.MaxBatchDelay = 2 * time.Millisecond
 	return &Bolt{db: db, blobs: blobs}, nil
 }
 
@@ -85,25 +86,6 @@ func sortKey(created time.Time, id string) []byte {
 
 func sortKeyTime(k []byte) time.Time {
 	return time.Unix(0, int64(binary.BigEndian.Uint64(k)^(1<<63)))
-}
-
-func encodeRecord(r *order.Record) ([]byte, error) { return json.Marshal(r) }
-
-// decodeRecord reads a stored record; a record that does not decode, or has no id or
-// tenant, is corrupt.
-func decodeRecord(data []byte) (order.Record, error) {
-	var r order.Record
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&r); err != nil {
-		return order.Record{}, fmt.Errorf("decode record: %w", err)
-	}
-	if dec.More() {
-		return order.Record{}, errors.New("decode record: data after the record")
-	}
-	if r.ID == "" || r.Tenant == "" {
-		return order.Record{}, errors.New("decode record: no id or tenant")
-	}
-	return r, nil
 }
 
 func (s *Bolt) getTx(tx *bolt.Tx, tenant, id string) (order.Record, error) {
@@ -145,11 +127,7 @@ func (s *Bolt) createTx(tx *bolt.Tx, rec *order.Record) (order.Record, bool, err
 	if orders.Get([]byte(rec.ID)) != nil {
 		return order.Record{}, false, fmt.Errorf("create order %s: %w", rec.ID, ErrIDTaken)
 	}
-	data, err := encodeRecord(rec)
-	if err != nil {
-		return order.Record{}, false, err
-	}
-	if err := orders.Put([]byte(rec.ID), data); err != nil {
+	if err := orders.Put([]byte(rec.ID), encodeRecord(rec)); err != nil {
 		return order.Record{}, false, err
 	}
 	if rec.IdempotencyKey != "" {
@@ -170,7 +148,7 @@ func (s *Bolt) CreateOrder(ctx context.Context, rec order.Record) (order.Record,
 	}
 	var got order.Record
 	var created bool
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Batch(func(tx *bolt.Tx) error {
 		var err error
 		got, created, err = s.createTx(tx, &rec)
 		return err
@@ -205,7 +183,7 @@ func (s *Bolt) OrderExists(ctx context.Context, id string) (bool, error) {
 // UpdateOrder implements Store.
 func (s *Bolt) UpdateOrder(ctx context.Context, tenant, id string, fn func(*order.Record) error) (order.Record, error) {
 	var upd order.Record
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Batch(func(tx *bolt.Tx) error {
 		old, err := s.getTx(tx, tenant, id)
 		if err != nil {
 			return err
@@ -217,11 +195,7 @@ func (s *Bolt) UpdateOrder(ctx context.Context, tenant, id string, fn func(*orde
 		if err := checkUpdate(&old, &upd); err != nil {
 			return err
 		}
-		data, err := encodeRecord(&upd)
-		if err != nil {
-			return err
-		}
-		return tx.Bucket(bucketOrders).Put([]byte(id), data)
+		return tx.Bucket(bucketOrders).Put([]byte(id), encodeRecord(&upd))
 	})
 	if err != nil {
 		return order.Record{}, err
@@ -273,10 +247,10 @@ func (s *Bolt) PageOrders(ctx context.Context, tenant string, offset, limit int,
 
 // DeleteOrdersBefore implements Store.
 func (s *Bolt) DeleteOrdersBefore(ctx context.Context, cut time.Time) (int, error) {
-	var blobs []string
+	var prefixes, blobs []string
 	n := 0
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		blobs, n = nil, 0
+		prefixes, blobs, n = nil, nil, 0
 		orders := tx.Bucket(bucketOrders)
 		return tx.Bucket(bucketTenants).ForEachBucket(func(tenant []byte) error {
 			tb := tx.Bucket(bucketTenants).Bucket(tenant)
@@ -297,7 +271,7 @@ func (s *Bolt) DeleteOrdersBefore(ctx context.Context, cut time.Time) (int, erro
 				if err := orders.Delete(id); err != nil {
 					return err
 				}
-				blobs = append(blobs, OrderBlobPrefix(r.Tenant, r.ID))
+				prefixes = append(prefixes, OrderBlobPrefix(r.Tenant, r.ID))
 				blobs = append(blobs, fileKeys(&r)...)
 			}
 			for _, k := range gone {
@@ -312,15 +286,7 @@ func (s *Bolt) DeleteOrdersBefore(ctx context.Context, cut time.Time) (int, erro
 	if err != nil {
 		return 0, fmt.Errorf("delete orders: %w", err)
 	}
-	return n, s.deleteBlobs(blobs)
-}
-
-func (s *Bolt) deleteBlobs(prefixes []string) error {
-	var errs []error
-	for _, p := range prefixes {
-		errs = append(errs, s.blobs.deletePrefix(p))
-	}
-	return errors.Join(errs...)
+	return n, s.blobs.removeAll(prefixes, blobs)
 }
 
 // ClockOffset implements Store.
@@ -344,9 +310,9 @@ func (s *Bolt) SetClockOffset(ctx context.Context, tenant string, d time.Duratio
 
 // Reset implements Store.
 func (s *Bolt) Reset(ctx context.Context, tenant string) error {
-	blobs := []string{tenantBlobPrefix(tenant)}
+	var blobs []string
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		blobs = blobs[:1]
+		blobs = nil
 		if err := tx.Bucket(bucketClocks).Delete([]byte(tenant)); err != nil {
 			return err
 		}
@@ -370,7 +336,7 @@ func (s *Bolt) Reset(ctx context.Context, tenant string) error {
 	if err != nil {
 		return fmt.Errorf("reset tenant: %w", err)
 	}
-	return s.deleteBlobs(blobs)
+	return s.blobs.removeAll([]string{tenantBlobPrefix(tenant)}, blobs)
 }
 
 // PutBlob implements Store.

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -176,7 +175,7 @@ func (m *Memory) PageOrders(ctx context.Context, tenant string, offset, limit in
 
 // DeleteOrdersBefore implements Store.
 func (m *Memory) DeleteOrdersBefore(ctx context.Context, cut time.Time) (int, error) {
-	var keys []string
+	var prefixes, keys []string
 	n := 0
 	m.mu.Lock()
 	for _, t := range m.tenants {
@@ -187,7 +186,7 @@ func (m *Memory) DeleteOrdersBefore(ctx context.Context, cut time.Time) (int, er
 			if r.IdempotencyKey != "" && t.keys[r.IdempotencyKey] == r.ID {
 				delete(t.keys, r.IdempotencyKey)
 			}
-			keys = append(keys, OrderBlobPrefix(r.Tenant, r.ID))
+			prefixes = append(prefixes, OrderBlobPrefix(r.Tenant, r.ID))
 			keys = append(keys, fileKeys(r)...)
 			i++
 		}
@@ -198,15 +197,7 @@ func (m *Memory) DeleteOrdersBefore(ctx context.Context, cut time.Time) (int, er
 		}
 	}
 	m.mu.Unlock()
-	return n, m.deleteBlobs(keys)
-}
-
-func (m *Memory) deleteBlobs(prefixes []string) error {
-	var errs []error
-	for _, p := range prefixes {
-		errs = append(errs, m.blobs.deletePrefix(p))
-	}
-	return errors.Join(errs...)
+	return n, m.blobs.removeAll(prefixes, keys)
 }
 
 // ClockOffset implements Store.
@@ -231,7 +222,7 @@ func (m *Memory) SetClockOffset(ctx context.Context, tenant string, d time.Durat
 func (m *Memory) Reset(ctx context.Context, tenant string) error {
 	m.mu.Lock()
 	t := m.tenant(tenant, false)
-	keys := []string{tenantBlobPrefix(tenant)}
+	var keys []string
 	if t != nil {
 		for _, r := range t.list {
 			delete(m.orders, r.ID)
@@ -240,7 +231,7 @@ func (m *Memory) Reset(ctx context.Context, tenant string) error {
 		delete(m.tenants, tenant)
 	}
 	m.mu.Unlock()
-	return m.deleteBlobs(keys)
+	return m.blobs.removeAll([]string{tenantBlobPrefix(tenant)}, keys)
 }
 
 // PutBlob implements Store.
