@@ -159,6 +159,20 @@ func (s *Spec) AllowedMethods(path string) []string {
 	return methods
 }
 
+// MethodsFor lists the methods that either document declares for the path of r, for
+// the Allow header of a 405: the route of a method that is not allowed is not known,
+// so each method is tried on the same path.
+func (s *Spec) MethodsFor(r *http.Request) []string {
+	var methods []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions} {
+		probe := &http.Request{Method: m, URL: r.URL, Host: r.Host, Header: http.Header{}}
+		if _, _, err := s.FindRoute(probe); err == nil {
+			methods = append(methods, m)
+		}
+	}
+	return methods
+}
+
 // ValidateRequest checks a routed request against the contract. auth decides the
 // security requirement; it must not be nil, so that no request passes unauthenticated
 // by accident.

@@ -142,3 +142,53 @@ func (s *Server) failS3(w http.ResponseWriter, status int, code, detail string) 
 	b.WriteString("</Message><RequestId>morimock</RequestId></Error>")
 	w.Write([]byte(b.String()))
 }
+
+// validationDetail says what a refused request broke, for X-Morimock-Error: each
+// schema error's place in the request and kin-openapi's reason, without the schema
+// dumps of err.Error(), bounded in length and quoted for a header.
+func validationDetail(err error) string {
+	var parts []string
+	var walk func(err error, in string)
+	walk = func(err error, in string) {
+		switch e := err.(type) {
+		case nil:
+		case openapi3.MultiError:
+			for _, x := range e {
+				walk(x, in)
+			}
+		case *openapi3filter.RequestError:
+			if e.Parameter != nil {
+				in = e.Parameter.In + " parameter " + e.Parameter.Name
+			} else if e.RequestBody != nil {
+				in = "body"
+			}
+			if e.Err == nil {
+				parts = append(parts, in+": "+e.Reason)
+				return
+			}
+			walk(e.Err, in)
+		case *openapi3.SchemaError:
+			if e.Origin != nil {
+				walk(e.Origin, in) // the nested error says it better
+				return
+			}
+			where := in
+			if p := strings.Join(e.JSONPointer(), "."); p != "" {
+				where += " ." + p
+			}
+			parts = append(parts, strings.TrimSpace(where)+": "+e.Reason)
+		default:
+			if u := errors.Unwrap(err); u != nil {
+				walk(u, in)
+				return
+			}
+			parts = append(parts, strings.TrimSpace(in+" "+err.Error()))
+		}
+	}
+	walk(err, "")
+	msg := strings.Join(parts, "; ")
+	if len(msg) > 300 {
+		msg = msg[:297] + "..."
+	}
+	return strconv.QuoteToASCII(msg)
+}

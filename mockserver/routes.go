@@ -73,8 +73,8 @@ func (s *Server) handleAPI() http.Handler {
 		switch {
 		case errors.Is(err, morimock.ErrMethodNotAllowed):
 			allow := "GET"
-			if route != nil {
-				allow = strings.Join(s.spec.AllowedMethods(route.Path), ", ")
+			if methods := s.spec.MethodsFor(r); len(methods) > 0 {
+				allow = strings.Join(methods, ", ")
 			}
 			s.fail(w, &apiError{status: http.StatusMethodNotAllowed, code: codeMethodNotAllowed, allow: allow, detail: fmt.Sprintf("%s is not allowed here; this path answers %s", clip(r.Method), allow)})
 			return
@@ -88,7 +88,7 @@ func (s *Server) handleAPI() http.Handler {
 				s.fail(w, ae)
 				return
 			}
-			detail := "the request does not match " + documentOf(route) + ": " + clip(err.Error())
+			detail := "the request does not match " + documentOf(route) + ": " + validationDetail(err)
 			if isStorage(route) {
 				s.failS3(w, http.StatusBadRequest, "AuthorizationQueryParametersError", detail)
 				return
