@@ -18,11 +18,15 @@ import (
 // Version 1: strings as uvarint length + bytes, integers as varints, instants as
 // varint Unix seconds + uvarint nanoseconds (read back in UTC), optional instants
 // behind a 0/1 byte, flags as bit sets.
-const codecV1 = 1
+// Version 2: version 1 followed by Record.ConfirmKey.
+const (
+	codecV1 = 1
+	codecV2 = 2
+)
 
 func encodeRecord(r *order.Record) []byte {
 	b := make([]byte, 0, 256)
-	b = append(b, codecV1)
+	b = append(b, codecV2)
 	b = appendString(b, r.ID)
 	b = appendString(b, r.Tenant)
 	b = appendString(b, string(r.Type))
@@ -65,6 +69,7 @@ func encodeRecord(r *order.Record) []byte {
 	b = appendString(b, o.ErrorMessage)
 	b = binary.BigEndian.AppendUint64(b, math.Float64bits(o.Probability))
 	b = appendString(b, o.WatermarkText)
+	b = appendString(b, r.ConfirmKey)
 	return b
 }
 
@@ -190,7 +195,8 @@ func (d *decoder) timePtr() *time.Time {
 // panic: the file may have been damaged outside the store.
 func decodeRecord(data []byte) (order.Record, error) {
 	d := &decoder{b: data}
-	if v := d.byte(); d.err == nil && v != codecV1 {
+	v := d.byte()
+	if d.err == nil && v != codecV1 && v != codecV2 {
 		return order.Record{}, fmt.Errorf("decode record: unknown version %d", v)
 	}
 	var r order.Record
@@ -248,6 +254,9 @@ func decodeRecord(data []byte) (order.Record, error) {
 		d.b = d.b[8:]
 	}
 	r.Outcome.WatermarkText = d.string()
+	if v >= codecV2 {
+		r.ConfirmKey = d.string()
+	}
 	switch {
 	case d.err != nil:
 		return order.Record{}, fmt.Errorf("decode record: %w", d.err)

@@ -23,7 +23,7 @@ func fullRecord() order.Record {
 		},
 		Options:     &order.Options{GenerateHeatmap: true, GenerateThumbnail: true},
 		Strength:    "high",
-		ConfirmedAt: t(4), StartedAt: t(5), ProcessFor: -time.Second,
+		ConfirmedAt: t(4), ConfirmKey: "confirm-1", StartedAt: t(5), ProcessFor: -time.Second,
 		Outcome: order.Outcome{Fail: true, ErrorCode: "E", ErrorMessage: "m", Probability: 0.98, Detected: true, WatermarkText: "w"},
 	}
 }
@@ -34,7 +34,7 @@ func TestCodecCoversRecord(t *testing.T) {
 	for _, c := range []struct {
 		v    any
 		want int
-	}{{order.Record{}, 15}, {order.File{}, 12}, {order.Options{}, 3}, {order.Outcome{}, 6}} {
+	}{{order.Record{}, 16}, {order.File{}, 12}, {order.Options{}, 3}, {order.Outcome{}, 6}} {
 		if n := reflect.TypeOf(c.v).NumField(); n != c.want {
 			t.Errorf("%T has %d fields; the record codec knows %d", c.v, n, c.want)
 		}
@@ -56,12 +56,13 @@ func TestCodecRoundTrip(t *testing.T) {
 func TestCodecRefuses(t *testing.T) {
 	good := encodeRecord(&order.Record{ID: "1", Tenant: "t"})
 	for name, b := range map[string][]byte{
-		"empty":         nil,
-		"other version": append([]byte{2}, good[1:]...),
-		"truncated":     good[:len(good)-1],
-		"trailing":      append(append([]byte(nil), good...), 0),
-		"no tenant":     encodeRecord(&order.Record{ID: "1"}),
-		"huge count":    {1, 0xff, 0xff, 0xff, 0xff, 0x0f},
+		"empty":             nil,
+		"other version":     append([]byte{3}, good[1:]...),
+		"v1 with a v2 tail": append([]byte{codecV1}, good[1:]...),
+		"truncated":         good[:len(good)-1],
+		"trailing":          append(append([]byte(nil), good...), 0),
+		"no tenant":         encodeRecord(&order.Record{ID: "1"}),
+		"huge count":        {1, 0xff, 0xff, 0xff, 0xff, 0x0f},
 	} {
 		if _, err := decodeRecord(b); err == nil {
 			t.Errorf("decodeRecord(%s) = nil error; want one", name)
