@@ -468,3 +468,59 @@ func (w tWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
 }
+
+func TestSandboxIdempotencyConcurrent(t *testing.T) {
+	c := startSandbox(t, Config{})
+	ids := make(chan string, 50)
+	for i := 0; i < 50; i++ {
+		go func() { // ends when its request is answered
+			var o created
+			_, body := c.do(http.MethodPost, "/api/v2/orders/ai-detection", liveKey, map[string]any{"idempotencyKey": "same", "fileName": "a.jpg"})
+			json.Unmarshal(body, &struct{ Data *created }{&o})
+			ids <- o.OrderID
+		}()
+	}
+	first := <-ids
+	for i := 1; i < 50; i++ {
+		if id := <-ids; id != first || id == "" {
+			t.Errorf("create %d answered order %q; want %q like the first", i, id, first)
+		}
+	}
+	var list struct{ PageInfo pageInfo }
+	c.call(http.MethodGet, "/api/v2/orders", liveKey, nil, &list)
+	if list.PageInfo.TotalItems != 1 {
+		t.Errorf("50 creates with one key made %d orders; want 1", list.PageInfo.TotalItems)
+	}
+}
+
+// TestSandboxConfirmRacesUpload confirms while the last file is being uploaded: the
+// confirm either sees the upload (and starts the order) or answers
+// ORDER_FILE_NOT_UPLOADED and leaves it pending; a confirm after the upload then works.
+func TestSandboxConfirmRacesUpload(t *testing.T) {
+	c := startSandbox(t, Config{ProcessingTime: Latency{Min: time.Minute}})
+	for i := 0; i < 20; i++ {
+		var o created
+		c.call(http.MethodPost, "/api/v2/orders/ai-detection", liveKey, map[string]any{"idempotencyKey": "race-" + itoa(int64(i)), "fileName": "a.jpg"}, &o)
+		done := make(chan struct{})
+		go func() { // ends when the upload is answered
+			defer close(done)
+			c.upload(o.File.UploadURL, []byte("bytes"))
+		}()
+		confirm := map[string]string{"idempotencyKey": "c-" + itoa(int64(i)), "orderId": o.OrderID}
+		res, body := c.do(http.MethodPost, "/api/v2/orders/ai-detection/confirm", liveKey, confirm)
+		<-done
+		switch {
+		case res.StatusCode == http.StatusOK:
+		case bytes.Contains(body, []byte("ORDER_FILE_NOT_UPLOADED")):
+			if d := c.get(liveKey, o.OrderID); d.Status != "pending" {
+				t.Fatalf("a refused confirm left the order %s; want pending", d.Status)
+			}
+			c.call(http.MethodPost, "/api/v2/orders/ai-detection/confirm", liveKey, confirm, nil)
+		default:
+			t.Fatalf("confirm racing the upload = %d %s", res.StatusCode, body)
+		}
+		if d := c.get(liveKey, o.OrderID); d.Status != "inProgress" {
+			t.Fatalf("after upload and confirm: %s; want inProgress", d.Status)
+		}
+	}
+}
