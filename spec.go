@@ -1,6 +1,7 @@
-// Package morimock holds the orders contract, openapi.yaml, and the one place that
-// loads it. The mock server, the contract suite and the tests all read the same
-// embedded bytes, so they can never disagree about the contract.
+// Package morimock holds the orders contract, openapi.yaml, the sandbox's own
+// endpoints, sandbox.yaml, and the one place that loads them. The mock server, the
+// contract suite and the tests all read the same embedded bytes, so they can never
+// disagree about the contract.
 package morimock
 
 import (
@@ -24,35 +25,79 @@ import (
 //go:embed openapi.yaml
 var specYAML []byte
 
+//go:embed sandbox.yaml
+var sandboxYAML []byte
+
 // SpecYAML returns the contract as written in openapi.yaml. Callers must not modify it.
 func SpecYAML() []byte { return specYAML }
 
-// Spec is the loaded, validated contract with a router over its operations.
-// It is safe for concurrent use.
+// SandboxYAML returns the sandbox's own endpoints as written in sandbox.yaml. Callers
+// must not modify it.
+func SandboxYAML() []byte { return sandboxYAML }
+
+// SandboxPrefix starts every path of sandbox.yaml and no path of openapi.yaml, so a
+// request's path alone says which of the two documents it addresses.
+const SandboxPrefix = "/_morimock/"
+
+// Spec is the loaded, validated contract with a router over its operations and over
+// the sandbox's own. It is safe for concurrent use.
+//
+// The two documents stay apart (openapi.yaml is the vendor's contract, which the
+// contract suite judges any API by; sandbox.yaml is what only the sandbox serves), but
+// one Spec routes both: FindRoute returns a route whose Spec is the document that
+// declares it, so validation, security and error responses come from that document.
 type Spec struct {
-	// Doc is the parsed document. Treat it as read-only.
-	Doc    *openapi3.T
-	router routers.Router
+	// Doc is the parsed openapi.yaml. Treat it as read-only.
+	Doc *openapi3.T
+	// Sandbox is the parsed sandbox.yaml. Treat it as read-only.
+	Sandbox *openapi3.T
+
+	router, sandboxRouter routers.Router
 }
 
-// LoadSpec parses and validates the embedded openapi.yaml and builds its router.
+// LoadSpec parses and validates the embedded openapi.yaml and sandbox.yaml and builds
+// their routers.
 func LoadSpec(ctx context.Context) (*Spec, error) {
 	return ParseSpec(ctx, specYAML)
 }
 
-// ParseSpec is LoadSpec for other bytes; tests use it to prove a broken contract is refused.
+// ParseSpec is LoadSpec for other bytes of openapi.yaml (with the embedded
+// sandbox.yaml); tests use it to prove a broken contract is refused.
 func ParseSpec(ctx context.Context, data []byte) (*Spec, error) {
+	doc, router, err := parseDoc(ctx, "openapi.yaml", data)
+	if err != nil {
+		return nil, err
+	}
+	sandbox, sandboxRouter, err := parseDoc(ctx, "sandbox.yaml", sandboxYAML)
+	if err != nil {
+		return nil, err
+	}
+	for path := range doc.Paths.Map() {
+		if strings.HasPrefix(path, SandboxPrefix) {
+			return nil, fmt.Errorf("openapi.yaml: path %s is in the sandbox's space %s", path, SandboxPrefix)
+		}
+	}
+	for path := range sandbox.Paths.Map() {
+		if !strings.HasPrefix(path, SandboxPrefix) {
+			return nil, fmt.Errorf("sandbox.yaml: path %s does not start with %s", path, SandboxPrefix)
+		}
+	}
+	return &Spec{Doc: doc, Sandbox: sandbox, router: router, sandboxRouter: sandboxRouter}, nil
+}
+
+// parseDoc loads, validates and routes one document; name says which in errors.
+func parseDoc(ctx context.Context, name string, data []byte) (*openapi3.T, routers.Router, error) {
 	loader := openapi3.NewLoader()
 	loader.Context = ctx
 	doc, err := loader.LoadFromData(data)
 	if err != nil {
-		return nil, fmt.Errorf("parse openapi.yaml: %w", err)
+		return nil, nil, fmt.Errorf("parse %s: %w", name, err)
 	}
 	// kin-openapi leaves format: uri unchecked; the document carries our check, so
 	// every validation that asks the document for its options asserts it.
 	doc.SetStringFormatValidator("uri", uriFormat{})
 	if err := doc.Validate(ctx); err != nil {
-		return nil, fmt.Errorf("validate openapi.yaml: %w", err)
+		return nil, nil, fmt.Errorf("validate %s: %w", name, err)
 	}
 	// The router matches paths on any host: the contract names the production server,
 	// but the same routes are served on localhost, in CI and in containers.
@@ -60,9 +105,9 @@ func ParseSpec(ctx context.Context, data []byte) (*Spec, error) {
 	routed.Servers = openapi3.Servers{{URL: "/"}}
 	router, err := gorillamux.NewRouter(&routed)
 	if err != nil {
-		return nil, fmt.Errorf("route openapi.yaml: %w", err)
+		return nil, nil, fmt.Errorf("route %s: %w", name, err)
 	}
-	return &Spec{Doc: doc, router: router}, nil
+	return doc, router, nil
 }
 
 // ErrMethodNotAllowed and ErrPathNotFound are returned by FindRoute.
@@ -76,7 +121,11 @@ var (
 // and /api/v2/orders/%35 names order 5. A value that is not valid percent-encoding is
 // returned as sent.
 func (s *Spec) FindRoute(r *http.Request) (*routers.Route, map[string]string, error) {
-	route, params, err := s.router.FindRoute(r)
+	router := s.router
+	if strings.HasPrefix(r.URL.Path, SandboxPrefix) {
+		router = s.sandboxRouter
+	}
+	route, params, err := router.FindRoute(r)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -91,15 +140,33 @@ func (s *Spec) FindRoute(r *http.Request) (*routers.Route, map[string]string, er
 	return route, params, nil
 }
 
-// AllowedMethods lists the methods the contract declares for path, for an Allow header.
+// AllowedMethods lists the methods openapi.yaml or sandbox.yaml declares for path (a
+// route's path template), for an Allow header.
 func (s *Spec) AllowedMethods(path string) []string {
 	item := s.Doc.Paths.Value(path)
+	if item == nil {
+		item = s.Sandbox.Paths.Value(path)
+	}
 	if item == nil {
 		return nil
 	}
 	var methods []string
 	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions} {
 		if item.GetOperation(m) != nil {
+			methods = append(methods, m)
+		}
+	}
+	return methods
+}
+
+// MethodsFor lists the methods that either document declares for the path of r, for
+// the Allow header of a 405: the route of a method that is not allowed is not known,
+// so each method is tried on the same path.
+func (s *Spec) MethodsFor(r *http.Request) []string {
+	var methods []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions} {
+		probe := &http.Request{Method: m, URL: r.URL, Host: r.Host, Header: http.Header{}}
+		if _, _, err := s.FindRoute(probe); err == nil {
 			methods = append(methods, m)
 		}
 	}
@@ -118,10 +185,28 @@ func (s *Spec) ValidateRequest(ctx context.Context, r *http.Request, route *rout
 		PathParams: params,
 		Route:      route,
 		Options: &openapi3filter.Options{
-			AuthenticationFunc: auth,
-			MultiError:         true,
+			AuthenticationFunc:      auth,
+			MultiError:              true,
+			SchemaValidationOptions: schemaOptions(route),
+			// kin-openapi reads a body whole to validate it; a file upload is streamed
+			// by its handler instead, which also enforces its size limit.
+			ExcludeRequestBody: StreamsBody(route.Operation),
 		},
 	})
+}
+
+// StreamsBody reports whether op takes raw bytes (every media type of its request body
+// is a binary string): a file upload, whose body is never read whole to be validated.
+func StreamsBody(op *openapi3.Operation) bool {
+	if op == nil || op.RequestBody == nil || op.RequestBody.Value == nil || len(op.RequestBody.Value.Content) == 0 {
+		return false
+	}
+	for _, mt := range op.RequestBody.Value.Content {
+		if mt.Schema == nil || mt.Schema.Value == nil || !mt.Schema.Value.Type.Is("string") || mt.Schema.Value.Format != "binary" {
+			return false
+		}
+	}
+	return true
 }
 
 // ValidateResponse checks a response to a routed request against the contract: the
@@ -139,7 +224,7 @@ func (s *Spec) ValidateResponse(ctx context.Context, r *http.Request, route *rou
 		Options: &openapi3filter.Options{
 			IncludeResponseStatus:   true,
 			MultiError:              true,
-			SchemaValidationOptions: s.Doc.GetSchemaValidationOptions(),
+			SchemaValidationOptions: schemaOptions(route),
 		},
 	}
 	in.SetBodyBytes(body)
@@ -176,7 +261,7 @@ type ResponseValidator struct {
 // ResponseValidator returns a validator for answers with status to route.
 func (s *Spec) ResponseValidator(route *routers.Route, status int) *ResponseValidator {
 	// The schema options of ValidateResponse: every error, the document's formats.
-	opts := append([]openapi3.SchemaValidationOption{openapi3.MultiErrors()}, s.Doc.GetSchemaValidationOptions()...)
+	opts := append([]openapi3.SchemaValidationOption{openapi3.MultiErrors()}, schemaOptions(route)...)
 	if route.Spec != nil && route.Spec.IsOpenAPI31OrLater() {
 		opts = append(opts, openapi3.EnableJSONSchema2020())
 	}
@@ -268,4 +353,13 @@ func (v *ResponseValidator) ValidateDecoded(ctx context.Context, r *http.Request
 		return nil, fail(reason, err)
 	}
 	return value, nil
+}
+
+// schemaOptions are the schema options of the document that declares route: each
+// document (openapi.yaml, sandbox.yaml) carries the format checks it was loaded with.
+func schemaOptions(route *routers.Route) []openapi3.SchemaValidationOption {
+	if route == nil || route.Spec == nil {
+		return nil
+	}
+	return route.Spec.GetSchemaValidationOptions()
 }

@@ -37,6 +37,10 @@ func FuzzHandler(f *testing.F) {
 		declared[st] = true
 	}
 	f.Add("GET", "/api/v2/orders/{id}", "1234567890123456789", "", "Bearer "+token, "", []byte(nil))
+	f.Add("POST", "/api/v2/orders/ai-detection", "", "", "Bearer "+token, "Content-Type: application/json", []byte(`{"idempotencyKey":"k","fileName":"{id}.jpg"}`))
+	f.Add("POST", "/api/v2/orders/anti-ai", "", "", "Bearer "+token, "Content-Type: application/json", []byte(`{"idempotencyKey":"k k","files":[]}`))
+	f.Add("GET", "/_morimock/files/{id}", "a%2Fb", "", "", "", []byte(nil))
+	f.Add("PUT", "/api/v2/test-uploads/{id}", "tok", "", "", "Content-Type: image/png", []byte("png"))
 	f.Fuzz(func(t *testing.T, method, target, id, prefer, auth, extra string, body []byte) {
 		r, ok := parseRequest(method, target, id, prefer, auth, extra, body)
 		if !ok {
@@ -69,6 +73,24 @@ func FuzzHandler(f *testing.F) {
 		}
 		route, params, err := s.spec.FindRoute(r)
 		switch {
+		case err == nil && r.URL.Path != "/healthz" && r.URL.Path != "/openapi.yaml" && route.Operation.OperationID != opGetOrder:
+			// An operation this build does not implement yet: a declared status with a
+			// conforming body when the request was refused before it, else the interim 404.
+			if strings.Contains(res.Header.Get(HeaderError), "not implemented in this build") {
+				if res.StatusCode != http.StatusNotFound {
+					t.Fatalf("%s %q: interim answer %d; want 404", r.Method, r.RequestURI, res.StatusCode)
+				}
+				break
+			}
+			if route.Operation.Responses.Status(res.StatusCode) == nil {
+				t.Fatalf("%s %q: status %d is not declared for %s\n%s", r.Method, r.RequestURI, res.StatusCode, route.Operation.OperationID, got)
+			}
+			if res.Header.Get("Content-Type") == "application/xml" {
+				return // S3's XML errors, which kin-openapi cannot decode
+			}
+			if err := s.spec.ValidateResponse(context.Background(), r, route, params, res.StatusCode, res.Header, got); err != nil {
+				t.Fatalf("%s %q: answer %d breaks its document: %v\n%s", r.Method, r.RequestURI, res.StatusCode, err, got)
+			}
 		case err == nil && r.URL.Path != "/healthz" && r.URL.Path != "/openapi.yaml":
 			// An operation of the contract: a declared status and a conforming body.
 			if !declared[res.StatusCode] {

@@ -9,12 +9,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/getkin/kin-openapi/routers"
 	"github.com/morimock/morimock"
 	"github.com/morimock/morimock/order"
 )
 
 // routes is every route in one place: the mock's own two, and whatever openapi.yaml
-// declares, behind the middleware every answer passes through. No ServeMux: it would
+// and sandbox.yaml declare, behind the middleware every answer passes through. No ServeMux: it would
 // redirect unclean paths (/a/../b) with a 307 and answer CONNECT in plain text, neither
 // of which the contract declares; every path but the two is the contract's to answer.
 func (s *Server) routes() http.Handler {
@@ -26,6 +27,8 @@ func (s *Server) routes() http.Handler {
 			s.handleHealthz(w, r)
 		case own && r.URL.Path == "/openapi.yaml":
 			s.handleSpec(w, r)
+		case streamed(r.URL.Path):
+			s.handleStreamed(w, r)
 		default:
 			api.ServeHTTP(w, r)
 		}
@@ -56,7 +59,9 @@ var (
 // bufPool recycles response buffers; an order body is well under 4 KiB.
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
-// handleAPI serves the contract's operations.
+// handleAPI serves the operations of openapi.yaml and sandbox.yaml: it routes, checks
+// the request against the document that declares the operation, applies the rate
+// limit, and hands the request to the operation's handler by operationId.
 func (s *Server) handleAPI() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isPreflight(r) {
@@ -67,13 +72,13 @@ func (s *Server) handleAPI() http.Handler {
 		switch {
 		case errors.Is(err, morimock.ErrMethodNotAllowed):
 			allow := "GET"
-			if route != nil {
-				allow = strings.Join(s.spec.AllowedMethods(route.Path), ", ")
+			if methods := s.spec.MethodsFor(r); len(methods) > 0 {
+				allow = strings.Join(methods, ", ")
 			}
-			s.fail(w, &apiError{status: http.StatusMethodNotAllowed, code: codeMethodNotAllowed, allow: allow, detail: fmt.Sprintf("%s is not allowed here; the orders API answers GET", clip(r.Method))})
+			s.fail(w, &apiError{status: http.StatusMethodNotAllowed, code: codeMethodNotAllowed, allow: allow, detail: fmt.Sprintf("%s is not allowed here; this path answers %s", clip(r.Method), allow)})
 			return
 		case err != nil:
-			s.fail(w, &apiError{status: http.StatusNotFound, code: codeResourceNotFound, detail: "no such path; the contract has GET " + morimock.OrderPath})
+			s.fail(w, &apiError{status: http.StatusNotFound, code: codeResourceNotFound, detail: "no such path in openapi.yaml or sandbox.yaml (GET /openapi.yaml shows the contract)"})
 			return
 		}
 		if err := s.spec.ValidateRequest(r.Context(), r, route, params, s.authenticate); err != nil {
@@ -82,29 +87,74 @@ func (s *Server) handleAPI() http.Handler {
 				s.fail(w, ae)
 				return
 			}
-			s.fail(w, &apiError{status: http.StatusBadRequest, code: codeValidationFailed, detail: "the request does not match openapi.yaml: " + clip(err.Error())})
+			detail := "the request does not match " + documentOf(route) + ": " + validationDetail(err)
+			if isStorage(route) {
+				s.failS3(w, http.StatusBadRequest, "AuthorizationQueryParametersError", detail)
+				return
+			}
+			s.fail(w, &apiError{status: http.StatusBadRequest, code: validationCode(err), detail: detail})
 			return
 		}
-		if s.limiter != nil {
+		// The storage paths stand for S3, not for the vendor's API, so the API's rate
+		// limit does not count them (sandbox.yaml declares no 429 there).
+		if s.limiter != nil && !isStorage(route) {
 			if ok, wait := s.limiter.take(time.Now()); !ok {
 				s.fail(w, &apiError{status: http.StatusTooManyRequests, code: codeRateLimitExceeded, retryAfter: wait, detail: fmt.Sprintf("over the rate limit of %d requests per minute (--rate-limit)", s.cfg.RateLimit)})
 				return
 			}
 		}
-		var query url.Values // most requests have none: skip parsing an empty query into a map
-		if r.URL.RawQuery != "" {
-			query = r.URL.Query()
-		}
-		sc, err := ParseScenario(r.Header.Values("Prefer"), query)
-		if err != nil {
-			s.fail(w, &apiError{status: http.StatusBadRequest, code: codeInvalidParameter, detail: err.Error()})
+		if op := s.ops[route.Operation.OperationID]; op != nil {
+			op(w, r, route, params)
 			return
 		}
-		if !s.wait(r.Context(), w, sc) {
-			return // the client went away, or too many wait already
+		switch id := route.Operation.OperationID; id {
+		case opGetOrder:
+			s.handleGetOrder(w, r, route, params)
+		default:
+			// The stateful operations land from another branch; until then each answers
+			// plainly that this build lacks it, never a made-up success.
+			s.fail(w, &apiError{status: http.StatusNotFound, code: codeResourceNotFound, detail: fmt.Sprintf("%s (%s %s) is not implemented in this build", id, route.Method, route.Path)})
 		}
-		s.serveOrder(w, r, params, sc)
 	})
+}
+
+// opGetOrder is the operationId of GET /api/v2/orders/{orderId}.
+const opGetOrder = "getOrder"
+
+// isStorage reports whether route is one of the sandbox's S3-style storage paths,
+// which answer errors as S3 does.
+func isStorage(route *routers.Route) bool {
+	return strings.HasPrefix(route.Path, morimock.SandboxPrefix+"files/")
+}
+
+// documentOf names the file that declares route, for error details.
+func documentOf(route *routers.Route) string {
+	if strings.HasPrefix(route.Path, morimock.SandboxPrefix) {
+		return "sandbox.yaml"
+	}
+	return "openapi.yaml"
+}
+
+// handleGetOrder answers GET order: a tenant's own order from the sandbox when the
+// request asks for no scenario; else (and for an id no tenant created) from the
+// request's scenario (Prefer), a fixture or the seeded generator.
+func (s *Server) handleGetOrder(w http.ResponseWriter, r *http.Request, route *routers.Route, params map[string]string) {
+	var query url.Values // most requests have none: skip parsing an empty query into a map
+	if r.URL.RawQuery != "" {
+		query = r.URL.Query()
+	}
+	sc, err := ParseScenario(r.Header.Values("Prefer"), query)
+	if err != nil {
+		s.fail(w, &apiError{status: http.StatusBadRequest, code: codeInvalidParameter, detail: err.Error()})
+		return
+	}
+	if !s.wait(r.Context(), w, sc) {
+		return // the client went away, or too many wait already
+	}
+	if sc == (Scenario{}) && s.serveOwnOrder(w, r, route, params) {
+		return // a tenant's own order (or why it is not yours), never a made-up one
+	}
+	s.serveOrder(w, r, params, sc)
 }
 
 func (s *Server) serveOrder(w http.ResponseWriter, r *http.Request, params map[string]string, sc Scenario) {

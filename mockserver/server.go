@@ -11,10 +11,13 @@ import (
 	"log/slog"
 	"net/http"
 	"sort"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/morimock/morimock"
 	"github.com/morimock/morimock/fixtures"
+	"github.com/morimock/morimock/mockserver/store"
 )
 
 // Response headers the mock sets on every answer. HeaderVersion lets a client (the
@@ -41,6 +44,17 @@ type Config struct {
 	NoAccessLog       bool               // no line per request (--quiet); warnings and errors are still logged
 	MaxDelayed        int                // most requests held in a Prefer: delay at once, more are answered 429; 0 is no bound
 	Version           string             // sent in X-Morimock-Version
+
+	// The stateful sandbox (orders a tenant creates). Its zero value keeps state in
+	// memory with blobs in a temporary directory, processes orders at once and never
+	// fails one unless a file name asks.
+	Store               store.Store   // nil: an in-memory store, opened on first use and closed by Close
+	SigningKey          []byte        // signs presigned URLs; nil derives one from Seed
+	ProcessingTime      Latency       // how long an order stays inProgress, on the tenant's clock; zero is at once
+	FailureRate         float64       // share of orders without a _fail file name that fail, 0..1, seeded
+	Retention           time.Duration // orders older than this on the tenant's clock are forgotten; 0 is DefaultRetention
+	StrictUnknownOrders bool          // GET of an id no tenant created answers 404 instead of a generated order
+	MaxUploadBytes      int64         // the largest S3-style upload; 0 is DefaultMaxUpload
 }
 
 // Server is the mock. It is safe for concurrent use.
@@ -59,6 +73,12 @@ type Server struct {
 	handler  http.Handler
 
 	orderOK *morimock.ResponseValidator // its 200, for --validate-responses
+
+	ops    map[string]routeFunc // the stateful operations by operationId
+	sbOnce sync.Once
+	sb     *sandbox
+	sbErr  error
+	sbOpen atomic.Bool // the sandbox is built: before that no tenant has an order
 }
 
 // New builds a Server from the contract. It checks every fixture against the
@@ -72,6 +92,21 @@ func New(ctx context.Context, spec *morimock.Spec, cfg Config) (*Server, error) 
 	}
 	if cfg.MaxDelayed < 0 {
 		return nil, fmt.Errorf("max delayed %d: want 0 (no bound) or more requests", cfg.MaxDelayed)
+	}
+	if cfg.FailureRate < 0 || cfg.FailureRate > 1 {
+		return nil, fmt.Errorf("failure rate %v: want a share between 0 and 1", cfg.FailureRate)
+	}
+	if cfg.ProcessingTime.Min < 0 || (cfg.ProcessingTime.Max != 0 && cfg.ProcessingTime.Max < cfg.ProcessingTime.Min) {
+		return nil, fmt.Errorf("processing time %s: want a duration or a range lo-hi with 0 <= lo <= hi", cfg.ProcessingTime)
+	}
+	if cfg.Retention < 0 {
+		return nil, fmt.Errorf("retention %s: want a positive duration", cfg.Retention)
+	}
+	if cfg.Retention == 0 {
+		cfg.Retention = DefaultRetention
+	}
+	if cfg.MaxUploadBytes <= 0 {
+		cfg.MaxUploadBytes = DefaultMaxUpload
 	}
 	if cfg.Version == "" {
 		cfg.Version = "dev"
@@ -111,6 +146,7 @@ func New(ctx context.Context, spec *morimock.Spec, cfg Config) (*Server, error) 
 		return nil, fmt.Errorf("openapi.yaml: no route for GET %s: %w", morimock.OrderPath, err)
 	}
 	s.orderOK = spec.ResponseValidator(orderRoute, http.StatusOK)
+	s.ops = s.operations()
 	s.handler = s.routes()
 	return s, nil
 }

@@ -23,6 +23,10 @@ type Record struct {
 	Options        *Options   `json:"options,omitempty"`  // aiDetection
 	Strength       string     `json:"strength,omitempty"` // antiAi: low, standard, high
 	ConfirmedAt    *time.Time `json:"confirmedAt,omitempty"`
+	// ConfirmKey is the idempotencyKey of the confirm that started the order: a
+	// confirm repeated with it answers the current state, any other key
+	// ORDER_ALREADY_CONFIRMED.
+	ConfirmKey string `json:"confirmKey,omitempty"`
 	// StartedAt is when the order went inProgress: at confirm (antiAi, aiDetection),
 	// at the last upload (watermark types), or at create (antiAi URL mode).
 	StartedAt *time.Time `json:"startedAt,omitempty"`

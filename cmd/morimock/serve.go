@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -16,6 +17,9 @@ import (
 	"github.com/morimock/morimock"
 	"github.com/morimock/morimock/fixtures"
 	"github.com/morimock/morimock/mockserver"
+	"github.com/morimock/morimock/mockserver/files"
+	"github.com/morimock/morimock/mockserver/store"
+	"github.com/morimock/morimock/order"
 )
 
 // serveOptions are the flags of `morimock serve`; each also has an environment variable.
@@ -36,6 +40,12 @@ type serveOptions struct {
 	maxConns          int
 	maxDelayed        int
 	debugAddr         string
+	processingTime    mockserver.Latency
+	failureRate       float64
+	stateDir          string
+	retention         time.Duration
+	unknownOrders     string
+	seedSet           bool // --seed (or MORIMOCK_SEED) was given: presigned URLs are signed with a key from it
 
 	// Not flags: tests shorten the server's clocks and watch its requests through these.
 	timeouts serveTimeouts
@@ -81,6 +91,9 @@ func serveEnv() []envFlag {
 		{"rate-limit", "MORIMOCK_RATE_LIMIT"}, {"now", "MORIMOCK_NOW"}, {"log-format", "MORIMOCK_LOG_FORMAT"},
 		{"quiet", "MORIMOCK_QUIET"}, {"shutdown-timeout", "MORIMOCK_SHUTDOWN_TIMEOUT"}, {"max-conns", "MORIMOCK_MAX_CONNS"},
 		{"debug-addr", "MORIMOCK_DEBUG_ADDR"}, {"max-delayed", "MORIMOCK_MAX_DELAYED"},
+		{"processing-time", "MORIMOCK_PROCESSING_TIME"},
+		{"failure-rate", "MORIMOCK_FAILURE_RATE"}, {"state-dir", "MORIMOCK_STATE_DIR"},
+		{"retention", "MORIMOCK_RETENTION"}, {"unknown-orders", "MORIMOCK_UNKNOWN_ORDERS"},
 	}
 }
 
@@ -88,7 +101,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	o := serveOptions{timeouts: defaultTimeouts()}
-	var latency, rateLimit, now string
+	var latency, rateLimit, now, processing, retention string
 	fs.StringVar(&o.addr, "addr", ":8080", "address to listen on (env MORIMOCK_ADDR; PORT=N also sets :N)")
 	fs.Int64Var(&o.seed, "seed", 0, "seed for generated orders and injected errors (env MORIMOCK_SEED)")
 	fs.StringVar(&o.token, "token", "", "accept only this bearer token; any token when empty (env MORIMOCK_TOKEN)")
@@ -103,6 +116,11 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long in-flight requests may finish on SIGINT/SIGTERM (env MORIMOCK_SHUTDOWN_TIMEOUT)")
 	fs.IntVar(&o.maxConns, "max-conns", 4096, "most connections served at once; more wait to be accepted (env MORIMOCK_MAX_CONNS)")
 	fs.IntVar(&o.maxDelayed, "max-delayed", 256, "most requests held in a Prefer: delay at once, at most half of --max-conns; more are answered 429 (env MORIMOCK_MAX_DELAYED)")
+	fs.StringVar(&processing, "processing-time", "5s", "how long a sandbox order stays inProgress on its key's clock: 5s, a range 2s-8s, or 0 for at once (env MORIMOCK_PROCESSING_TIME)")
+	fs.Float64Var(&o.failureRate, "failure-rate", 0, "share of sandbox orders that fail without a _fail file name, 0..1, seeded (env MORIMOCK_FAILURE_RATE)")
+	fs.StringVar(&o.stateDir, "state-dir", "", "keep sandbox orders, keys, clocks and files in this directory across restarts; in memory when empty (env MORIMOCK_STATE_DIR)")
+	fs.StringVar(&retention, "retention", "30d", "forget sandbox orders this old on their key's clock: a Go duration or days, e.g. 30d (env MORIMOCK_RETENTION)")
+	fs.StringVar(&o.unknownOrders, "unknown-orders", "generate", "GET of an order id no key created: generate (made-up orders, Prefer, fixtures) or 404 (env MORIMOCK_UNKNOWN_ORDERS)")
 	fs.StringVar(&o.debugAddr, "debug-addr", "", "serve expvar and pprof on this loopback address, e.g. 127.0.0.1:6060; off when empty (env MORIMOCK_DEBUG_ADDR)")
 
 	// The environment sets defaults; flags given on the command line win.
@@ -122,6 +140,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
+	fs.Visit(func(f *flag.Flag) { o.seedSet = o.seedSet || f.Name == "seed" })
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("serve takes no arguments, got %q", fs.Args())
 	}
@@ -131,6 +150,18 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	}
 	if o.rateLimit, err = mockserver.ParseRateLimit(rateLimit); err != nil {
 		return o, err
+	}
+	if o.processingTime, err = mockserver.ParseLatency(processing); err != nil {
+		return o, fmt.Errorf("processing-time: %w", err)
+	}
+	if o.retention, err = order.ParseDuration(retention); err != nil || o.retention <= 0 {
+		return o, fmt.Errorf("retention %q: want a positive duration such as 30d or 720h", retention)
+	}
+	if o.failureRate < 0 || o.failureRate > 1 {
+		return o, fmt.Errorf("failure-rate %v: want a share between 0 and 1", o.failureRate)
+	}
+	if o.unknownOrders != "generate" && o.unknownOrders != "404" {
+		return o, fmt.Errorf("unknown-orders %q: want generate or 404", o.unknownOrders)
 	}
 	if now != "" {
 		o.frozen = true
@@ -205,7 +236,15 @@ func serve(ctx context.Context, o serveOptions, stdout, stderr io.Writer) error 
 		RateLimit: o.rateLimit, ValidateResponses: o.validateResponses, Version: version,
 		// Requests held in a delay keep their connections busy: at most half of them
 		// may be, so that delays alone never lock other clients out.
-		MaxDelayed: min(o.maxDelayed, max(1, o.maxConns/2)),
+		MaxDelayed:     min(o.maxDelayed, max(1, o.maxConns/2)),
+		ProcessingTime: o.processingTime, FailureRate: o.failureRate, Retention: o.retention,
+		StrictUnknownOrders: o.unknownOrders == "404",
+	}
+	if cfg.Store, cfg.SigningKey, err = openState(o); err != nil {
+		return err
+	}
+	if cfg.Store != nil {
+		defer cfg.Store.Close()
 	}
 	if o.frozen {
 		frozen := o.now
@@ -221,6 +260,8 @@ func serve(ctx context.Context, o serveOptions, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	defer srv.Close()
+	go srv.Sweep(ctx, time.Hour) // ends with ctx
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", o.addr, err)
@@ -317,4 +358,30 @@ func dialAddr(host, port string) string {
 		host = "127.0.0.1"
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// openState opens the --state-dir store and its signing key, so that orders and the
+// presigned URLs already handed out survive a restart. Without it the store is in
+// memory (nil: the server opens one) and URLs are signed with a key from --seed when
+// given, else a random one.
+func openState(o serveOptions) (store.Store, []byte, error) {
+	if o.stateDir != "" {
+		if err := os.MkdirAll(o.stateDir, 0o700); err != nil {
+			return nil, nil, fmt.Errorf("state-dir: %w", err)
+		}
+		key, err := files.LoadOrCreateKey(o.stateDir)
+		if err != nil {
+			return nil, nil, err
+		}
+		st, err := store.Open(o.stateDir)
+		if err != nil {
+			return nil, nil, fmt.Errorf("state-dir: %w", err)
+		}
+		return st, key, nil
+	}
+	if o.seedSet {
+		return nil, files.KeyFromSeed(o.seed), nil
+	}
+	key, err := files.RandomKey()
+	return nil, key, err
 }

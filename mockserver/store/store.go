@@ -19,6 +19,18 @@ var ErrNotFound = errors.New("not found")
 // ErrTooLarge is returned by PutBlob when the body is over the limit it was given.
 var ErrTooLarge = errors.New("too large")
 
+// ErrIDTaken is returned by CreateOrder when another order (of any tenant) already has
+// the new order's id.
+var ErrIDTaken = errors.New("order id taken")
+
+// OrderBlobPrefix is the key prefix of the blobs an order owns besides its files'
+// keys (results, thumbnails, heatmaps): DeleteOrdersBefore and Reset delete every blob
+// under it and every File.Key of the order.
+func OrderBlobPrefix(tenant, id string) string { return "o/" + tenant + "/" + id + "/" }
+
+// tenantBlobPrefix is the prefix of every OrderBlobPrefix of a tenant.
+func tenantBlobPrefix(tenant string) string { return "o/" + tenant + "/" }
+
 // Store is the sandbox's state. Every method is safe for concurrent use; tenant is an
 // opaque digest of the bearer token (never the token itself).
 type Store interface {
@@ -33,10 +45,17 @@ type Store interface {
 	OrderExists(ctx context.Context, id string) (bool, error)
 	// UpdateOrder applies fn to the tenant's order atomically: no other update of the
 	// same order runs between the read fn sees and the write of its result. An error
-	// from fn is returned as is and nothing is written.
+	// from fn is returned as is and nothing is written. fn must not change the order's
+	// ID, Tenant, IdempotencyKey or CreatedAt (the indexes hang on them), must not call
+	// the store, and may be called more than once.
 	UpdateOrder(ctx context.Context, tenant, id string, fn func(*order.Record) error) (order.Record, error)
 	// ListOrders returns the tenant's orders, newest first (CreatedAt, then id).
 	ListOrders(ctx context.Context, tenant string) ([]order.Record, error)
+	// PageOrders returns a page of the tenant's orders that keep accepts, newest first:
+	// it skips the first offset of them and returns at most limit (all when limit < 0),
+	// with how many keep accepts in all. keep may be nil (every order); it sees each
+	// order read-only, must not retain it and must not call the store.
+	PageOrders(ctx context.Context, tenant string, offset, limit int, keep func(*order.Record) bool) ([]order.Record, int, error)
 	// DeleteOrdersBefore forgets every order (of any tenant) created before t, with
 	// its blobs, and returns how many it forgot.
 	DeleteOrdersBefore(ctx context.Context, t time.Time) (int, error)

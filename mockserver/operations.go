@@ -1,0 +1,72 @@
+package mockserver
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/morimock/morimock/mockserver/files"
+	"github.com/morimock/morimock/order"
+)
+
+// routeFunc serves one routed, authenticated and validated operation.
+type routeFunc func(w http.ResponseWriter, r *http.Request, route *routers.Route, params map[string]string)
+
+// operations maps the contract's operationIds to the sandbox's handlers. getOrder is
+// not among them: it serves a tenant's own orders and falls back to the stateless
+// mock (serveOrder) for every other id.
+func (s *Server) operations() map[string]routeFunc {
+	return map[string]routeFunc{
+		"createAntiAiOrder":           s.stateful(s.handleCreate(createAntiAI)),
+		"createAntiAiOrderWithUrls":   s.stateful(s.handleCreate(createAntiAIWithURLs)),
+		"createWatermarkEmbedOrder":   s.stateful(s.handleCreate(createEmbed)),
+		"createWatermarkExtractOrder": s.stateful(s.handleCreate(createExtract)),
+		"createAiDetectionOrder":      s.stateful(s.handleCreate(createAIDetection)),
+		"confirmAntiAiOrder":          s.stateful(s.handleConfirm(order.AntiAI)),
+		"confirmAiDetectionOrder":     s.stateful(s.handleConfirm(order.AIDetection)),
+		"listOrders":                  s.stateful(s.handleListOrders),
+		"getRecentStats":              s.stateful(s.handleRecentStats),
+		"downloadOrder":               s.stateful(s.handleDownload),
+		"refreshUploadUrls":           s.stateful(s.handleRefreshURLs),
+		"getClock":                    s.stateful(s.handleClock),
+		"setClock":                    s.stateful(s.handleClock),
+		"resetTenant":                 s.stateful(s.handleReset),
+	}
+}
+
+// serveOwnOrder answers GET order from the tenant's own orders, and reports false
+// for an id no tenant created (the stateless mock answers it).
+func (s *Server) serveOwnOrder(w http.ResponseWriter, r *http.Request, route *routers.Route, params map[string]string) bool {
+	if s.cfg.Store == nil && !s.sbOpen.Load() {
+		// Nothing was ever created here: answer as the stateless mock, without
+		// opening a store for a server that may never need one.
+		if s.cfg.StrictUnknownOrders {
+			s.fail(w, &apiError{status: http.StatusNotFound, code: codeOrderNotFound, detail: "no order " + clip(params["orderId"]) + " was created with this API key (--unknown-orders=404)"})
+			return true
+		}
+		return false
+	}
+	handled := true
+	s.stateful(func(w http.ResponseWriter, r *http.Request, c *call) {
+		handled = s.handleOwnOrder(w, r, c)
+	})(w, r, route, params)
+	return handled
+}
+
+// streamed reports whether the path is one whose body the sandbox streams to storage
+// (presigned storage and test uploads): those are served before the contract's router,
+// whose request validation would read the whole body into memory. They carry no
+// Authorization; the signed URL is the credential, checked by the handlers as
+// sandbox.yaml and openapi.yaml describe.
+func streamed(p string) bool {
+	return strings.HasPrefix(p, files.FilesPath) || strings.HasPrefix(p, files.TestUploadsPath)
+}
+
+// handleStreamed serves the streamed paths.
+func (s *Server) handleStreamed(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, files.FilesPath) {
+		s.handleFiles(w, r)
+		return
+	}
+	s.handleTestUpload(w, r)
+}

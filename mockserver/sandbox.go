@@ -1,0 +1,241 @@
+package mockserver
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/morimock/morimock/mockserver/files"
+	"github.com/morimock/morimock/mockserver/store"
+	"github.com/morimock/morimock/order"
+)
+
+// Defaults of the stateful sandbox's settings.
+const (
+	DefaultProcessingTime = 5 * time.Second        // the vendor's test mode
+	DefaultRetention      = 30 * 24 * time.Hour    // --retention
+	DefaultMaxUpload      = 100 << 20              // an S3-style upload, bytes
+	TestUploadLimit       = 50 << 20               // the vendor's test-upload limit, bytes
+	testKeyPrefix         = "sk_test_"             //
+	sunsetAt              = "2026-10-09T00:00:00Z" // v2 wtr-embed and wtr-extract end
+)
+
+// sandbox is the stateful part of a Server: the store, the URL signer and the order
+// id source. It is built lazily, on the first request that needs it, so that a Server
+// that only ever serves generated orders opens no store and makes no directory.
+type sandbox struct {
+	store  store.Store
+	owned  bool // the Server opened store and closes it
+	signer *files.Signer
+	ids    idSource
+}
+
+func (s *Server) sandbox() (*sandbox, error) {
+	s.sbOnce.Do(func() {
+		sb := &sandbox{store: s.cfg.Store}
+		if sb.store == nil {
+			m, err := store.NewMemory("")
+			if err != nil {
+				s.sbErr = fmt.Errorf("open the in-memory store: %w", err)
+				return
+			}
+			sb.store, sb.owned = m, true
+		}
+		key := s.cfg.SigningKey
+		if key == nil {
+			key = files.KeyFromSeed(s.cfg.Seed)
+		}
+		sb.signer = files.NewSigner(key)
+		s.sb = sb
+		s.sbOpen.Store(true)
+	})
+	return s.sb, s.sbErr
+}
+
+// Close releases the store the Server opened for itself (none when Config.Store was
+// given: its owner closes it).
+func (s *Server) Close() error {
+	s.sbOnce.Do(func() {}) // no store is opened after Close
+	if s.sb != nil && s.sb.owned {
+		return s.sb.store.Close()
+	}
+	return nil
+}
+
+// tenant is the account a bearer token stands for. id is a digest of the token: the
+// token itself is never kept, logged or stored.
+type tenant struct {
+	id   string
+	test bool // an sk_test_ key: test-upload URLs, no processed files
+}
+
+// tenantOf returns the tenant of a request that passed authentication.
+func tenantOf(r *http.Request) tenant {
+	_, token, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	token = strings.TrimSpace(token)
+	sum := sha256.Sum256([]byte("morimock tenant\x00" + token))
+	return tenant{id: hex.EncodeToString(sum[:16]), test: strings.HasPrefix(token, testKeyPrefix)}
+}
+
+// clock returns the tenant's now: the server's clock plus the tenant's offset.
+func (s *Server) clock(ctx context.Context, sb *sandbox, tenantID string) (time.Time, error) {
+	off, err := sb.store.ClockOffset(ctx, tenantID)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return s.now().Add(off).UTC(), nil
+}
+
+// idSource hands out snowflake-like order ids: milliseconds since 2015 in the high
+// bits, so ids sort by creation and have the 18-19 digits of the vendor's, and a
+// counter below them, so that ids are unique within a process however fast orders
+// come. The real clock is used, not a tenant's: a tenant's clock may move back.
+type idSource struct {
+	mu   sync.Mutex
+	last int64
+}
+
+var snowflakeEpoch = time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func (g *idSource) next(now time.Time) string {
+	v := now.Sub(snowflakeEpoch).Milliseconds() << 22
+	g.mu.Lock()
+	if v <= g.last {
+		v = g.last + 1
+	}
+	g.last = v
+	g.mu.Unlock()
+	return strconv.FormatInt(v, 10)
+}
+
+// call is one request to a stateful operation, authenticated and validated.
+type call struct {
+	route  *routers.Route
+	params map[string]string
+	tenant tenant
+	sb     *sandbox
+	now    time.Time // the tenant's clock when the request arrived
+}
+
+// opFunc serves one operation of the contract.
+type opFunc func(w http.ResponseWriter, r *http.Request, c *call)
+
+// stateful wraps an operation that needs the tenant and its clock.
+func (s *Server) stateful(op opFunc) func(w http.ResponseWriter, r *http.Request, route *routers.Route, params map[string]string) {
+	return func(w http.ResponseWriter, r *http.Request, route *routers.Route, params map[string]string) {
+		sb, err := s.sandbox()
+		if err != nil {
+			s.internal(w, err)
+			return
+		}
+		c := &call{route: route, params: params, tenant: tenantOf(r), sb: sb}
+		if c.now, err = s.clock(r.Context(), sb, c.tenant.id); err != nil {
+			s.internal(w, err)
+			return
+		}
+		op(w, r, c)
+	}
+}
+
+// internal answers 500 for a failure of the sandbox itself (the store), logging the
+// cause; the client sees only that the sandbox failed.
+func (s *Server) internal(w http.ResponseWriter, err error) {
+	s.log.Error("sandbox failure", "err", err)
+	s.fail(w, &apiError{status: http.StatusInternalServerError, code: codeInternal, detail: "the sandbox failed; see its log"})
+}
+
+// reply writes a 200 JSON answer {"data": data}, checked against the contract first
+// under --validate-responses.
+func (s *Server) reply(w http.ResponseWriter, r *http.Request, c *call, data any) {
+	s.replyStatus(w, r, c, http.StatusOK, map[string]any{"data": data})
+}
+
+func (s *Server) replyStatus(w http.ResponseWriter, r *http.Request, c *call, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	h := w.Header()
+	h["Content-Type"] = contentJSON
+	h.Set(HeaderSource, "sandbox")
+	if s.cfg.ValidateResponses && c.route != nil {
+		if err := s.spec.ValidateResponse(r.Context(), r, c.route, c.params, status, h, body); err != nil {
+			s.log.Error("response failed validation", "operation", c.route.Operation.OperationID, "err", err)
+			s.fail(w, &apiError{status: http.StatusInternalServerError, code: codeInternal, detail: "the sandbox's own answer broke the contract (--validate-responses): " + clip(err.Error())})
+			return
+		}
+	}
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// decode reads a JSON body the contract has already validated into v.
+func decode(r *http.Request, v any) *apiError {
+	if err := json.NewDecoder(r.Body).Decode(v); err != nil {
+		return &apiError{status: http.StatusBadRequest, code: codeValidationFailed, detail: "the body is not the JSON the contract asks for: " + clip(err.Error())}
+	}
+	return nil
+}
+
+// lookupOrder returns the tenant's order id: 404 ORDER_NOT_FOUND when no tenant has
+// it, 403 ORDER_NOT_OWNER when another tenant does (when the operation declares 403;
+// else 404, so that no answer breaks the contract).
+func (s *Server) lookupOrder(ctx context.Context, c *call, id string) (order.Record, *apiError, error) {
+	rec, err := c.sb.store.GetOrder(ctx, c.tenant.id, id)
+	if err == nil && s.retained(&rec, c.now) {
+		return rec, nil, nil
+	}
+	if err == nil { // past the retention window on the tenant's clock: forgotten
+		return rec, &apiError{status: http.StatusNotFound, code: codeOrderNotFound, detail: "order " + clip(id) + " is past the retention window (--retention)"}, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return rec, nil, err
+	}
+	if exists, err := c.sb.store.OrderExists(ctx, id); err != nil {
+		return rec, nil, err
+	} else if exists && declares(c.route, http.StatusForbidden) {
+		return rec, &apiError{status: http.StatusForbidden, code: codeOrderNotOwner, detail: "the order belongs to another API key"}, nil
+	}
+	return rec, &apiError{status: http.StatusNotFound, code: codeOrderNotFound, detail: "no order " + clip(id) + " for this API key"}, nil
+}
+
+// declares reports whether the route's operation declares the status.
+func declares(route *routers.Route, status int) bool {
+	return route != nil && route.Operation != nil && route.Operation.Responses.Status(status) != nil
+}
+
+// processFor draws how long an order stays inProgress, from --processing-time, the
+// same for the same seed and order.
+func (s *Server) processFor(id string) time.Duration {
+	lo, hi := s.cfg.ProcessingTime.Min, s.cfg.ProcessingTime.Max
+	if hi <= lo {
+		return lo
+	}
+	r := rand.New(rand.NewPCG(uint64(s.cfg.Seed), seedOf("processing", id)))
+	return lo + time.Duration(r.Int64N(int64(hi-lo)+1))
+}
+
+func seedOf(salt, id string) uint64 {
+	sum := sha256.Sum256([]byte(salt + "\x00" + id))
+	var v uint64
+	for _, b := range sum[:8] {
+		v = v<<8 | uint64(b)
+	}
+	return v
+}
+
+// retained reports whether an order is inside the retention window at the tenant's now.
+func (s *Server) retained(rec *order.Record, now time.Time) bool {
+	return now.Sub(rec.CreatedAt) < s.cfg.Retention
+}

@@ -1,0 +1,365 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/morimock/morimock/order"
+)
+
+// Bolt is a Store that keeps everything under one directory (--state-dir): orders,
+// idempotency keys and clock offsets in a bbolt file (dir/state.db), blobs as files
+// under dir/blobs. bbolt commits are atomic and fsynced, and blobs are renamed into
+// place after an fsync, so a process killed at any moment reopens with every write
+// that returned and none half done.
+//
+// bbolt was chosen over SQLite (cgo, or a large pure-Go port) and hand-rolled files
+// (a write-ahead log to get right): it is one small pure-Go dependency, opens by
+// mapping the file (no load at start, whatever the number of orders) and keeps keys
+// sorted, which gives each tenant's newest-first list for free.
+//
+// Layout: bucket "orders" maps an id to the record (see encodeRecord); bucket "tenants" holds a
+// bucket per tenant with "list" (sortKey -> id) and "keys" (idempotency key -> id);
+// bucket "clocks" maps a tenant to its offset in nanoseconds.
+type Bolt struct {
+	db    *bolt.DB
+	blobs *blobDir
+}
+
+var (
+	bucketOrders  = []byte("orders")
+	bucketTenants = []byte("tenants")
+	bucketClocks  = []byte("clocks")
+	bucketList    = []byte("list")
+	bucketKeys    = []byte("keys")
+)
+
+// Open opens (creating if needed) the store kept in dir.
+func Open(dir string) (*Bolt, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("open state dir: %w", err)
+	}
+	blobs, err := newBlobDir(filepath.Join(dir, "blobs"), true)
+	if err != nil {
+		return nil, err
+	}
+	// The timeout turns a second process on the same directory into an error, not a hang.
+	db, err := bolt.Open(filepath.Join(dir, "state.db"), 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("open state dir %s: %w", dir, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketOrders, bucketTenants, bucketClocks} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open state dir %s: %w", dir, err)
+	}
+	// Creates and updates go through Batch: concurrent requests share one commit and
+	// one fsync. A lone writer waits this long for company before it commits.
+	db.MaxBatchDelay = 2 * time.Millisecond
+	return &Bolt{db: db, blobs: blobs}, nil
+}
+
+// sortKey orders a tenant's list by creation instant, then id (shorter first), as
+// before does: the instant as big-endian nanoseconds with the sign bit flipped, the
+// id's length, the id.
+func sortKey(created time.Time, id string) []byte {
+	k := make([]byte, 9, 9+len(id))
+	binary.BigEndian.PutUint64(k, uint64(created.UnixNano())^(1<<63))
+	k[8] = byte(len(id))
+	return append(k, id...)
+}
+
+func sortKeyTime(k []byte) time.Time {
+	return time.Unix(0, int64(binary.BigEndian.Uint64(k)^(1<<63)))
+}
+
+func (s *Bolt) getTx(tx *bolt.Tx, tenant, id string) (order.Record, error) {
+	data := tx.Bucket(bucketOrders).Get([]byte(id))
+	if data == nil {
+		return order.Record{}, ErrNotFound
+	}
+	r, err := decodeRecord(data)
+	if err != nil {
+		return order.Record{}, fmt.Errorf("order %s: %w", id, err)
+	}
+	if r.Tenant != tenant {
+		return order.Record{}, ErrNotFound
+	}
+	return r, nil
+}
+
+// createTx stores rec in tx (see CreateOrder).
+func (s *Bolt) createTx(tx *bolt.Tx, rec *order.Record) (order.Record, bool, error) {
+	tb, err := tx.Bucket(bucketTenants).CreateBucketIfNotExists([]byte(rec.Tenant))
+	if err != nil {
+		return order.Record{}, false, err
+	}
+	keys, err := tb.CreateBucketIfNotExists(bucketKeys)
+	if err != nil {
+		return order.Record{}, false, err
+	}
+	list, err := tb.CreateBucketIfNotExists(bucketList)
+	if err != nil {
+		return order.Record{}, false, err
+	}
+	if rec.IdempotencyKey != "" {
+		if id := keys.Get([]byte(rec.IdempotencyKey)); id != nil {
+			r, err := s.getTx(tx, rec.Tenant, string(id))
+			return r, false, err
+		}
+	}
+	orders := tx.Bucket(bucketOrders)
+	if orders.Get([]byte(rec.ID)) != nil {
+		return order.Record{}, false, fmt.Errorf("create order %s: %w", rec.ID, ErrIDTaken)
+	}
+	if err := orders.Put([]byte(rec.ID), encodeRecord(rec)); err != nil {
+		return order.Record{}, false, err
+	}
+	if rec.IdempotencyKey != "" {
+		if err := keys.Put([]byte(rec.IdempotencyKey), []byte(rec.ID)); err != nil {
+			return order.Record{}, false, err
+		}
+	}
+	if err := list.Put(sortKey(rec.CreatedAt, rec.ID), []byte(rec.ID)); err != nil {
+		return order.Record{}, false, err
+	}
+	return rec.Clone(), true, nil
+}
+
+// CreateOrder implements Store.
+func (s *Bolt) CreateOrder(ctx context.Context, rec order.Record) (order.Record, bool, error) {
+	if err := checkNew(&rec); err != nil {
+		return order.Record{}, false, err
+	}
+	var got order.Record
+	var created bool
+	err := s.db.Batch(func(tx *bolt.Tx) error {
+		var err error
+		got, created, err = s.createTx(tx, &rec)
+		return err
+	})
+	if err != nil {
+		return order.Record{}, false, err
+	}
+	return got, created, nil
+}
+
+// GetOrder implements Store.
+func (s *Bolt) GetOrder(ctx context.Context, tenant, id string) (order.Record, error) {
+	var r order.Record
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		r, err = s.getTx(tx, tenant, id)
+		return err
+	})
+	return r, err
+}
+
+// OrderExists implements Store.
+func (s *Bolt) OrderExists(ctx context.Context, id string) (bool, error) {
+	var ok bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		ok = tx.Bucket(bucketOrders).Get([]byte(id)) != nil
+		return nil
+	})
+	return ok, err
+}
+
+// UpdateOrder implements Store.
+func (s *Bolt) UpdateOrder(ctx context.Context, tenant, id string, fn func(*order.Record) error) (order.Record, error) {
+	var upd order.Record
+	err := s.db.Batch(func(tx *bolt.Tx) error {
+		old, err := s.getTx(tx, tenant, id)
+		if err != nil {
+			return err
+		}
+		upd = old.Clone()
+		if err := fn(&upd); err != nil {
+			return err
+		}
+		if err := checkUpdate(&old, &upd); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketOrders).Put([]byte(id), encodeRecord(&upd))
+	})
+	if err != nil {
+		return order.Record{}, err
+	}
+	return upd, nil
+}
+
+// ListOrders implements Store.
+func (s *Bolt) ListOrders(ctx context.Context, tenant string) ([]order.Record, error) {
+	page, _, err := s.PageOrders(ctx, tenant, 0, -1, nil)
+	return page, err
+}
+
+// PageOrders implements Store. Without keep it reads only the records of the page.
+func (s *Bolt) PageOrders(ctx context.Context, tenant string, offset, limit int, keep func(*order.Record) bool) ([]order.Record, int, error) {
+	var page []order.Record
+	total := 0
+	err := s.db.View(func(tx *bolt.Tx) error {
+		tb := tx.Bucket(bucketTenants).Bucket([]byte(tenant))
+		if tb == nil {
+			return nil
+		}
+		c := tb.Bucket(bucketList).Cursor()
+		for k, id := c.Last(); k != nil; k, id = c.Prev() {
+			want := total >= offset && (limit < 0 || len(page) < limit)
+			if keep == nil && !want {
+				total++ // only counting: no need to read the record
+				continue
+			}
+			r, err := s.getTx(tx, tenant, string(id))
+			if err != nil {
+				return fmt.Errorf("list orders: %w", err)
+			}
+			if keep != nil && !keep(&r) {
+				continue
+			}
+			if want {
+				page = append(page, r)
+			}
+			total++
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return page, total, nil
+}
+
+// DeleteOrdersBefore implements Store.
+func (s *Bolt) DeleteOrdersBefore(ctx context.Context, cut time.Time) (int, error) {
+	var prefixes, blobs []string
+	n := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		prefixes, blobs, n = nil, nil, 0
+		orders := tx.Bucket(bucketOrders)
+		return tx.Bucket(bucketTenants).ForEachBucket(func(tenant []byte) error {
+			tb := tx.Bucket(bucketTenants).Bucket(tenant)
+			list, keys := tb.Bucket(bucketList), tb.Bucket(bucketKeys)
+			var gone [][]byte
+			c := list.Cursor()
+			for k, id := c.First(); k != nil && sortKeyTime(k).Before(cut); k, id = c.Next() {
+				gone = append(gone, k)
+				r, err := s.getTx(tx, string(tenant), string(id))
+				if err != nil {
+					return fmt.Errorf("delete order %s: %w", id, err)
+				}
+				if r.IdempotencyKey != "" && bytes.Equal(keys.Get([]byte(r.IdempotencyKey)), id) {
+					if err := keys.Delete([]byte(r.IdempotencyKey)); err != nil {
+						return err
+					}
+				}
+				if err := orders.Delete(id); err != nil {
+					return err
+				}
+				prefixes = append(prefixes, OrderBlobPrefix(r.Tenant, r.ID))
+				blobs = append(blobs, fileKeys(&r)...)
+			}
+			for _, k := range gone {
+				if err := list.Delete(k); err != nil {
+					return err
+				}
+			}
+			n += len(gone)
+			return nil
+		})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("delete orders: %w", err)
+	}
+	return n, s.blobs.removeAll(prefixes, blobs)
+}
+
+// ClockOffset implements Store.
+func (s *Bolt) ClockOffset(ctx context.Context, tenant string) (time.Duration, error) {
+	var d time.Duration
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketClocks).Get([]byte(tenant)); len(v) == 8 {
+			d = time.Duration(binary.BigEndian.Uint64(v))
+		}
+		return nil
+	})
+	return d, err
+}
+
+// SetClockOffset implements Store.
+func (s *Bolt) SetClockOffset(ctx context.Context, tenant string, d time.Duration) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketClocks).Put([]byte(tenant), binary.BigEndian.AppendUint64(nil, uint64(d)))
+	})
+}
+
+// Reset implements Store.
+func (s *Bolt) Reset(ctx context.Context, tenant string) error {
+	var blobs []string
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		blobs = nil
+		if err := tx.Bucket(bucketClocks).Delete([]byte(tenant)); err != nil {
+			return err
+		}
+		tenants := tx.Bucket(bucketTenants)
+		tb := tenants.Bucket([]byte(tenant))
+		if tb == nil {
+			return nil
+		}
+		orders := tx.Bucket(bucketOrders)
+		err := tb.Bucket(bucketList).ForEach(func(_, id []byte) error {
+			if r, err := s.getTx(tx, tenant, string(id)); err == nil {
+				blobs = append(blobs, fileKeys(&r)...)
+			}
+			return orders.Delete(id)
+		})
+		if err != nil {
+			return err
+		}
+		return tenants.DeleteBucket([]byte(tenant))
+	})
+	if err != nil {
+		return fmt.Errorf("reset tenant: %w", err)
+	}
+	return s.blobs.removeAll([]string{tenantBlobPrefix(tenant)}, blobs)
+}
+
+// PutBlob implements Store.
+func (s *Bolt) PutBlob(ctx context.Context, key string, r io.Reader, max int64) (int64, error) {
+	return s.blobs.put(ctx, key, r, max)
+}
+
+// OpenBlob implements Store.
+func (s *Bolt) OpenBlob(ctx context.Context, key string) (Blob, error) {
+	return s.blobs.open(key)
+}
+
+// DeleteBlobs implements Store.
+func (s *Bolt) DeleteBlobs(ctx context.Context, prefix string) error {
+	return s.blobs.deletePrefix(prefix)
+}
+
+// Close implements Store.
+func (s *Bolt) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close state: %w", err)
+	}
+	return nil
+}
+
+var _ Store = (*Bolt)(nil)

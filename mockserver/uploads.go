@@ -1,0 +1,276 @@
+package mockserver
+
+import (
+	"archive/zip"
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/morimock/morimock/mockserver/files"
+	"github.com/morimock/morimock/mockserver/store"
+	"github.com/morimock/morimock/order"
+)
+
+// The presigned endpoints are served before the contract's router: their bodies are
+// streamed to storage, never read whole for validation, and they carry no
+// Authorization (the URL is the credential).
+
+// handleFiles serves PUT and GET of S3-style presigned URLs, answering errors as S3
+// does (XML).
+func (s *Server) handleFiles(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set(HeaderSource, "sandbox")
+	if r.Method != http.MethodPut && r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD, PUT")
+		files.WriteS3Error(w, http.StatusMethodNotAllowed, files.CodeMethodNotAllowed, "The specified method is not allowed against this resource.", "")
+		return
+	}
+	key, err := url.PathUnescape(strings.TrimPrefix(r.URL.EscapedPath(), files.FilesPath))
+	if err != nil {
+		files.WriteS3Error(w, http.StatusBadRequest, files.CodeAuthorizationQuery, "The key is not valid percent-encoding.", "")
+		return
+	}
+	method := r.Method
+	if method == http.MethodHead {
+		method = http.MethodGet
+	}
+	sb, err := s.sandbox()
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	g, err := sb.signer.CheckS3(method, key, r.URL.Query())
+	switch {
+	case errors.Is(err, files.ErrMalformed):
+		files.WriteS3Error(w, http.StatusBadRequest, files.CodeAuthorizationQuery, "Query-string authentication requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date and X-Amz-Expires parameters.", key)
+		return
+	case err != nil:
+		files.WriteS3Error(w, http.StatusForbidden, files.CodeSignatureDoesNotMatch, "The request signature we calculated does not match the signature you provided.", key)
+		return
+	}
+	now, err := s.clock(r.Context(), sb, g.Tenant)
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	if g.Expired(now) {
+		files.WriteS3Error(w, http.StatusForbidden, files.CodeAccessDenied, "Request has expired", key)
+		return
+	}
+	if method == http.MethodGet {
+		s.serveBlob(w, r, sb, g, now)
+		return
+	}
+	if r.ContentLength > s.cfg.MaxUploadBytes {
+		files.WriteS3Error(w, http.StatusBadRequest, files.CodeEntityTooLarge, "Your proposed upload exceeds the maximum allowed size", key)
+		return
+	}
+	sum := md5.New() // S3's ETag of a single-part upload is the MD5 of its bytes
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.TeeReader(r.Body, sum), r.Body}
+	switch _, e := s.upload(r.Context(), sb, g, r, s.cfg.MaxUploadBytes, now); {
+	case errors.Is(e, store.ErrTooLarge):
+		files.WriteS3Error(w, http.StatusBadRequest, files.CodeEntityTooLarge, "Your proposed upload exceeds the maximum allowed size", key)
+	case errors.Is(e, errNoUploadTarget):
+		files.WriteS3Error(w, http.StatusNotFound, files.CodeNoSuchKey, "The order of this upload URL no longer exists.", key)
+	case errors.Is(e, errNotPending):
+		files.WriteS3Error(w, http.StatusForbidden, files.CodeAccessDenied, "The order is no longer pending; it takes no uploads.", key)
+	case e != nil:
+		s.internal(w, e)
+	default:
+		w.Header().Set("ETag", `"`+hex.EncodeToString(sum.Sum(nil))+`"`)
+		w.WriteHeader(http.StatusOK)
+	}
+}
+
+// handleTestUpload serves PUT /api/v2/test-uploads/{signedToken}, the vendor's
+// upload URL for test keys, answering errors as the API does (JSON codes).
+func (s *Server) handleTestUpload(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPut {
+		s.fail(w, &apiError{status: http.StatusMethodNotAllowed, code: codeMethodNotAllowed, allow: "PUT", detail: "test-upload URLs take PUT"})
+		return
+	}
+	sb, err := s.sandbox()
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	token := strings.TrimPrefix(r.URL.EscapedPath(), files.TestUploadsPath)
+	g, err := sb.signer.CheckTestUpload(token)
+	if err != nil {
+		s.fail(w, &apiError{status: http.StatusUnauthorized, code: codeTokenInvalid, detail: "the test-upload token is not one this sandbox signed (" + err.Error() + ")"})
+		return
+	}
+	now, err := s.clock(r.Context(), sb, g.Tenant)
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	if g.Expired(now) {
+		s.fail(w, &apiError{status: http.StatusUnauthorized, code: codeTokenExpired, detail: "the test-upload URL has expired (it lives one hour); POST /api/v2/orders/{orderId}/refresh-urls for a new one"})
+		return
+	}
+	if r.ContentLength > TestUploadLimit {
+		s.fail(w, &apiError{status: http.StatusRequestEntityTooLarge, code: codeTestUploadTooLarge, detail: "test uploads are at most 50 MiB"})
+		return
+	}
+	switch _, e := s.upload(r.Context(), sb, g, r, TestUploadLimit, now); {
+	case errors.Is(e, store.ErrTooLarge):
+		s.fail(w, &apiError{status: http.StatusRequestEntityTooLarge, code: codeTestUploadTooLarge, detail: "test uploads are at most 50 MiB"})
+	case errors.Is(e, errNoUploadTarget):
+		s.fail(w, &apiError{status: http.StatusNotFound, code: codeOrderNotFound, detail: "the order of this upload URL no longer exists"})
+	case errors.Is(e, errNotPending):
+		s.fail(w, &apiError{status: http.StatusBadRequest, code: codeOrderNotPending, detail: "the order is no longer pending; it takes no uploads"})
+	case e != nil:
+		s.internal(w, e)
+	default:
+		w.Header().Set(HeaderSource, "sandbox")
+		w.WriteHeader(http.StatusOK)
+	}
+}
+
+var (
+	errNoUploadTarget = errors.New("no such order or file")
+	errNotPending     = errors.New("order not pending")
+)
+
+// upload streams the body to the file's blob, then records the upload on the order;
+// a watermark order whose files are now all uploaded starts processing. The blob is
+// written before the record, so an order never counts a file it cannot read.
+func (s *Server) upload(ctx context.Context, sb *sandbox, g files.Grant, r *http.Request, max int64, now time.Time) (int64, error) {
+	id := orderIDOfKey(g.Key)
+	rec, err := sb.store.GetOrder(ctx, g.Tenant, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && fileIndex(&rec, g.Key) < 0) {
+		return 0, errNoUploadTarget
+	}
+	if err != nil {
+		return 0, err
+	}
+	if statusAt(&rec, now) != order.Pending {
+		return 0, errNotPending
+	}
+	n, err := sb.store.PutBlob(ctx, g.Key, r.Body, max)
+	if err != nil {
+		return 0, err
+	}
+	ctype := r.Header.Get("Content-Type")
+	_, err = sb.store.UpdateOrder(ctx, g.Tenant, id, func(rec *order.Record) error {
+		i := fileIndex(rec, g.Key)
+		if i < 0 {
+			return errNoUploadTarget
+		}
+		if statusAt(rec, now) != order.Pending {
+			return errNotPending
+		}
+		at := now
+		f := &rec.Files[i]
+		f.UploadedAt, f.Size, f.ContentType = &at, n, ctype
+		if (rec.Type == order.WatermarkEmbed || rec.Type == order.WatermarkExtract) && allUploaded(rec) {
+			rec.StartedAt = &at // watermark orders need no confirm
+		}
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, errNoUploadTarget
+	}
+	return n, err
+}
+
+func fileIndex(rec *order.Record, key string) int {
+	for i := range rec.Files {
+		if rec.Files[i].Key == key {
+			return i
+		}
+	}
+	return -1
+}
+
+func allUploaded(rec *order.Record) bool {
+	for i := range rec.Files {
+		if rec.Files[i].UploadedAt == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// placeholderPNG is a 1x1 transparent PNG: the bytes of thumbnails, heatmaps and
+// overlays until the sandbox makes real ones.
+var placeholderPNG = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+
+// serveBlob answers a presigned GET: an uploaded file, an order's result (one file as
+// itself, several as a zip made as it is sent), or a placeholder image.
+func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, sb *sandbox, g files.Grant, now time.Time) {
+	ctx := r.Context()
+	rec, err := sb.store.GetOrder(ctx, g.Tenant, orderIDOfKey(g.Key))
+	if err != nil {
+		files.WriteS3Error(w, http.StatusNotFound, files.CodeNoSuchKey, "The specified key does not exist.", g.Key)
+		return
+	}
+	prefix := store.OrderBlobPrefix(rec.Tenant, rec.ID)
+	switch name := strings.TrimPrefix(g.Key, prefix); {
+	case name == blobResultZip:
+		w.Header().Set("Content-Type", "application/zip")
+		w.Header().Set("Content-Disposition", `attachment; filename="`+rec.ID+`.zip"`)
+		zw := zip.NewWriter(w)
+		for _, f := range rec.Files {
+			fw, err := zw.CreateHeader(&zip.FileHeader{Name: strconv.FormatInt(f.ID, 10) + "_" + path.Base(f.Name), Method: zip.Store, Modified: now})
+			if err != nil {
+				return // the client went away
+			}
+			if err := s.copyBlob(ctx, sb, fw, f.Key); err != nil {
+				return
+			}
+		}
+		zw.Close()
+		return
+	case name == blobThumbnail || name == blobHeatmap || name == blobOverlay:
+		w.Header().Set("Content-Type", "image/png")
+		w.Write(placeholderPNG)
+		return
+	}
+	i := fileIndex(&rec, g.Key)
+	if i < 0 {
+		files.WriteS3Error(w, http.StatusNotFound, files.CodeNoSuchKey, "The specified key does not exist.", g.Key)
+		return
+	}
+	f := rec.Files[i]
+	b, err := sb.store.OpenBlob(ctx, f.Key)
+	if errors.Is(err, store.ErrNotFound) { // fetched from a URL: nothing was uploaded
+		w.Header().Set("Content-Type", "image/png")
+		w.Write(placeholderPNG)
+		return
+	}
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	defer b.Close()
+	if f.ContentType != "" {
+		w.Header().Set("Content-Type", f.ContentType)
+	}
+	http.ServeContent(w, r, path.Base(f.Name), b.ModTime(), b)
+}
+
+func (s *Server) copyBlob(ctx context.Context, sb *sandbox, dst io.Writer, key string) error {
+	b, err := sb.store.OpenBlob(ctx, key)
+	if errors.Is(err, store.ErrNotFound) {
+		_, err = dst.Write(placeholderPNG)
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	_, err = io.Copy(dst, b)
+	return err
+}
