@@ -28,7 +28,8 @@ import (
 //
 // Layout: bucket "orders" maps an id to the record (see encodeRecord); bucket "tenants" holds a
 // bucket per tenant with "list" (sortKey -> id) and "keys" (idempotency key -> id);
-// bucket "clocks" maps a tenant to its offset in nanoseconds.
+// bucket "clocks" maps a tenant to its offset in nanoseconds. Webhooks and events: see
+// bolt_webhooks.go.
 type Bolt struct {
 	db    *bolt.DB
 	blobs *blobDir
@@ -41,6 +42,9 @@ var (
 	bucketList    = []byte("list")
 	bucketKeys    = []byte("keys")
 )
+
+// allBuckets are the top-level buckets Open creates.
+var allBuckets = [][]byte{bucketOrders, bucketTenants, bucketClocks, bucketWebhooks, bucketEvents, bucketEventKeys, bucketHookEvents, bucketDue}
 
 // Open opens (creating if needed) the store kept in dir.
 func Open(dir string) (*Bolt, error) {
@@ -57,7 +61,7 @@ func Open(dir string) (*Bolt, error) {
 		return nil, fmt.Errorf("open state dir %s: %w", dir, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketOrders, bucketTenants, bucketClocks} {
+		for _, b := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -314,6 +318,9 @@ func (s *Bolt) Reset(ctx context.Context, tenant string) error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		blobs = nil
 		if err := tx.Bucket(bucketClocks).Delete([]byte(tenant)); err != nil {
+			return err
+		}
+		if err := resetWebhooksTx(tx, tenant); err != nil {
 			return err
 		}
 		tenants := tx.Bucket(bucketTenants)

@@ -21,6 +21,7 @@ type Memory struct {
 	mu      sync.RWMutex
 	orders  map[string]*order.Record // by id, across tenants
 	tenants map[string]*memTenant
+	hooks   memHooks
 }
 
 type memTenant struct {
@@ -33,7 +34,7 @@ type memTenant struct {
 // NewMemory returns an in-memory store whose blobs live under dir, or under a new
 // temporary directory (removed by Close) when dir is "".
 func NewMemory(dir string) (*Memory, error) {
-	m := &Memory{orders: map[string]*order.Record{}, tenants: map[string]*memTenant{}}
+	m := &Memory{orders: map[string]*order.Record{}, tenants: map[string]*memTenant{}, hooks: newMemHooks()}
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "morimock-blobs-")
 		if err != nil {
@@ -230,6 +231,7 @@ func (m *Memory) Reset(ctx context.Context, tenant string) error {
 		}
 		delete(m.tenants, tenant)
 	}
+	m.hooks.reset(tenant)
 	m.mu.Unlock()
 	return m.blobs.removeAll([]string{tenantBlobPrefix(tenant)}, keys)
 }
@@ -252,7 +254,7 @@ func (m *Memory) DeleteBlobs(ctx context.Context, prefix string) error {
 // Close implements Store: it forgets the orders and removes a temporary blob directory.
 func (m *Memory) Close() error {
 	m.mu.Lock()
-	m.orders, m.tenants = map[string]*order.Record{}, map[string]*memTenant{}
+	m.orders, m.tenants, m.hooks = map[string]*order.Record{}, map[string]*memTenant{}, newMemHooks()
 	m.mu.Unlock()
 	if m.tempDir != "" {
 		if err := os.RemoveAll(m.tempDir); err != nil {

@@ -1,5 +1,5 @@
 // Package store keeps the stateful sandbox's state: orders, idempotency keys, tenants'
-// clocks and file bytes. The HTTP layer talks to the Store interface only; memory, the
+// clocks, file bytes, webhooks and their delivery events. The HTTP layer talks to the Store interface only; memory, the
 // embedded store behind --state-dir and (later) Redis implement it, and every
 // implementation passes the same conformance suite (storetest).
 package store
@@ -64,7 +64,11 @@ type Store interface {
 	ClockOffset(ctx context.Context, tenant string) (time.Duration, error)
 	SetClockOffset(ctx context.Context, tenant string, d time.Duration) error
 
-	// Reset forgets the tenant's orders, keys, blobs and clock offset.
+	// Webhooks and their events (see Webhooks).
+	Webhooks
+
+	// Reset forgets the tenant's orders, keys, blobs, clock offset, webhooks and
+	// events.
 	Reset(ctx context.Context, tenant string) error
 
 	// PutBlob streams r to the blob key (replacing it), refusing more than max bytes

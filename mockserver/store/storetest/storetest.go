@@ -1,6 +1,6 @@
 // Package storetest is the conformance suite every store.Store passes: the behaviours
 // the sandbox relies on (idempotency under concurrency, atomic updates, tenant
-// isolation, list order, retention, blobs), run against each implementation in the
+// isolation, list order, retention, blobs, webhooks, events and their leases), run against each implementation in the
 // style of the database/sql driver suites.
 package storetest
 
@@ -70,12 +70,16 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, newStore(t)) })
 	}
+	for _, tc := range webhookTests {
+		t.Run(tc.name, func(t *testing.T) { tc.run(t, newStore(t)) })
+	}
 }
 
 // RunPersistent checks that a store opened again on the same directory keeps
 // everything; open opens the store of dir, and the test closes it.
 func RunPersistent(t *testing.T, open func(t *testing.T, dir string) store.Store) {
 	t.Run("Reopen", func(t *testing.T) { testReopen(t, open) })
+	t.Run("ReopenWebhooks", func(t *testing.T) { testReopenWebhooks(t, open) })
 }
 
 func create(t *testing.T, s store.Store, rec order.Record) order.Record {
