@@ -51,6 +51,7 @@ func (s *Server) handleClock(w http.ResponseWriter, r *http.Request, c *call) {
 			return
 		}
 		c.now = target.UTC()
+		c.sb.deliverer.Wake() // retries and order ends may be due on the new clock
 	}
 	s.replyStatus(w, r, c, http.StatusOK, clockAnswer{Now: c.now.UTC().Format(order.TimeLayout)})
 }

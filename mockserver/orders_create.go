@@ -113,6 +113,9 @@ func (s *Server) handleCreate(op createOp) opFunc {
 				s.fail(w, &apiError{status: http.StatusBadRequest, code: codeIdempotencyKeyInvalid, detail: "this idempotencyKey was used for an order of another kind"})
 				return
 			}
+			if created {
+				s.orderChanged(r.Context(), c.sb, baseURL(r), stored)
+			}
 			break
 		}
 		s.reply(w, r, c, op.render(s, r, stored))

@@ -29,6 +29,8 @@ func (s *Server) routes() http.Handler {
 			s.handleSpec(w, r)
 		case streamed(r.URL.Path):
 			s.handleStreamed(w, r)
+		case isInboxPost(r):
+			s.handleInboxPost(w, r)
 		default:
 			api.ServeHTTP(w, r)
 		}

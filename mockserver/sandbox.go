@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/getkin/kin-openapi/routers"
+	"github.com/morimock/morimock/mockserver/delivery"
 	"github.com/morimock/morimock/mockserver/files"
 	"github.com/morimock/morimock/mockserver/store"
 	"github.com/morimock/morimock/order"
@@ -34,10 +35,13 @@ const (
 // id source. It is built lazily, on the first request that needs it, so that a Server
 // that only ever serves generated orders opens no store and makes no directory.
 type sandbox struct {
-	store  store.Store
-	owned  bool // the Server opened store and closes it
-	signer *files.Signer
-	ids    idSource
+	store     store.Store
+	owned     bool // the Server opened store and closes it
+	signer    *files.Signer
+	ids       idSource
+	deliverer *delivery.Deliverer
+	stop      context.CancelFunc // ends the deliverer's loop
+	done      chan struct{}      // closed when the loop has ended
 }
 
 func (s *Server) sandbox() (*sandbox, error) {
@@ -56,6 +60,22 @@ func (s *Server) sandbox() (*sandbox, error) {
 			key = files.KeyFromSeed(s.cfg.Seed)
 		}
 		sb.signer = files.NewSigner(key)
+		sb.deliverer = delivery.New(delivery.Config{
+			Store: sb.store,
+			Occur: func(ctx context.Context, e store.Event, now time.Time) (delivery.Occurrence, error) {
+				return s.occur(ctx, sb, e, now)
+			},
+			Now:         s.now,
+			AfterFunc:   s.cfg.AfterFunc,
+			Timeout:     s.cfg.WebhookTimeout,
+			MaxInFlight: s.cfg.MaxDeliveries,
+			UserAgent:   "morimock-webhooks/" + s.cfg.Version,
+			Log:         s.log,
+		})
+		// The loop lives as long as the Server: Close ends it and waits for it.
+		ctx, stop := context.WithCancel(context.Background())
+		sb.stop, sb.done = stop, make(chan struct{})
+		go func() { defer close(sb.done); sb.deliverer.Run(ctx) }()
 		s.sb = sb
 		s.sbOpen.Store(true)
 	})
@@ -66,7 +86,14 @@ func (s *Server) sandbox() (*sandbox, error) {
 // given: its owner closes it).
 func (s *Server) Close() error {
 	s.sbOnce.Do(func() {}) // no store is opened after Close
-	if s.sb != nil && s.sb.owned {
+	if s.sb == nil {
+		return nil
+	}
+	s.closeOnce.Do(func() {
+		s.sb.stop()
+		<-s.sb.done
+	})
+	if s.sb.owned {
 		return s.sb.store.Close()
 	}
 	return nil

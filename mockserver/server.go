@@ -55,6 +55,13 @@ type Config struct {
 	Retention           time.Duration // orders older than this on the tenant's clock are forgotten; 0 is DefaultRetention
 	StrictUnknownOrders bool          // GET of an id no tenant created answers 404 instead of a generated order
 	MaxUploadBytes      int64         // the largest S3-style upload; 0 is DefaultMaxUpload
+
+	// Webhook deliveries. Their retries wait on the tenant's clock, which is Now plus
+	// the tenant's offset; AfterFunc waits on Now's clock (nil: time.AfterFunc), so a
+	// test with a fake Now passes its fake AfterFunc too.
+	WebhookTimeout time.Duration                                      // a receiver's time to answer; 0 is 5 s
+	MaxDeliveries  int                                                // deliveries in flight at once; 0 is 16
+	AfterFunc      func(d time.Duration, f func()) (stop func() bool) // nil is time.AfterFunc
 }
 
 // Server is the mock. It is safe for concurrent use.
@@ -79,6 +86,9 @@ type Server struct {
 	sb     *sandbox
 	sbErr  error
 	sbOpen atomic.Bool // the sandbox is built: before that no tenant has an order
+
+	closeOnce sync.Once
+	inboxes   *inboxes
 }
 
 // New builds a Server from the contract. It checks every fixture against the
@@ -146,8 +156,16 @@ func New(ctx context.Context, spec *morimock.Spec, cfg Config) (*Server, error) 
 		return nil, fmt.Errorf("openapi.yaml: no route for GET %s: %w", morimock.OrderPath, err)
 	}
 	s.orderOK = spec.ResponseValidator(orderRoute, http.StatusOK)
+	s.inboxes = newInboxes()
 	s.ops = s.operations()
 	s.handler = s.routes()
+	if cfg.Store != nil {
+		// A store that outlives the process may hold deliveries that are due: start
+		// them now rather than on the first request.
+		if _, err := s.sandbox(); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
 

@@ -163,7 +163,7 @@ func (s *Server) upload(ctx context.Context, sb *sandbox, g files.Grant, r *http
 		return 0, err
 	}
 	ctype := r.Header.Get("Content-Type")
-	_, err = sb.store.UpdateOrder(ctx, g.Tenant, id, func(rec *order.Record) error {
+	rec, err = sb.store.UpdateOrder(ctx, g.Tenant, id, func(rec *order.Record) error {
 		i := fileIndex(rec, g.Key)
 		if i < 0 {
 			return errNoUploadTarget
@@ -181,6 +181,9 @@ func (s *Server) upload(ctx context.Context, sb *sandbox, g files.Grant, r *http
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return 0, errNoUploadTarget
+	}
+	if err == nil {
+		s.orderChanged(ctx, sb, baseURL(r), rec)
 	}
 	return n, err
 }
