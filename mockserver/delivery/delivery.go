@@ -151,8 +151,8 @@ func (d *Deliverer) Run(ctx context.Context) {
 			switch {
 			case wait > 0:
 				stop = d.cfg.AfterFunc(wait, d.Wake)
-			case claimed > 0 && len(d.slots) < cap(d.slots):
-				continue // more may be due at once
+			case len(d.slots) < cap(d.slots) && (claimed > 0 || ctx.Err() == nil):
+				continue // due already (the clock moved meanwhile), or more at once
 			}
 			// Due but every slot busy: an attempt's end wakes the loop.
 		}
