@@ -253,6 +253,41 @@ func (s *Server) processFor(id string) time.Duration {
 	return lo + time.Duration(r.Int64N(int64(hi-lo)+1))
 }
 
+// MaxProcessingTime bounds --processing-time: an order expires 7 days after its
+// creation anyway, and the bound keeps the draw in processFor from overflowing.
+const MaxProcessingTime = 365 * order.Day
+
+// ParseProcessingTime reads --processing-time: a duration in order.ParseDuration's
+// syntax ("5s", "90m", "2h", "1d"), a range "2s-8s" or "1h-2d" drawn per order, or "0"
+// for at once.
+func ParseProcessingTime(s string) (Latency, error) {
+	s = strings.TrimSpace(s)
+	bad := func(why string) (Latency, error) {
+		return Latency{}, fmt.Errorf("processing time %q: %s (want e.g. 5s, 90m, 1d, a range 2s-8s, or 0)", s, why)
+	}
+	lo, hi, isRange := s, "", false
+	if i := strings.IndexByte(s[min(1, len(s)):], '-'); i >= 0 { // a leading '-' is a sign, refused below
+		lo, hi, isRange = strings.TrimSpace(s[:i+1]), strings.TrimSpace(s[i+2:]), true
+	}
+	var l Latency
+	var err error
+	if l.Min, err = order.ParseDuration(lo); err != nil {
+		return bad(err.Error())
+	}
+	if isRange {
+		if l.Max, err = order.ParseDuration(hi); err != nil {
+			return bad(err.Error())
+		}
+		if l.Max < l.Min {
+			return bad("the range must be LOW-HIGH with LOW <= HIGH")
+		}
+	}
+	if l.Min < 0 || l.Min > MaxProcessingTime || l.Max > MaxProcessingTime {
+		return bad("must be between 0 and 365d")
+	}
+	return l, nil
+}
+
 func seedOf(salt, id string) uint64 {
 	sum := sha256.Sum256([]byte(salt + "\x00" + id))
 	var v uint64

@@ -106,7 +106,8 @@ func New(ctx context.Context, spec *morimock.Spec, cfg Config) (*Server, error) 
 	if cfg.FailureRate < 0 || cfg.FailureRate > 1 {
 		return nil, fmt.Errorf("failure rate %v: want a share between 0 and 1", cfg.FailureRate)
 	}
-	if cfg.ProcessingTime.Min < 0 || (cfg.ProcessingTime.Max != 0 && cfg.ProcessingTime.Max < cfg.ProcessingTime.Min) {
+	if cfg.ProcessingTime.Min < 0 || (cfg.ProcessingTime.Max != 0 && cfg.ProcessingTime.Max < cfg.ProcessingTime.Min) ||
+		cfg.ProcessingTime.Min > MaxProcessingTime || cfg.ProcessingTime.Max > MaxProcessingTime {
 		return nil, fmt.Errorf("processing time %s: want a duration or a range lo-hi with 0 <= lo <= hi", cfg.ProcessingTime)
 	}
 	if cfg.Retention < 0 {

@@ -215,7 +215,7 @@ var placeholderPNG = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01
 func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, sb *sandbox, g files.Grant, now time.Time) {
 	ctx := r.Context()
 	rec, err := sb.store.GetOrder(ctx, g.Tenant, orderIDOfKey(g.Key))
-	if err != nil {
+	if err != nil || rec.StatusAt(now) == order.Expired { // an expired order's files are deleted (Sweep)
 		files.WriteS3Error(w, http.StatusNotFound, files.CodeNoSuchKey, "The specified key does not exist.", g.Key)
 		return
 	}

@@ -116,7 +116,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long in-flight requests may finish on SIGINT/SIGTERM (env MORIMOCK_SHUTDOWN_TIMEOUT)")
 	fs.IntVar(&o.maxConns, "max-conns", 4096, "most connections served at once; more wait to be accepted (env MORIMOCK_MAX_CONNS)")
 	fs.IntVar(&o.maxDelayed, "max-delayed", 256, "most requests held in a Prefer: delay at once, at most half of --max-conns; more are answered 429 (env MORIMOCK_MAX_DELAYED)")
-	fs.StringVar(&processing, "processing-time", "5s", "how long a sandbox order stays inProgress on its key's clock: 5s, a range 2s-8s, or 0 for at once (env MORIMOCK_PROCESSING_TIME)")
+	fs.StringVar(&processing, "processing-time", "5s", "how long a sandbox order stays inProgress on its key's clock: 5s, 90m, 2h, 1d, a range 2s-8s or 1h-2d, or 0 for at once (env MORIMOCK_PROCESSING_TIME)")
 	fs.Float64Var(&o.failureRate, "failure-rate", 0, "share of sandbox orders that fail without a _fail file name, 0..1, seeded (env MORIMOCK_FAILURE_RATE)")
 	fs.StringVar(&o.stateDir, "state-dir", "", "keep sandbox orders, keys, clocks and files in this directory across restarts; in memory when empty (env MORIMOCK_STATE_DIR)")
 	fs.StringVar(&retention, "retention", "30d", "forget sandbox orders this old on their key's clock: a Go duration or days, e.g. 30d (env MORIMOCK_RETENTION)")
@@ -151,7 +151,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	if o.rateLimit, err = mockserver.ParseRateLimit(rateLimit); err != nil {
 		return o, err
 	}
-	if o.processingTime, err = mockserver.ParseLatency(processing); err != nil {
+	if o.processingTime, err = mockserver.ParseProcessingTime(processing); err != nil {
 		return o, fmt.Errorf("processing-time: %w", err)
 	}
 	if o.retention, err = order.ParseDuration(retention); err != nil || o.retention <= 0 {
