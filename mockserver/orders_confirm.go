@@ -49,6 +49,7 @@ func (s *Server) handleConfirm(t order.Type) opFunc {
 		case err != nil:
 			s.internal(w, err)
 		default:
+			s.kickIfDue(c.sb, &rec, c.now)
 			s.reply(w, r, c, confirmed{OrderID: rec.ID, Status: statusAt(&rec, c.now)})
 		}
 	}

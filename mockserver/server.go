@@ -55,6 +55,12 @@ type Config struct {
 	Retention           time.Duration // orders older than this on the tenant's clock are forgotten; 0 is DefaultRetention
 	StrictUnknownOrders bool          // GET of an id no tenant created answers 404 instead of a generated order
 	MaxUploadBytes      int64         // the largest S3-style upload; 0 is DefaultMaxUpload
+
+	// The image work (thumbnails, heat maps, protected and watermarked copies).
+	ImageWorkers    int          // orders processed at once; 0 is 1 (a 12-megapixel photo takes ~100 MiB)
+	MaxPixels       int          // the largest image processed; 0 is files.DefaultMaxPixels
+	FetchSourceURLs bool         // anti-AI URL mode downloads originalFileUrl; false uses a generated sample
+	FetchClient     *http.Client // downloads source URLs; nil is a client with a 30 s timeout
 }
 
 // Server is the mock. It is safe for concurrent use.
@@ -79,6 +85,7 @@ type Server struct {
 	sb     *sandbox
 	sbErr  error
 	sbOpen atomic.Bool // the sandbox is built: before that no tenant has an order
+	work   workers
 }
 
 // New builds a Server from the contract. It checks every fixture against the
