@@ -44,14 +44,15 @@ const (
 
 type workKey struct{ tenant, id string }
 
-// workers is the pool. Its goroutines end when the Server is closed.
+// workers is the pool. Its goroutines start with the first order queued and end when
+// the Server is closed.
 type workers struct {
-	once   sync.Once
-	jobs   chan workKey
 	mu     sync.Mutex
+	jobs   chan workKey
 	queued map[workKey]bool
-	idle   *sync.Cond // signalled when queued empties
+	idle   sync.Cond // signalled when queued empties; L is &mu
 	cancel context.CancelFunc
+	closed bool
 	wg     sync.WaitGroup
 }
 
@@ -59,38 +60,23 @@ type workers struct {
 // blocks: when the queue is full the order is picked up by a later read.
 func (s *Server) kick(sb *sandbox, tenantID, id string) {
 	w := &s.work
-	w.once.Do(func() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return
+	}
+	if w.jobs == nil {
 		w.jobs = make(chan workKey, workQueue)
 		w.queued = map[workKey]bool{}
-		w.idle = sync.NewCond(&w.mu)
+		w.idle.L = &w.mu
 		ctx, cancel := context.WithCancel(context.Background())
 		w.cancel = cancel
 		for range max(1, s.cfg.ImageWorkers) {
 			w.wg.Add(1)
-			go func() { // ends when Close cancels ctx
-				defer w.wg.Done()
-				for {
-					select {
-					case <-ctx.Done():
-						return
-					case k := <-w.jobs:
-						if err := s.process(ctx, sb, k.tenant, k.id); err != nil && ctx.Err() == nil {
-							s.log.Error("image work failed; a later read of the order retries it", "order", k.id, "err", err)
-						}
-						w.mu.Lock()
-						delete(w.queued, k)
-						if len(w.queued) == 0 {
-							w.idle.Broadcast()
-						}
-						w.mu.Unlock()
-					}
-				}
-			}()
+			go s.worker(ctx, sb) // ends when Close cancels ctx
 		}
-	})
+	}
 	k := workKey{tenantID, id}
-	w.mu.Lock()
-	defer w.mu.Unlock()
 	if w.queued[k] {
 		return
 	}
@@ -98,6 +84,27 @@ func (s *Server) kick(sb *sandbox, tenantID, id string) {
 	case w.jobs <- k:
 		w.queued[k] = true
 	default:
+	}
+}
+
+func (s *Server) worker(ctx context.Context, sb *sandbox) {
+	w := &s.work
+	defer w.wg.Done()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case k := <-w.jobs:
+			if err := s.process(ctx, sb, k.tenant, k.id); err != nil && ctx.Err() == nil {
+				s.log.Error("image work failed; a later read of the order retries it", "order", k.id, "err", err)
+			}
+			w.mu.Lock()
+			delete(w.queued, k)
+			if len(w.queued) == 0 {
+				w.idle.Broadcast()
+			}
+			w.mu.Unlock()
+		}
 	}
 }
 
@@ -113,27 +120,30 @@ func (s *Server) kickIfDue(sb *sandbox, rec *order.Record, now time.Time) {
 // Tests call it before they move a clock past an order's end; servers never need it.
 func (s *Server) WaitIdle(ctx context.Context) error {
 	w := &s.work
-	if w.idle == nil {
-		w.once.Do(func() {}) // no worker was ever started
-		if w.idle == nil {
-			return nil
-		}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.jobs == nil {
+		return nil // no work was ever queued
 	}
 	stop := context.AfterFunc(ctx, func() { w.mu.Lock(); w.idle.Broadcast(); w.mu.Unlock() })
 	defer stop()
-	w.mu.Lock()
-	defer w.mu.Unlock()
 	for len(w.queued) > 0 && ctx.Err() == nil {
 		w.idle.Wait()
 	}
 	return ctx.Err()
 }
 
+// stopWork ends the workers (the order being processed is left for a later read to
+// queue again) and refuses new work.
 func (s *Server) stopWork() {
-	s.work.once.Do(func() {})
-	if s.work.cancel != nil {
-		s.work.cancel()
-		s.work.wg.Wait()
+	w := &s.work
+	w.mu.Lock()
+	w.closed = true
+	cancel := w.cancel
+	w.mu.Unlock()
+	if cancel != nil {
+		cancel()
+		w.wg.Wait()
 	}
 }
 
