@@ -78,9 +78,9 @@ func EmbedWatermark(img *image.NRGBA, texts []string) bool {
 }
 
 // setBlock moves a block's mean luminance into the cell of bit, shifting every
-// pixel's R, G and B alike; saturated pixels cannot move, so it tries a few times.
+// pixel's R, G and B alike; saturated pixels cannot move, so it tries until the mean is in place.
 func setBlock(img *image.NRGBA, x0, y0, b int, bit byte) {
-	for range 4 {
+	for range 32 {
 		m := blockMean(img, x0, y0, b)
 		off := float64(bit) * quantStep / 2
 		k := float64(int((m-off)/quantStep + 0.5))
