@@ -27,8 +27,9 @@ func TestSandboxExpiryFreesStorage(t *testing.T) {
 	flow := func(key string) made {
 		var o created
 		c.call(http.MethodPost, "/api/v2/orders/ai-detection", key, map[string]any{"idempotencyKey": "exp", "fileName": "a.jpg"}, &o)
-		c.upload(o.File.UploadURL, []byte("jpeg bytes"))
+		c.upload(o.File.UploadURL, testImage(t, "JPG"))
 		c.call(http.MethodPost, "/api/v2/orders/ai-detection/confirm", key, map[string]string{"idempotencyKey": "c", "orderId": o.OrderID}, nil)
+		c.settle()
 		var d struct {
 			OriginalImageURL *string `json:"originalImageUrl"`
 		}

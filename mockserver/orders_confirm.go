@@ -50,6 +50,7 @@ func (s *Server) handleConfirm(t order.Type) opFunc {
 			s.internal(w, err)
 		default:
 			s.orderChanged(r.Context(), c.sb, baseURL(r), rec)
+			s.kickIfDue(c.sb, &rec, c.now)
 			s.reply(w, r, c, confirmed{OrderID: rec.ID, Status: statusAt(&rec, c.now)})
 		}
 	}

@@ -96,6 +96,7 @@ func (s *Server) handleCreate(op createOp) opFunc {
 			if rec.Name == "" {
 				rec.Name = defaultName(rec.Type, c.now)
 			}
+			rec.AwaitsOutputs = true
 			if startsAtCreate(&rec) {
 				rec.StartedAt = &rec.CreatedAt
 			}
@@ -118,6 +119,7 @@ func (s *Server) handleCreate(op createOp) opFunc {
 			}
 			break
 		}
+		s.kickIfDue(c.sb, &stored, c.now)
 		s.reply(w, r, c, op.render(s, r, stored))
 	}
 }

@@ -86,6 +86,7 @@ func (s *Server) sandbox() (*sandbox, error) {
 // given: its owner closes it).
 func (s *Server) Close() error {
 	s.sbOnce.Do(func() {}) // no store is opened after Close
+	s.stopWork()
 	if s.sb == nil {
 		return nil
 	}

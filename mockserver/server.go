@@ -62,6 +62,11 @@ type Config struct {
 	WebhookTimeout time.Duration                                      // a receiver's time to answer; 0 is 5 s
 	MaxDeliveries  int                                                // deliveries in flight at once; 0 is 16
 	AfterFunc      func(d time.Duration, f func()) (stop func() bool) // nil is time.AfterFunc
+	// The image work (thumbnails, heat maps, protected and watermarked copies).
+	ImageWorkers    int          // orders processed at once; 0 is 1 (a 12-megapixel photo takes ~100 MiB)
+	MaxPixels       int          // the largest image processed; 0 is files.DefaultMaxPixels
+	FetchSourceURLs bool         // anti-AI URL mode downloads originalFileUrl; false uses a generated sample
+	FetchClient     *http.Client // downloads source URLs; nil is a client with a 30 s timeout
 }
 
 // Server is the mock. It is safe for concurrent use.
@@ -89,6 +94,7 @@ type Server struct {
 
 	closeOnce sync.Once
 	inboxes   *inboxes
+	work      workers
 }
 
 // New builds a Server from the contract. It checks every fixture against the

@@ -13,6 +13,19 @@ import (
 	"github.com/morimock/morimock/order"
 )
 
+// awaitedEnd returns the earliest instant a started order whose outputs are not made
+// yet can end (its end is only known once they are), and false for any other order.
+func awaitedEnd(rec *order.Record) (time.Time, bool) {
+	if rec.StartedAt == nil || !rec.AwaitsOutputs || rec.OutputsAt != nil {
+		return time.Time{}, false
+	}
+	at := rec.StartedAt.Add(rec.ProcessFor)
+	if !at.Before(order.ExpiresAt(rec.CreatedAt)) {
+		return time.Time{}, false
+	}
+	return at, true
+}
+
 // endOf returns the transition that ends an order's work (complete or failed), and
 // false when the order expires first or has not started. order decides it.
 func endOf(rec *order.Record) (order.Transition, bool) {
@@ -30,7 +43,9 @@ func endOf(rec *order.Record) (order.Transition, bool) {
 func (s *Server) orderChanged(ctx context.Context, sb *sandbox, origin string, rec order.Record) {
 	end, ok := endOf(&rec)
 	if !ok {
-		return
+		if end.At, ok = awaitedEnd(&rec); !ok {
+			return
+		}
 	}
 	hooks, err := sb.store.ListWebhooks(ctx, rec.Tenant)
 	if err != nil {
@@ -47,6 +62,43 @@ func (s *Server) orderChanged(ctx context.Context, sb *sandbox, origin string, r
 	}
 }
 
+// orderEnded moves the scheduled events of an order whose end became known after
+// they were scheduled (its outputs were made) to that end, and wakes the deliverer.
+func (s *Server) orderEnded(ctx context.Context, sb *sandbox, rec order.Record) {
+	end, ok := endOf(&rec)
+	if !ok || sb.deliverer == nil {
+		return
+	}
+	hooks, err := sb.store.ListWebhooks(ctx, rec.Tenant)
+	if err != nil {
+		s.log.Error("webhooks: list", "err", err)
+		return
+	}
+	for _, w := range hooks {
+		events, err := sb.store.ListEvents(ctx, rec.Tenant, w.ID)
+		if err != nil {
+			s.log.Error("webhooks: list events", "err", err)
+			continue
+		}
+		for _, e := range events {
+			if e.OrderID != rec.ID || e.Status != store.EventScheduled {
+				continue
+			}
+			_, err = sb.store.UpdateEvent(ctx, rec.Tenant, e.ID, func(x *store.Event) error {
+				if x.Status == store.EventScheduled && x.LeaseOwner == "" {
+					at := end.At
+					x.NextAt = &at
+				}
+				return nil
+			})
+			if err != nil {
+				s.log.Error("webhooks: reschedule", "order", rec.ID, "err", err)
+			}
+		}
+	}
+	sb.deliverer.Wake()
+}
+
 // scheduleOpen schedules a new webhook's events for the tenant's orders that have
 // started and not ended by now: an order that ends after the webhook exists is
 // delivered to it.
@@ -59,7 +111,11 @@ func (s *Server) scheduleOpen(ctx context.Context, sb *sandbox, w store.Webhook,
 		return err
 	}
 	for i := range open {
-		if end, ok := endOf(&open[i]); ok {
+		end, ok := endOf(&open[i])
+		if !ok {
+			end.At, ok = awaitedEnd(&open[i])
+		}
+		if ok {
 			if err := s.schedule(ctx, sb, w, origin, open[i].ID, end.At); err != nil {
 				return err
 			}
@@ -99,6 +155,12 @@ func (s *Server) occur(ctx context.Context, sb *sandbox, e store.Event, now time
 	}
 	end, ok := endOf(&rec)
 	if !ok {
+		if _, awaits := awaitedEnd(&rec); awaits {
+			// Its outputs are still being made: look again shortly (the work wakes the
+			// deliverer when they are stored).
+			later := now.Add(time.Second)
+			return delivery.Occurrence{Later: &later}, nil
+		}
 		return delivery.Occurrence{Drop: true}, nil
 	}
 	if end.At.After(now) {

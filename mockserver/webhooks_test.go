@@ -160,9 +160,9 @@ func (c *sbx) events(key string, hookID int64) eventsPage {
 	return p
 }
 
-// settle waits until the webhook's only event reads status with retries: the
+// settleEvent waits until the webhook's only event reads status with retries: the
 // attempt's result is written just after the receiver answers.
-func (c *sbx) settle(key string, hookID int64, status string, retries int) {
+func (c *sbx) settleEvent(key string, hookID int64, status string, retries int) {
 	c.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -206,15 +206,16 @@ func TestWebhookEventTypes(t *testing.T) {
 			c.call(http.MethodPost, "/api/v2/orders/anti-ai/with-urls", key, map[string]any{"idempotencyKey": "f", "files": []map[string]string{{"fileName": "a_fail.png", "imageUrl": "https://example.com/a.png"}}}, nil)
 			c.call(http.MethodPost, "/api/v2/orders/wtr-embed", key, map[string]any{"idempotencyKey": "e", "files": []map[string]any{{"fileName": "a.png", "originalFileUrl": "https://example.com/a.png", "watermarks": []map[string]string{{"text": "MORI"}}}}}, nil)
 			c.call(http.MethodPost, "/api/v2/orders/wtr-extract", key, map[string]any{"idempotencyKey": "x", "file": map[string]any{"fileName": "w_detected.jpg"}}, &o)
-			c.upload(o.File.UploadURL, []byte("jpeg"))
+			c.upload(o.File.UploadURL, testImage(t, "JPG"))
 			c.call(http.MethodPost, "/api/v2/orders/ai-detection", key, map[string]any{"idempotencyKey": "d", "fileName": "p_ai.png", "options": map[string]bool{"generateHeatmap": true}}, &o)
-			c.upload(o.File.UploadURL, []byte("png"))
+			c.upload(o.File.UploadURL, testImage(t, "PNG"))
 			c.call(http.MethodPost, "/api/v2/orders/ai-detection/confirm", key, map[string]string{"idempotencyKey": "dc", "orderId": o.OrderID}, nil)
 			select {
 			case a := <-rc.got:
 				t.Fatalf("a delivery before any order ended: %s", a.body)
 			default:
 			}
+			c.settle()           // every order's files are made, at its start on the key's clock
 			c.advance(key, "1h") // past every order's end: each is delivered, late
 			got := map[string]envelopeOf{}
 			for range 5 {
@@ -297,7 +298,7 @@ func TestWebhookRetrySchedule(t *testing.T) {
 	c.call(http.MethodPost, "/api/v2/orders/anti-ai/with-urls", liveKey, map[string]any{"idempotencyKey": "a", "files": []map[string]string{{"fileName": "a.png", "imageUrl": "https://example.com/a.png"}}}, nil)
 	c.advance(liveKey, "5s")
 	first := decodeEnvelope(t, rc.next(t))
-	c.settle(liveKey, h.ID, "RETRYING", 0)
+	c.settleEvent(liveKey, h.ID, "RETRYING", 0)
 	steps := []func(){
 		func() { fc.Advance(time.Second) },
 		func() { fc.Advance(2 * time.Second) },
@@ -312,10 +313,10 @@ func TestWebhookRetrySchedule(t *testing.T) {
 			t.Fatalf("retry %d eventId %s; want the first's %s", i+1, e.EventID, first.EventID)
 		}
 		if i < len(steps)-1 {
-			c.settle(liveKey, h.ID, "RETRYING", i+1)
+			c.settleEvent(liveKey, h.ID, "RETRYING", i+1)
 		}
 	}
-	c.settle(liveKey, h.ID, "FAILED", 6)
+	c.settleEvent(liveKey, h.ID, "FAILED", 6)
 	c.advance(liveKey, "7d")
 	fc.Advance(time.Hour)
 	select {
@@ -342,7 +343,7 @@ func TestWebhookRetrySchedule(t *testing.T) {
 	c.want(res, body, http.StatusUnprocessableEntity, "WEBHOOK_EVENT_NOT_RETRYABLE")
 	c.advance(liveKey, "30m") // the queued retry fails too: FAILED again
 	rc.next(t)
-	c.settle(liveKey, h.ID, "FAILED", 8)
+	c.settleEvent(liveKey, h.ID, "FAILED", 8)
 
 	rc.set(nil)
 	c.call(http.MethodPost, retry, liveKey, nil, &ans)
@@ -375,11 +376,11 @@ func TestWebhookRetryFailed(t *testing.T) {
 		func() { c.advance(liveKey, "2h") },
 		func() { c.advance(liveKey, "4h") },
 	} {
-		c.settle(liveKey, h.ID, "RETRYING", i)
+		c.settleEvent(liveKey, h.ID, "RETRYING", i)
 		step()
 		rc.next(t)
 	}
-	c.settle(liveKey, h.ID, "FAILED", 6)
+	c.settleEvent(liveKey, h.ID, "FAILED", 6)
 	rc.set(nil)
 	target := fmt.Sprintf("/api/v2/orders/webhooks/%d/events/retry-failed", h.ID)
 	res, body := c.do(http.MethodPost, target, liveKey, map[string]string{"fromDate": "2026-03-01", "toDate": "2026-03-12"})
@@ -390,7 +391,7 @@ func TestWebhookRetryFailed(t *testing.T) {
 	if ans.Total != 1 || ans.Succeeded != 1 || ans.Failed != 0 {
 		t.Fatalf("retry-failed = %+v; want 1 of 1 succeeded", ans)
 	}
-	c.settle(liveKey, h.ID, "SENT", 7)
+	c.settleEvent(liveKey, h.ID, "SENT", 7)
 }
 
 // TestWebhookBadReceivers: a receiver that hangs, redirects or answers slowly fails
@@ -417,7 +418,7 @@ func TestWebhookBadReceivers(t *testing.T) {
 			c.advance(liveKey, "5s")
 			rc.next(t)
 			c.get(liveKey, "1") // the API answers while the receiver holds its attempt
-			c.settle(liveKey, h.ID, "RETRYING", 0)
+			c.settleEvent(liveKey, h.ID, "RETRYING", 0)
 			select {
 			case a := <-target.got:
 				t.Fatalf("the redirect was followed: %s", a.body)
@@ -448,13 +449,13 @@ func TestWebhookInbox(t *testing.T) {
 	if len(in.Deliveries) != 1 || in.Deliveries[0].Answered != 500 {
 		t.Fatalf("inbox = %+v; want one delivery answered 500", in)
 	}
-	c.settle(liveKey, h.ID, "RETRYING", 0)
+	c.settleEvent(liveKey, h.ID, "RETRYING", 0)
 	fc.Advance(time.Second)
 	c.call(http.MethodGet, fmt.Sprintf("/_morimock/inbox/box-1?wait=10s&after=%d", in.Deliveries[0].Seq), liveKey, nil, &in)
 	if len(in.Deliveries) != 1 || in.Deliveries[0].Answered != 200 || !webhook.Verify(h.Secret, []byte(in.Deliveries[0].Body), in.Deliveries[0].Signature) {
 		t.Fatalf("inbox after the retry = %+v; want one signed delivery answered 200", in)
 	}
-	c.settle(liveKey, h.ID, "SENT", 1)
+	c.settleEvent(liveKey, h.ID, "SENT", 1)
 }
 
 // TestWebhookRestartMidRetry: a retry due when the sandbox stopped is made by the
@@ -478,7 +479,7 @@ func TestWebhookRestartMidRetry(t *testing.T) {
 	c.call(http.MethodPost, "/api/v2/orders/anti-ai/with-urls", liveKey, map[string]any{"idempotencyKey": "a", "files": []map[string]string{{"fileName": "a.png", "imageUrl": "https://example.com/a.png"}}}, nil)
 	c.advance(liveKey, "5s")
 	first := decodeEnvelope(t, rc.next(t))
-	c.settle(liveKey, h.ID, "RETRYING", 0)
+	c.settleEvent(liveKey, h.ID, "RETRYING", 0)
 	if err := c.srv.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -490,7 +491,7 @@ func TestWebhookRestartMidRetry(t *testing.T) {
 	if e := decodeEnvelope(t, rc.next(t)); e.EventID != first.EventID {
 		t.Fatalf("eventId after restart %s; want %s", e.EventID, first.EventID)
 	}
-	c.settle(liveKey, h.ID, "SENT", 1)
+	c.settleEvent(liveKey, h.ID, "SENT", 1)
 }
 
 // TestWebhookEndpoints: CRUD, the secret shown once, test keys, the deprecated one.

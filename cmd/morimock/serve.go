@@ -45,6 +45,7 @@ type serveOptions struct {
 	stateDir          string
 	retention         time.Duration
 	unknownOrders     string
+	fetchSourceURLs   bool
 	seedSet           bool // --seed (or MORIMOCK_SEED) was given: presigned URLs are signed with a key from it
 
 	// Not flags: tests shorten the server's clocks and watch its requests through these.
@@ -94,6 +95,7 @@ func serveEnv() []envFlag {
 		{"processing-time", "MORIMOCK_PROCESSING_TIME"},
 		{"failure-rate", "MORIMOCK_FAILURE_RATE"}, {"state-dir", "MORIMOCK_STATE_DIR"},
 		{"retention", "MORIMOCK_RETENTION"}, {"unknown-orders", "MORIMOCK_UNKNOWN_ORDERS"},
+		{"fetch-source-urls", "MORIMOCK_FETCH_SOURCE_URLS"},
 	}
 }
 
@@ -117,6 +119,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.IntVar(&o.maxConns, "max-conns", 4096, "most connections served at once; more wait to be accepted (env MORIMOCK_MAX_CONNS)")
 	fs.IntVar(&o.maxDelayed, "max-delayed", 256, "most requests held in a Prefer: delay at once, at most half of --max-conns; more are answered 429 (env MORIMOCK_MAX_DELAYED)")
 	fs.StringVar(&processing, "processing-time", "5s", "how long a sandbox order stays inProgress on its key's clock: 5s, 90m, 2h, 1d, a range 2s-8s or 1h-2d, or 0 for at once (env MORIMOCK_PROCESSING_TIME)")
+	fs.BoolVar(&o.fetchSourceURLs, "fetch-source-urls", false, "anti-AI URL mode downloads each originalFileUrl (http/https, at most 32 MiB, 30 s); without it the sandbox uses a generated sample image (env MORIMOCK_FETCH_SOURCE_URLS)")
 	fs.Float64Var(&o.failureRate, "failure-rate", 0, "share of sandbox orders that fail without a _fail file name, 0..1, seeded (env MORIMOCK_FAILURE_RATE)")
 	fs.StringVar(&o.stateDir, "state-dir", "", "keep sandbox orders, keys, clocks and files in this directory across restarts; in memory when empty (env MORIMOCK_STATE_DIR)")
 	fs.StringVar(&retention, "retention", "30d", "forget sandbox orders this old on their key's clock: a Go duration or days, e.g. 30d (env MORIMOCK_RETENTION)")
@@ -239,6 +242,7 @@ func serve(ctx context.Context, o serveOptions, stdout, stderr io.Writer) error 
 		MaxDelayed:     min(o.maxDelayed, max(1, o.maxConns/2)),
 		ProcessingTime: o.processingTime, FailureRate: o.failureRate, Retention: o.retention,
 		StrictUnknownOrders: o.unknownOrders == "404",
+		FetchSourceURLs:     o.fetchSourceURLs,
 	}
 	if cfg.Store, cfg.SigningKey, err = openState(o); err != nil {
 		return err

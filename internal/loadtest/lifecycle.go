@@ -1,10 +1,14 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -23,12 +27,26 @@ import (
 // to the contract; the invariants are checked as it goes: no order lost or listed
 // twice, one order per idempotency key, every observed change of status one that
 // order.CanMove allows (several steps between two polls are fine), results that
-// download as the bytes uploaded.
+// download as protected copies of what was uploaded (the same dimensions, other bytes).
 
 const (
 	flowsPerTenant = 4
-	uploadSize     = 16 << 10
+	uploadSide     = 80 // px: a JPEG of random pixels this size is about 16 KiB
 )
+
+// photo returns a JPEG of random pixels, a real image the sandbox processes.
+func photo(r *rand.Rand) []byte {
+	m := image.NewRGBA(image.Rect(0, 0, uploadSide, uploadSide))
+	for y := 0; y < uploadSide; y++ {
+		for x := 0; x < uploadSide; x++ {
+			v := r.Uint32()
+			m.Set(x, y, color.RGBA{uint8(v), uint8(v >> 8), uint8(v >> 16), 255})
+		}
+	}
+	var b bytes.Buffer
+	jpeg.Encode(&b, m, &jpeg.Options{Quality: 90}) // writing to memory cannot fail
+	return b.Bytes()
+}
 
 // lifecycle is one connection's run of tenants.
 type lifecycle struct {
@@ -302,10 +320,7 @@ func (lc *lifecycle) flow(ctx context.Context, token string, f int, live bool) (
 	if again.OrderID != o.id {
 		return nil, broke("duplicate order for one idempotency key", "key %s made %s and %s", o.key, o.id, again.OrderID)
 	}
-	o.upload = make([]byte, uploadSize)
-	for i := range o.upload {
-		o.upload[i] = byte(lc.r.Uint32())
-	}
+	o.upload = photo(lc.r)
 	for _, file := range c.Files {
 		if _, err := lc.do(ctx, http.MethodPut, file.UploadURL, "", o.upload, "image/jpeg", 200); err != nil {
 			return nil, err
@@ -333,8 +348,15 @@ func (lc *lifecycle) flow(ctx context.Context, token string, f int, live bool) (
 		if d.Status == order.Complete || d.Status == order.Failed {
 			break
 		}
-		if poll == 10 {
-			return nil, broke("order never finished", "order %s still %s after the clock moved %s", o.id, d.Status, lc.l.o.advance)
+		if poll == 40 {
+			return nil, broke("order never finished", "order %s still %s after the clock moved %s 40 times", o.id, d.Status, lc.l.o.advance)
+		}
+		// Its files are made off the request path, in real time: wait a little (at
+		// most 500 ms a poll, about 15 s in all) as a client polling with backoff does.
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(min(10*time.Millisecond<<min(poll, 6), 500*time.Millisecond)):
 		}
 		if _, err := lc.json(ctx, http.MethodPost, "/_morimock/clock", token, map[string]string{"advance": lc.l.o.advance}, nil, 200); err != nil {
 			return nil, err
@@ -362,11 +384,39 @@ func (lc *lifecycle) flow(ctx context.Context, token string, f int, live bool) (
 	if err != nil {
 		return nil, err
 	}
-	if nFiles == 1 && !bytes.Equal(a.body, o.upload) {
-		return nil, broke("download is not the upload", "order %s: %d bytes back, %d sent", o.id, len(a.body), len(o.upload))
-	}
-	if nFiles > 1 && len(a.body) < nFiles*uploadSize {
-		return nil, broke("download is not the upload", "order %s: a zip of %d bytes for %d files of %d", o.id, len(a.body), nFiles, uploadSize)
+	if nFiles == 1 {
+		if err := protectedCopy(a.body, o.upload); err != nil {
+			return nil, broke("download is not a protected copy of the upload", "order %s: %v", o.id, err)
+		}
+	} else {
+		zr, err := zip.NewReader(bytes.NewReader(a.body), int64(len(a.body)))
+		if err != nil || len(zr.File) != nFiles {
+			return nil, broke("download is not a zip of every file", "order %s: %d bytes, %d files (%v); want %d files", o.id, len(a.body), len(zipFiles(zr)), err, nFiles)
+		}
 	}
 	return o, nil
+}
+
+// protectedCopy checks that got is the anti-AI copy of sent: an image of the same
+// dimensions with other bytes (the sandbox perturbs every pixel imperceptibly).
+func protectedCopy(got, sent []byte) error {
+	g, _, err := image.DecodeConfig(bytes.NewReader(got))
+	if err != nil {
+		return fmt.Errorf("not an image: %w", err)
+	}
+	w, _, _ := image.DecodeConfig(bytes.NewReader(sent))
+	if g.Width != w.Width || g.Height != w.Height {
+		return fmt.Errorf("%dx%d back, %dx%d sent", g.Width, g.Height, w.Width, w.Height)
+	}
+	if bytes.Equal(got, sent) {
+		return fmt.Errorf("the upload came back unprotected")
+	}
+	return nil
+}
+
+func zipFiles(zr *zip.Reader) []*zip.File {
+	if zr == nil {
+		return nil
+	}
+	return zr.File
 }
