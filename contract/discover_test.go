@@ -3,8 +3,8 @@ package contract
 import (
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
