@@ -2,8 +2,9 @@
 // that a base URL (the real API, a staging copy, or morimock) keeps the contract of
 // openapi.yaml and the rules of the order package, and returns a Report.
 //
-// It is read-only (GETs only) unless Config.ProbeWrites asks for more, whatever a
-// server answers; it follows no redirect, is rate-limited, bounds the time and memory
+// It is read-only (GETs only) unless Config.ProbeWrites or Config.Lifecycle (with a
+// test key only) asks for more, whatever a server answers; it never sends the token
+// to the upload and download URLs a server names; it follows no redirect, is rate-limited, bounds the time and memory
 // each answer costs, and never writes the token anywhere. Against morimock it covers
 // every order type and status by itself.
 package contract
