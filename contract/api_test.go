@@ -2,6 +2,7 @@ package contract
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -29,6 +30,8 @@ type fakeAPI struct {
 	Date string
 	// Mock makes it present itself as morimock, which the suite may send POST and DELETE.
 	Mock bool
+	// DownloadURL, when set, is the downloadUrl of every known order's /download.
+	DownloadURL string
 
 	mu      sync.Mutex
 	methods []string
@@ -52,6 +55,10 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case "/api/v2/orders/stats/recent":
 		w.Write([]byte(`{"data":{"dailyStats":[{"usageDate":"03.12","usageCount":0}],"domain":[0,0],"ticks":[0]}}`))
+		return
+	}
+	if id, ok := strings.CutSuffix(strings.TrimPrefix(r.URL.Path, "/api/v2/orders/"), "/download"); ok && f.Orders[id] != nil && f.DownloadURL != "" {
+		fmt.Fprintf(w, `{"data":{"downloadUrl":%q,"expiresIn":3600}}`, f.DownloadURL)
 		return
 	}
 	if id, ok := strings.CutSuffix(strings.TrimPrefix(r.URL.Path, "/api/v2/orders/"), "/download"); ok && f.Orders[id] != nil {

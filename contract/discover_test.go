@@ -108,3 +108,42 @@ func TestNoIDsAgainstALiveAPIIsAnError(t *testing.T) {
 		t.Errorf("Run(no ids, not the mock) error = %v; want one that says how to give ids", err)
 	}
 }
+
+// TestDownloadURLWithoutCredentials: the downloadUrl, on another host, gets a GET
+// without the token; a redirect there is not followed and fails the check.
+func TestDownloadURLWithoutCredentials(t *testing.T) {
+	tests := []struct {
+		name     string
+		status   int
+		wantFail bool
+	}{
+		{"answers 200", http.StatusOK, false},
+		{"redirects", http.StatusFound, true},
+		{"refuses", http.StatusForbidden, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var auth []string
+			var hits int
+			files := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				hits++
+				auth = append(auth, r.Header.Get("Authorization"))
+				if tt.status == http.StatusFound {
+					http.Redirect(w, r, "/elsewhere", http.StatusFound)
+					return
+				}
+				w.WriteHeader(tt.status)
+				w.Write([]byte("result bytes"))
+			}))
+			api := &listAPI{fakeAPI: &fakeAPI{Orders: map[string][]byte{validID: []byte(validAntiAI)}, DownloadURL: files + "/result.jpg?X-Amz-Signature=abc"}, ids: []string{validID}}
+			rep := runAgainst(t, api, Config{OrderIDs: []string{validID}, Token: "sk_test_downloadsecret"})
+			if hits != 1 || auth[0] != "" {
+				t.Errorf("the download host got %d requests with Authorization %q; want one without", hits, auth)
+			}
+			_, failed := outcomes(rep, Failed)[CheckDownload]
+			if failed != tt.wantFail {
+				t.Errorf("download failed = %v; want %v (%v)", failed, tt.wantFail, outcomes(rep, Failed))
+			}
+		})
+	}
+}
