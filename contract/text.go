@@ -20,6 +20,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(bw, "morimock check %s\n", target)
 	fmt.Fprintf(bw, "%d orders checked, %d requests, %d answered 429 and were retried\n", r.Orders, r.Requests, r.RateLimited)
+	if r.Budget > 0 {
+		fmt.Fprintf(bw, "lifecycle request budget: at most %d requests\n", r.Budget)
+	}
 	fmt.Fprintf(bw, "%d rules applied, each documented (a failure) or inferred (a warning except against the sandbox or with --strict); the JSON report and `morimock check --rules` list them\n\n", len(r.Rules))
 
 	tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)

@@ -140,6 +140,9 @@ func runCheck(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if !o.quiet {
 		o.cfg.Progress = stderr
+	} else if o.cfg.Lifecycle {
+		// The request budget is printed even when quiet: it is what the run may cost.
+		o.cfg.Progress = budgetOnly{stderr}
 	}
 	spec, err := morimock.LoadSpec(ctx)
 	if err != nil {
@@ -200,4 +203,14 @@ func writeFile(path string, write func(io.Writer) error) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// budgetOnly passes on the lifecycle's request budget line and nothing else.
+type budgetOnly struct{ w io.Writer }
+
+func (b budgetOnly) Write(p []byte) (int, error) {
+	if strings.HasPrefix(string(p), "lifecycle:") {
+		return b.w.Write(p)
+	}
+	return len(p), nil
 }
