@@ -2,6 +2,8 @@ package mockserver
 
 import (
 	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -16,8 +18,10 @@ type clockAnswer struct {
 }
 
 // handleClock serves GET and POST /_morimock/clock for the calling tenant. POST moves
-// its clock: {"advance": "90s"} (Go durations and d for days, negative allowed) or
-// {"set": "<RFC 3339>"}. Only the offset is kept, so the clock keeps running.
+// its clock: {"advance": "90s"} (Go durations and d for days; sandbox.yaml refuses a
+// negative one) or {"set": "<RFC 3339>"}. Only the offset is kept, so the clock keeps
+// running; a target whose offset from the real clock does not fit a time.Duration
+// (about 292 years) is refused, so that what is answered is what is stored.
 func (s *Server) handleClock(w http.ResponseWriter, r *http.Request, c *call) {
 	if r.Method == http.MethodPost {
 		var b struct {
@@ -26,7 +30,13 @@ func (s *Server) handleClock(w http.ResponseWriter, r *http.Request, c *call) {
 		}
 		dec := json.NewDecoder(r.Body)
 		dec.DisallowUnknownFields()
-		if err := dec.Decode(&b); err != nil || (b.Advance == nil) == (b.Set == nil) {
+		err := dec.Decode(&b)
+		if err == nil {
+			if _, tail := dec.Token(); tail != io.EOF {
+				err = errors.New("more follows the JSON value")
+			}
+		}
+		if err != nil || (b.Advance == nil) == (b.Set == nil) {
 			s.fail(w, &apiError{status: http.StatusBadRequest, code: codeValidationFailed, detail: `want {"advance": "90s"} or {"set": "2026-09-01T09:00:00Z"}`})
 			return
 		}
@@ -46,7 +56,13 @@ func (s *Server) handleClock(w http.ResponseWriter, r *http.Request, c *call) {
 			}
 			target = t
 		}
-		if err := c.sb.store.SetClockOffset(r.Context(), c.tenant.id, target.Sub(s.now())); err != nil {
+		real := s.now()
+		off := target.Sub(real)
+		if !real.Add(off).Equal(target) { // Sub saturated
+			s.fail(w, &apiError{status: http.StatusBadRequest, code: codeValidationFailed, detail: "the clock can move at most about 292 years from the real one"})
+			return
+		}
+		if err := c.sb.store.SetClockOffset(r.Context(), c.tenant.id, off); err != nil {
 			s.internal(w, err)
 			return
 		}

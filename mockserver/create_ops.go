@@ -95,7 +95,7 @@ var createAntiAI = createOp{
 	},
 	render: func(s *Server, r *http.Request, rec order.Record) any {
 		out := antiAiCreated{OrderName: rec.Name, OrderID: rec.ID, Status: order.Pending}
-		if startsAtCreate(&rec) {
+		if order.StartsAtCreate(&rec) {
 			out.Status = order.InProgress
 		}
 		for _, f := range rec.Files {

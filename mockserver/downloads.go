@@ -25,7 +25,7 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request, c *call)
 		s.internal(w, err)
 	case e != nil:
 		s.fail(w, e)
-	case rec.Type != order.AntiAI && rec.Type != order.WatermarkEmbed:
+	case !order.Downloadable(rec.Type):
 		s.fail(w, &apiError{status: http.StatusBadRequest, code: codeTypeCantDownload, detail: string(rec.Type) + " orders have no file to download; their result is in GET order"})
 	case st == order.Expired:
 		s.fail(w, &apiError{status: http.StatusBadRequest, code: codeOrderExpired, detail: "results can be downloaded for 7 days after the order was created"})

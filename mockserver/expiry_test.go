@@ -37,7 +37,11 @@ func TestSandboxExpiryFreesStorage(t *testing.T) {
 		if d.OriginalImageURL == nil {
 			t.Fatalf("GET order %s: no originalImageUrl", o.OrderID)
 		}
-		return made{id: o.OrderID, key: o.File.FileKey}
+		rec, err := st.GetOrder(ctx, tenantIDOf(key), o.OrderID)
+		if err != nil || rec.Files[0].Blob == "" {
+			t.Fatalf("GetOrder(%s) = %+v, %v; want the upload's blob", o.OrderID, rec.Files, err)
+		}
+		return made{id: o.OrderID, key: rec.Files[0].Blob}
 	}
 	blobThere := func(key string) bool {
 		t.Helper()

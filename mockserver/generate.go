@@ -184,21 +184,11 @@ func (g *generator) orderName(t order.Type, created time.Time) string {
 		return strings.ReplaceAll(name, " ", "-")
 	}
 	var buf [40]byte
-	b, layout := buf[:0], "2006-01-02"
-	switch t {
-	case order.AntiAI:
-		b = append(b, "anti_ai_"...)
-	case order.WatermarkEmbed:
-		b = append(b, "wtr_embed_"...)
-		if f.Bool() {
-			layout = "20060102150405.000"
-		}
-	case order.WatermarkExtract:
-		b = append(b, "wtr_extract_"...)
-	default:
-		b = append(b, "ai_detection_"...)
+	if t == order.WatermarkEmbed && !f.Bool() {
+		// The docs show embed names with a date too, as the other types have.
+		return string(created.AppendFormat(append(buf[:0], "wtr_embed_"...), "2006-01-02"))
 	}
-	return string(created.AppendFormat(b, layout))
+	return string(order.AppendDefaultName(buf[:0], t, created))
 }
 
 func (g *generator) fileName() string {

@@ -94,10 +94,10 @@ func (s *Server) handleCreate(op createOp) opFunc {
 			}
 			rec.Outcome = s.outcome(c.tenant, rec.Type, rec.ID, names, c.now)
 			if rec.Name == "" {
-				rec.Name = defaultName(rec.Type, c.now)
+				rec.Name = order.DefaultName(rec.Type, c.now)
 			}
 			rec.AwaitsOutputs = true
-			if startsAtCreate(&rec) {
+			if order.StartsAtCreate(&rec) {
 				rec.StartedAt = &rec.CreatedAt
 			}
 			var created bool
@@ -110,7 +110,7 @@ func (s *Server) handleCreate(op createOp) opFunc {
 				s.internal(w, err)
 				return
 			}
-			if !created && (stored.Type != rec.Type || isURLOnly(stored) != isURLOnly(rec)) {
+			if !created && (stored.Type != rec.Type || order.URLOnly(&stored) != order.URLOnly(&rec)) {
 				s.fail(w, &apiError{status: http.StatusBadRequest, code: codeIdempotencyKeyInvalid, detail: "this idempotencyKey was used for an order of another kind"})
 				return
 			}
@@ -124,38 +124,7 @@ func (s *Server) handleCreate(op createOp) opFunc {
 	}
 }
 
-// startsAtCreate reports whether an order is inProgress from the moment it is made:
-// an antiAi or watermarkEmbed order whose every file comes from a URL (the server
-// fetches them itself; embed then starts without a confirm, as after uploads).
-func startsAtCreate(rec *order.Record) bool {
-	if rec.Type != order.AntiAI && rec.Type != order.WatermarkEmbed {
-		return false
-	}
-	for _, f := range rec.Files {
-		if f.SourceURL == "" {
-			return false
-		}
-	}
-	return true
-}
-
-func isURLOnly(rec order.Record) bool { return rec.Type == order.AntiAI && startsAtCreate(&rec) }
-
 var sunsetTime, _ = time.Parse(time.RFC3339, sunsetAt)
-
-// defaultName is the vendor's auto-generated order name for a type.
-func defaultName(t order.Type, now time.Time) string {
-	switch t {
-	case order.AntiAI:
-		return "anti_ai_" + now.Format("2006-01-02")
-	case order.WatermarkEmbed:
-		return "wtr_embed_" + now.Format("20060102150405.000")
-	case order.WatermarkExtract:
-		return "wtr_extract_" + now.Format("2006-01-02")
-	default:
-		return "ai_detection_" + now.Format("2006-01-02")
-	}
-}
 
 // fileFormat returns a file name's fileFormat and fileType as the docs spell them.
 func fileFormat(name string) (format, fileType string, ok bool) {
@@ -168,7 +137,7 @@ func fileFormat(name string) (format, fileType string, ok bool) {
 		return "WEBP", "IMG", true
 	case "bmp":
 		return "BMP", "IMG", true
-	case "tif", "tiff":
+	case "tiff":
 		return "TIFF", "IMG", true
 	case "pdf":
 		return "PDF", "DOCUMENT", true

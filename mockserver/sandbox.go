@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -209,9 +210,15 @@ func (s *Server) replyStatus(w http.ResponseWriter, r *http.Request, c *call, st
 }
 
 // decode reads a JSON body the contract has already validated into v.
+// The body must be exactly one JSON value: anything after it (a second value, stray
+// bytes) is refused, as the validator would have, had it not stopped at the first.
 func decode(r *http.Request, v any) *apiError {
-	if err := json.NewDecoder(r.Body).Decode(v); err != nil {
+	dec := json.NewDecoder(r.Body)
+	if err := dec.Decode(v); err != nil {
 		return &apiError{status: http.StatusBadRequest, code: codeValidationFailed, detail: "the body is not the JSON the contract asks for: " + clip(err.Error())}
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return &apiError{status: http.StatusBadRequest, code: codeValidationFailed, detail: "the body must be exactly one JSON value; more follows it"}
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"context"
 	"crypto/md5"
+	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -145,9 +146,12 @@ var (
 	errNotPending     = errors.New("order not pending")
 )
 
-// upload streams the body to the file's blob, then records the upload on the order;
-// a watermark order whose files are now all uploaded starts processing. The blob is
-// written before the record, so an order never counts a file it cannot read.
+// upload streams the body to a fresh blob of its own, then records the upload on the
+// order, making that blob the file's bytes; a watermark order whose files are now all
+// uploaded starts processing. The file's bytes change only inside the record update,
+// which refuses an order that was confirmed or started whatever the clock reads now,
+// so an upload never replaces what an order was confirmed with; a refused or failed
+// upload's blob is deleted, and so is the blob it replaced.
 func (s *Server) upload(ctx context.Context, sb *sandbox, g files.Grant, r *http.Request, max int64, now time.Time) (int64, error) {
 	id := orderIDOfKey(g.Key)
 	rec, err := sb.store.GetOrder(ctx, g.Tenant, id)
@@ -157,38 +161,80 @@ func (s *Server) upload(ctx context.Context, sb *sandbox, g files.Grant, r *http
 	if err != nil {
 		return 0, err
 	}
-	if statusAt(&rec, now) != order.Pending {
+	if !order.TakesUploads(&rec, now) {
 		return 0, errNotPending
 	}
-	n, err := sb.store.PutBlob(ctx, g.Key, r.Body, max)
+	blob, err := newInputBlob(&rec, fileIndex(&rec, g.Key))
+	if err != nil {
+		return 0, err
+	}
+	n, err := sb.store.PutBlob(ctx, blob, r.Body, max)
 	if err != nil {
 		return 0, err
 	}
 	ctype := r.Header.Get("Content-Type")
+	var replaced string
 	rec, err = sb.store.UpdateOrder(ctx, g.Tenant, id, func(rec *order.Record) error {
 		i := fileIndex(rec, g.Key)
 		if i < 0 {
 			return errNoUploadTarget
 		}
-		if statusAt(rec, now) != order.Pending {
+		if !order.TakesUploads(rec, now) {
 			return errNotPending
 		}
 		at := now
 		f := &rec.Files[i]
-		f.UploadedAt, f.Size, f.ContentType = &at, n, ctype
-		if (rec.Type == order.WatermarkEmbed || rec.Type == order.WatermarkExtract) && allUploaded(rec) {
+		replaced = f.Blob
+		f.UploadedAt, f.Size, f.ContentType, f.Blob = &at, n, ctype, blob
+		if !order.NeedsConfirm(rec.Type) && allUploaded(rec) {
 			rec.StartedAt = &at // watermark orders need no confirm
 		}
 		return nil
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		return 0, errNoUploadTarget
+	if err != nil {
+		// Nothing refers to the new blob: it goes (a reset or expiry meanwhile
+		// would have left it on disk forever).
+		if derr := sb.store.DeleteBlobs(context.WithoutCancel(ctx), blob); derr != nil {
+			s.log.Warn("delete a refused upload", "err", derr)
+		}
+		if errors.Is(err, store.ErrNotFound) {
+			return 0, errNoUploadTarget
+		}
+		return 0, err
 	}
-	if err == nil {
-		s.orderChanged(ctx, sb, baseURL(r), rec)
-		s.kickIfDue(sb, &rec, now)
+	if replaced != "" && replaced != blob {
+		if derr := sb.store.DeleteBlobs(context.WithoutCancel(ctx), replaced); derr != nil {
+			s.log.Warn("delete a replaced upload", "err", derr)
+		}
 	}
-	return n, err
+	s.orderChanged(ctx, sb, baseURL(r), rec)
+	s.kickIfDue(sb, &rec, now)
+	return n, nil
+}
+
+// newInputBlob is a fresh storage key for an upload of file i: under the order's
+// prefix (so expiry and reset delete it with the rest), named by the file's index and
+// random bytes, never by the file's name.
+func newInputBlob(rec *order.Record, i int) (string, error) {
+	var rnd [8]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		return "", fmt.Errorf("draw a blob key: %w", err)
+	}
+	return store.OrderBlobPrefix(rec.Tenant, rec.ID) + blobInput + strconv.Itoa(i) + "-" + hex.EncodeToString(rnd[:]), nil
+}
+
+// inputBlob is the storage key of file i's bytes: its upload, the copy of a URL-mode
+// file the sandbox fetched, or (for a record stored before uploads had keys of their
+// own) the file key.
+func inputBlob(rec *order.Record, i int) string {
+	f := &rec.Files[i]
+	switch {
+	case f.Blob != "":
+		return f.Blob
+	case f.SourceURL != "":
+		return store.OrderBlobPrefix(rec.Tenant, rec.ID) + blobSource + strconv.Itoa(i)
+	}
+	return f.Key
 }
 
 func fileIndex(rec *order.Record, key string) int {
@@ -262,7 +308,11 @@ func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, sb *sandbox, 
 	default: // thumbnail.png, heatmap.png, overlay.png
 		file, ctype, disp = rec.ID+"_"+name, "image/png", "inline"
 	}
-	b, err := sb.store.OpenBlob(ctx, g.Key)
+	blob := g.Key
+	if !strings.HasPrefix(g.Key, prefix) {
+		blob = inputBlob(&rec, fileIndex(&rec, g.Key))
+	}
+	b, err := sb.store.OpenBlob(ctx, blob)
 	if errors.Is(err, store.ErrNotFound) { // not made yet (the order is in progress) or never
 		files.WriteS3Error(w, http.StatusNotFound, files.CodeNoSuchKey, "The specified key does not exist.", g.Key)
 		return

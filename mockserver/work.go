@@ -40,6 +40,8 @@ const (
 	blobOverlay   = "overlay.png"
 	blobResultZip = "result.zip"
 	blobOutput    = "out/" // + the file's index: the protected or watermarked copy
+	blobInput     = "in/"  // + the file's index, "-" and random hex: an upload (newInputBlob)
+	blobSource    = "src/" // + the file's index: a URL-mode file's bytes, fetched or made
 )
 
 type workKey struct{ tenant, id string }
@@ -222,7 +224,7 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 		if f.SourceURL == "" {
 			continue
 		}
-		if msg, err := s.fetchSource(ctx, sb, rec, f); err != nil || msg != "" {
+		if msg, err := s.fetchSource(ctx, sb, rec, i); err != nil || msg != "" {
 			res.fail = msg
 			return res, err
 		}
@@ -235,16 +237,17 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 		_, err := sb.store.PutBlob(ctx, prefix+name, &b, int64(b.Len())+1)
 		return err
 	}
-	decodeFile := func(f *order.File) (image.Image, error) {
-		b, err := sb.store.OpenBlob(ctx, f.Key)
+	decodeFile := func(i int) (image.Image, error) {
+		f := &rec.Files[i]
+		b, err := sb.store.OpenBlob(ctx, inputBlob(rec, i))
 		if err != nil {
 			return nil, err
 		}
 		defer b.Close()
 		return files.DecodeImage(b, f.Name, formatOf(f), maxPixels)
 	}
-	readFile := func(f *order.File) ([]byte, error) {
-		b, err := sb.store.OpenBlob(ctx, f.Key)
+	readFile := func(i int) ([]byte, error) {
+		b, err := sb.store.OpenBlob(ctx, inputBlob(rec, i))
 		if err != nil {
 			return nil, err
 		}
@@ -266,7 +269,7 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 			continue // an extract's reference: kept, never read
 		}
 		if formatOf(f) == files.PDF {
-			data, err := readFile(f)
+			data, err := readFile(i)
 			if err != nil {
 				return res, err
 			}
@@ -293,7 +296,7 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 			}
 			continue
 		}
-		img, err := decodeFile(f)
+		img, err := decodeFile(i)
 		if err != nil {
 			return fail(err)
 		}
@@ -358,17 +361,18 @@ func formatOf(f *order.File) string {
 	return format
 }
 
-// fetchSource stores a URL-mode file's bytes at its key: downloaded with
+// fetchSource stores a URL-mode file's bytes at inputBlob: downloaded with
 // --fetch-source-urls, else a generated sample image in the file's format (a WebP
 // name gets a PNG sample, which it then is: Go writes no WebP). It returns the
 // failure message of a download the real service could not make either.
-func (s *Server) fetchSource(ctx context.Context, sb *sandbox, rec *order.Record, f *order.File) (string, error) {
+func (s *Server) fetchSource(ctx context.Context, sb *sandbox, rec *order.Record, i int) (string, error) {
+	f, key := &rec.Files[i], inputBlob(rec, i)
 	format := formatOf(f)
 	if !s.cfg.FetchSourceURLs && (format == files.WEBP || format == files.PDF || format == "") {
 		format = files.PNG
 		f.Format = files.PNG // read the sample back as what it is
 	}
-	if b, err := sb.store.OpenBlob(ctx, f.Key); err == nil {
+	if b, err := sb.store.OpenBlob(ctx, key); err == nil {
 		b.Close()
 		return "", nil // fetched before a restart
 	}
@@ -377,7 +381,7 @@ func (s *Server) fetchSource(ctx context.Context, sb *sandbox, rec *order.Record
 		if err := files.Encode(&b, files.Sample(seedOf("sample", rec.ID)), format); err != nil {
 			return "", err
 		}
-		_, err := sb.store.PutBlob(ctx, f.Key, &b, int64(b.Len())+1)
+		_, err := sb.store.PutBlob(ctx, key, &b, int64(b.Len())+1)
 		return "", err
 	}
 	u, err := url.Parse(f.SourceURL)
@@ -401,7 +405,7 @@ func (s *Server) fetchSource(ctx context.Context, sb *sandbox, rec *order.Record
 	if resp.ContentLength > SourceMaxBytes {
 		return "source download failed (larger than 32 MiB)", nil
 	}
-	_, err = sb.store.PutBlob(ctx, f.Key, resp.Body, SourceMaxBytes)
+	_, err = sb.store.PutBlob(ctx, key, resp.Body, SourceMaxBytes)
 	switch {
 	case errors.Is(err, store.ErrTooLarge):
 		return "source download failed (larger than 32 MiB)", nil

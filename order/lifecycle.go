@@ -96,3 +96,56 @@ func OutputSet(field string, st Status, opts Options) bool {
 // SingleFile reports whether orders of type t always hold exactly one file
 // (fileCount 1); the others hold one or more.
 func SingleFile(t Type) bool { return t == WatermarkExtract || t == AIDetection }
+
+// NeedsConfirm reports whether an order of type t waits for a confirm after its
+// uploads (antiAi, aiDetection); watermark orders start once every file is uploaded.
+func NeedsConfirm(t Type) bool { return t == AntiAI || t == AIDetection }
+
+// Downloadable reports whether an order of type t has processed files to download
+// (antiAi and watermarkEmbed); the others end in a result only.
+func Downloadable(t Type) bool { return t == AntiAI || t == WatermarkEmbed }
+
+// StartsAtCreate reports whether an order is inProgress from the moment it is made:
+// an antiAi or watermarkEmbed order whose every file comes from a URL (the server
+// fetches them itself; embed then starts without a confirm, as after uploads).
+func StartsAtCreate(rec *Record) bool {
+	if !Downloadable(rec.Type) {
+		return false
+	}
+	for _, f := range rec.Files {
+		if f.SourceURL == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// URLOnly reports whether rec is an antiAi order made from URLs (with-urls), which an
+// idempotencyKey of a plain antiAi create must not answer.
+func URLOnly(rec *Record) bool { return rec.Type == AntiAI && StartsAtCreate(rec) }
+
+// TakesUploads reports whether an upload may (re)place a file of rec at now: the
+// order is pending and was never confirmed or started, whatever the clock reads now
+// (a clock moved back shows a started order as pending again; its files stay).
+func TakesUploads(rec *Record, now time.Time) bool {
+	return rec.ConfirmedAt == nil && rec.StartedAt == nil && rec.StatusAt(now) == Pending
+}
+
+// AppendDefaultName appends the vendor's auto-generated name of an order of type t
+// made at created.
+func AppendDefaultName(b []byte, t Type, created time.Time) []byte {
+	switch t {
+	case AntiAI:
+		return created.AppendFormat(append(b, "anti_ai_"...), "2006-01-02")
+	case WatermarkEmbed:
+		return created.AppendFormat(append(b, "wtr_embed_"...), "20060102150405.000")
+	case WatermarkExtract:
+		return created.AppendFormat(append(b, "wtr_extract_"...), "2006-01-02")
+	}
+	return created.AppendFormat(append(b, "ai_detection_"...), "2006-01-02")
+}
+
+// DefaultName is AppendDefaultName as a string.
+func DefaultName(t Type, created time.Time) string {
+	return string(AppendDefaultName(nil, t, created))
+}

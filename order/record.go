@@ -58,6 +58,11 @@ type File struct {
 	UploadedAt  *time.Time `json:"uploadedAt,omitempty"`
 	Size        int64      `json:"size,omitempty"`
 	ContentType string     `json:"contentType,omitempty"`
+	// Blob is the storage key of the uploaded bytes: a fresh key per upload, made
+	// the file's only in the same update that records the upload, so that an upload
+	// the order refuses never replaces the bytes it was confirmed with. Empty before
+	// the first upload (and in records from before Blob existed: then Key).
+	Blob string `json:"blob,omitempty"`
 }
 
 // Outcome is how an order ends, decided when it is created (from the file names, the

@@ -21,15 +21,17 @@ import (
 // Version 2: version 1 followed by Record.ConfirmKey.
 // Version 3: version 2 followed by Record.AwaitsOutputs (a 0/1 byte) and
 // Record.OutputsAt (an optional instant).
+// Version 4: version 3 followed by each file's Blob (a count, then the strings).
 const (
 	codecV1 = 1
 	codecV2 = 2
 	codecV3 = 3
+	codecV4 = 4
 )
 
 func encodeRecord(r *order.Record) []byte {
 	b := make([]byte, 0, 256)
-	b = append(b, codecV3)
+	b = append(b, codecV4)
 	b = appendString(b, r.ID)
 	b = appendString(b, r.Tenant)
 	b = appendString(b, string(r.Type))
@@ -75,6 +77,10 @@ func encodeRecord(r *order.Record) []byte {
 	b = appendString(b, r.ConfirmKey)
 	b = appendBool(b, r.AwaitsOutputs)
 	b = appendTimePtr(b, r.OutputsAt)
+	b = binary.AppendUvarint(b, uint64(len(r.Files)))
+	for i := range r.Files {
+		b = appendString(b, r.Files[i].Blob)
+	}
 	return b
 }
 
@@ -201,7 +207,7 @@ func (d *decoder) timePtr() *time.Time {
 func decodeRecord(data []byte) (order.Record, error) {
 	d := &decoder{b: data}
 	v := d.byte()
-	if d.err == nil && (v < codecV1 || v > codecV3) {
+	if d.err == nil && (v < codecV1 || v > codecV4) {
 		return order.Record{}, fmt.Errorf("decode record: unknown version %d", v)
 	}
 	var r order.Record
@@ -265,6 +271,17 @@ func decodeRecord(data []byte) (order.Record, error) {
 	if v >= codecV3 {
 		r.AwaitsOutputs = d.bool()
 		r.OutputsAt = d.timePtr()
+	}
+	if v >= codecV4 {
+		if n := d.count(); n != len(r.Files) && d.err == nil {
+			d.fail(errors.New("blob count differs from file count"))
+		}
+		for i := range r.Files {
+			if d.err != nil {
+				break
+			}
+			r.Files[i].Blob = d.string()
+		}
 	}
 	switch {
 	case d.err != nil:

@@ -18,7 +18,7 @@ func fullRecord() order.Record {
 		Test: true, IdempotencyKey: "key-1", CreatedAt: *t(0),
 		Files: []order.File{
 			{ID: -7, Name: "a.png", Key: "u/a", Format: "PNG", FileType: "IMG", Role: "original", Sequence: 2,
-				SourceURL: "https://x.test/a.png", Watermarks: []string{"(c)", ""}, UploadedAt: t(3), Size: 1 << 40, ContentType: "image/png"},
+				SourceURL: "https://x.test/a.png", Watermarks: []string{"(c)", ""}, UploadedAt: t(3), Size: 1 << 40, ContentType: "image/png", Blob: "o/ab12/1865432100000000001/in0-ff"},
 			{ID: 9},
 		},
 		Options:     &order.Options{GenerateHeatmap: true, GenerateThumbnail: true},
@@ -34,8 +34,12 @@ func fullRecord() order.Record {
 func TestCodecReadsVersion2(t *testing.T) {
 	want := fullRecord()
 	want.AwaitsOutputs, want.OutputsAt = false, nil
+	for i := range want.Files {
+		want.Files[i].Blob = ""
+	}
 	b := encodeRecord(&want)
-	v2 := append([]byte{codecV2}, b[1:len(b)-2]...) // v3 adds a 0 flag and a nil instant
+	tail := 2 + 1 + len(want.Files) // v3's 0 flag and nil instant, v4's count and empty blobs
+	v2 := append([]byte{codecV2}, b[1:len(b)-tail]...)
 	got, err := decodeRecord(v2)
 	if err != nil {
 		t.Fatalf("decodeRecord(version 2) = %v", err)
@@ -51,7 +55,7 @@ func TestCodecCoversRecord(t *testing.T) {
 	for _, c := range []struct {
 		v    any
 		want int
-	}{{order.Record{}, 18}, {order.File{}, 12}, {order.Options{}, 3}, {order.Outcome{}, 6}} {
+	}{{order.Record{}, 18}, {order.File{}, 13}, {order.Options{}, 3}, {order.Outcome{}, 6}} {
 		if n := reflect.TypeOf(c.v).NumField(); n != c.want {
 			t.Errorf("%T has %d fields; the record codec knows %d", c.v, n, c.want)
 		}
@@ -74,7 +78,8 @@ func TestCodecRefuses(t *testing.T) {
 	good := encodeRecord(&order.Record{ID: "1", Tenant: "t"})
 	for name, b := range map[string][]byte{
 		"empty":             nil,
-		"other version":     append([]byte{codecV3 + 1}, good[1:]...),
+		"other version":     append([]byte{codecV4 + 1}, good[1:]...),
+		"v3 with a v4 tail": append([]byte{codecV3}, good[1:]...),
 		"v1 with a v3 tail": append([]byte{codecV1}, good[1:]...),
 		"v2 with a v3 tail": append([]byte{codecV2}, good[1:]...),
 		"truncated":         good[:len(good)-1],

@@ -1,0 +1,138 @@
+package mockserver
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/morimock/morimock/mockserver/store"
+	"github.com/morimock/morimock/order"
+)
+
+// tenantIDOf is the tenant a bearer token stands for.
+func tenantIDOf(token string) string {
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.Header.Set("Authorization", "Bearer "+token)
+	return tenantOf(r).id
+}
+
+// TestSandboxJSONBodyLimit: a JSON body over MaxJSONBody is refused with the declared
+// 400 before it is read whole, even when what it holds is a valid create.
+func TestSandboxJSONBodyLimit(t *testing.T) {
+	c := startSandbox(t, Config{})
+	body := append(bytes.Repeat([]byte(" "), MaxJSONBody), `{"idempotencyKey":"big","fileName":"a.jpg"}`...)
+	res, got := c.do(http.MethodPost, "/api/v2/orders/ai-detection", liveKey, body)
+	c.want(res, got, http.StatusBadRequest, "VALIDATION_FAILED")
+	var list struct{ PageInfo pageInfo }
+	c.call(http.MethodGet, "/api/v2/orders", liveKey, nil, &list)
+	if list.PageInfo.TotalItems != 0 {
+		t.Errorf("an oversized create made %d orders; want none", list.PageInfo.TotalItems)
+	}
+}
+
+// TestSandboxOneJSONValue: anything after the body's JSON value is refused.
+func TestSandboxOneJSONValue(t *testing.T) {
+	c := startSandbox(t, Config{})
+	for _, tc := range []struct{ path, body string }{
+		{"/_morimock/clock", `{"advance":"1s"} x`},
+		{"/api/v2/orders/ai-detection", `{"idempotencyKey":"k","fileName":"a.jpg"}{"x":1}`},
+	} {
+		res, got := c.do(http.MethodPost, tc.path, liveKey, []byte(tc.body))
+		c.want(res, got, http.StatusBadRequest, "VALIDATION_FAILED")
+	}
+	var list struct{ PageInfo pageInfo }
+	c.call(http.MethodGet, "/api/v2/orders", liveKey, nil, &list)
+	if list.PageInfo.TotalItems != 0 {
+		t.Errorf("a create with a second JSON value made %d orders; want none", list.PageInfo.TotalItems)
+	}
+}
+
+// TestSandboxClockOverflow: a clock target whose offset does not fit a Duration is
+// refused, and the clock stays where it was.
+func TestSandboxClockOverflow(t *testing.T) {
+	c := startSandbox(t, Config{})
+	for _, to := range []string{"2400-01-01T00:00:00Z", "1700-01-01T00:00:00Z"} {
+		res, got := c.do(http.MethodPost, "/_morimock/clock", liveKey, map[string]string{"set": to})
+		c.want(res, got, http.StatusBadRequest, "VALIDATION_FAILED")
+	}
+	_, got := c.do(http.MethodGet, "/_morimock/clock", liveKey, nil)
+	if want := sandboxNow.Format(order.TimeLayout); !bytes.Contains(got, []byte(want)) {
+		t.Errorf("clock after refused moves = %s; want %s", got, want)
+	}
+}
+
+// TestSandboxAwkwardFileNames: names the contract accepts, however long their
+// escaped form, upload and download; the blob is never named after the file.
+func TestSandboxAwkwardFileNames(t *testing.T) {
+	st, err := store.NewMemory(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	c := startSandbox(t, Config{Store: st})
+	for i, name := range []string{strings.Repeat("é", 95) + ".jpg", strings.Repeat(".", 200) + ".jpg"} {
+		var o created
+		c.call(http.MethodPost, "/api/v2/orders/ai-detection", liveKey, map[string]any{"idempotencyKey": "n" + itoa(int64(i)), "fileName": name}, &o)
+		img := testImage(t, "JPG")
+		c.upload(o.File.UploadURL, img)
+		c.call(http.MethodPost, "/api/v2/orders/ai-detection/confirm", liveKey, map[string]string{"idempotencyKey": "c" + itoa(int64(i)), "orderId": o.OrderID}, nil)
+		c.settle()
+		rec, err := st.GetOrder(context.Background(), tenantIDOf(liveKey), o.OrderID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b := rec.Files[0].Blob; strings.Contains(b, "jpg") || !strings.HasPrefix(b, store.OrderBlobPrefix(rec.Tenant, rec.ID)) {
+			t.Errorf("blob key %q; want one under the order's prefix, not named after the file", b)
+		}
+		var d struct {
+			OriginalImageURL string `json:"originalImageUrl"`
+		}
+		c.call(http.MethodGet, "/api/v2/orders/"+o.OrderID, liveKey, nil, &d)
+		res, got := c.do(http.MethodGet, d.OriginalImageURL, "", nil)
+		c.want(res, got, http.StatusOK, "")
+		if !bytes.Equal(got, img) {
+			t.Errorf("download of %q differs from the upload", name[:8])
+		}
+	}
+}
+
+// TestSandboxUploadNeverReplacesConfirmedFile: once an order was confirmed, no
+// upload replaces its file, even after its clock moved back to before the confirm;
+// and the refused upload leaves no bytes behind.
+func TestSandboxUploadNeverReplacesConfirmedFile(t *testing.T) {
+	st, err := store.NewMemory(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	c := startSandbox(t, Config{Store: st, ProcessingTime: Latency{Min: time.Second, Max: time.Second}})
+	var o created
+	c.call(http.MethodPost, "/api/v2/orders/ai-detection", liveKey, map[string]any{"idempotencyKey": "k", "fileName": "a.jpg"}, &o)
+	first := testImage(t, "JPG")
+	c.upload(o.File.UploadURL, first)
+	c.call(http.MethodPost, "/api/v2/orders/ai-detection/confirm", liveKey, map[string]string{"idempotencyKey": "c", "orderId": o.OrderID}, nil)
+	c.settle()
+	c.advance(liveKey, "2s") // complete
+	c.call(http.MethodPost, "/_morimock/clock", liveKey, map[string]string{"set": sandboxNow.Format(time.RFC3339)}, nil)
+	res, got := c.do(http.MethodPut, o.File.UploadURL, "", testImage(t, "PNG"))
+	c.want(res, got, http.StatusForbidden, "AccessDenied")
+
+	rec, err := st.GetOrder(context.Background(), tenantIDOf(liveKey), o.OrderID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := st.OpenBlob(context.Background(), rec.Files[0].Blob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept bytes.Buffer
+	kept.ReadFrom(b)
+	b.Close()
+	if !bytes.Equal(kept.Bytes(), first) {
+		t.Errorf("the confirmed file's bytes changed after a refused upload")
+	}
+}
