@@ -103,12 +103,19 @@ func (s *Server) handleCreate(op createOp) opFunc {
 			var created bool
 			var err error
 			stored, created, err = c.sb.store.CreateOrder(r.Context(), rec)
-			if errors.Is(err, store.ErrIDTaken) && attempt < 3 {
-				continue // another replica's id; draw again
+			if errors.Is(err, store.ErrIDTaken) && attempt < 8 {
+				c.sb.ids.collided() // another replica's or an earlier run's id
+				continue
 			}
 			if err != nil {
 				s.internal(w, err)
 				return
+			}
+			if !created && !s.retained(&stored, c.now) && attempt < 8 {
+				// The key's order is past the retention window: forgotten, and the key
+				// with it. Sweep the tenant now so that the key is free, and create.
+				s.sweepOnce(r.Context(), c.tenant.id)
+				continue
 			}
 			if !created && (stored.Type != rec.Type || order.URLOnly(&stored) != order.URLOnly(&rec)) {
 				s.fail(w, &apiError{status: http.StatusBadRequest, code: codeIdempotencyKeyInvalid, detail: "this idempotencyKey was used for an order of another kind"})

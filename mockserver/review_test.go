@@ -136,3 +136,45 @@ func TestSandboxUploadNeverReplacesConfirmedFile(t *testing.T) {
 		t.Errorf("the confirmed file's bytes changed after a refused upload")
 	}
 }
+
+// TestSandboxIDsUniqueAfterRestart: a second server on the same store under the same
+// frozen clock (a restart with --now and --state-dir) creates orders, with new ids.
+func TestSandboxIDsUniqueAfterRestart(t *testing.T) {
+	st, err := store.NewMemory(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	seen := map[string]bool{}
+	for run := 0; run < 3; run++ {
+		c := startSandbox(t, Config{Store: st})
+		for i := 0; i < 20; i++ {
+			var o created
+			c.call(http.MethodPost, "/api/v2/orders/ai-detection", liveKey, map[string]any{"idempotencyKey": "r" + itoa(int64(run*100+i)), "fileName": "a.jpg"}, &o)
+			if seen[o.OrderID] {
+				t.Fatalf("run %d: order id %s again", run, o.OrderID)
+			}
+			seen[o.OrderID] = true
+		}
+	}
+}
+
+// TestSandboxIdempotencyKeyFreeAfterRetention: a key whose order left the retention
+// window makes a new order, which GET then finds.
+func TestSandboxIdempotencyKeyFreeAfterRetention(t *testing.T) {
+	c := startSandbox(t, Config{Retention: 10 * 24 * time.Hour})
+	body := map[string]any{"idempotencyKey": "again", "fileName": "a.jpg"}
+	var first, second created
+	c.call(http.MethodPost, "/api/v2/orders/ai-detection", liveKey, body, &first)
+	// Move the clock with the store's offset only, as if no sweep had run since.
+	if err := c.srv.sb.store.SetClockOffset(context.Background(), tenantIDOf(liveKey), 11*24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	c.call(http.MethodPost, "/api/v2/orders/ai-detection", liveKey, body, &second)
+	if second.OrderID == first.OrderID {
+		t.Fatalf("key reused past retention answered the forgotten order %s", first.OrderID)
+	}
+	if d := c.get(liveKey, second.OrderID); d.Status != "pending" {
+		t.Errorf("GET the new order: %s; want pending", d.Status)
+	}
+}

@@ -129,22 +129,43 @@ func (s *Server) clock(ctx context.Context, sb *sandbox, tenantID string) (time.
 // bits, so ids sort by creation and have the 18-19 digits of the vendor's, and a
 // counter below them, so that ids are unique within a process however fast orders
 // come. The real clock is used, not a tenant's: a tenant's clock may move back.
+//
+// The counter starts at a random point, and jumps by a random step after an id
+// turns out taken (collided): a process restarted on the same store under a frozen
+// clock (--now) draws the same milliseconds as the one before, and must not walk
+// through the ids that one handed out.
 type idSource struct {
-	mu   sync.Mutex
-	last int64
+	mu      sync.Mutex
+	last    int64
+	started bool
 }
+
+// idJump bounds the random start and step of the counter: it leaves half of the 22
+// bits below the milliseconds for orders made within one millisecond.
+const idJump = 1 << 21
 
 var snowflakeEpoch = time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func (g *idSource) next(now time.Time) string {
 	v := now.Sub(snowflakeEpoch).Milliseconds() << 22
 	g.mu.Lock()
+	if !g.started {
+		g.started = true
+		v += rand.Int64N(idJump)
+	}
 	if v <= g.last {
 		v = g.last + 1
 	}
 	g.last = v
 	g.mu.Unlock()
 	return strconv.FormatInt(v, 10)
+}
+
+// collided moves the counter past a run of ids another process may have used.
+func (g *idSource) collided() {
+	g.mu.Lock()
+	g.last += 1 + rand.Int64N(idJump)
+	g.mu.Unlock()
 }
 
 // call is one request to a stateful operation, authenticated and validated.

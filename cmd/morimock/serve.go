@@ -265,7 +265,12 @@ func serve(ctx context.Context, o serveOptions, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer srv.Close()
-	go srv.Sweep(ctx, time.Hour) // ends with ctx
+	// The sweep is stopped and waited for before srv and the store close (defers run
+	// last-in first-out), so that it never writes to a closed store.
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	swept := make(chan struct{})
+	go func() { defer close(swept); srv.Sweep(sweepCtx, time.Hour) }()
+	defer func() { stopSweep(); <-swept }()
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", o.addr, err)
