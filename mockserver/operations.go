@@ -49,7 +49,7 @@ func (s *Server) operations() map[string]routeFunc {
 
 // serveOwnOrder answers GET order from the tenant's own orders, and reports false
 // for an id no tenant created (the stateless mock answers it).
-func (s *Server) serveOwnOrder(w http.ResponseWriter, r *http.Request, route *routers.Route, params map[string]string) bool {
+func (s *Server) serveOwnOrder(w http.ResponseWriter, r *http.Request, route *routers.Route, params map[string]string, sc Scenario) bool {
 	if s.cfg.Store == nil && !s.sbOpen.Load() {
 		// Nothing was ever created here: answer as the stateless mock, without
 		// opening a store for a server that may never need one.
@@ -61,7 +61,7 @@ func (s *Server) serveOwnOrder(w http.ResponseWriter, r *http.Request, route *ro
 	}
 	handled := true
 	s.stateful(func(w http.ResponseWriter, r *http.Request, c *call) {
-		handled = s.handleOwnOrder(w, r, c)
+		handled = s.handleOwnOrder(w, r, c, sc)
 	})(w, r, route, params)
 	return handled
 }

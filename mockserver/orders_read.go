@@ -12,7 +12,7 @@ import (
 // handleOwnOrder answers GET order for an order the tenant created. For any other id
 // it reports false, and the caller answers as the stateless mock always has
 // (generated orders, Prefer, fixtures), unless the sandbox is strict.
-func (s *Server) handleOwnOrder(w http.ResponseWriter, r *http.Request, c *call) bool {
+func (s *Server) handleOwnOrder(w http.ResponseWriter, r *http.Request, c *call, sc Scenario) bool {
 	rec, e, err := s.lookupOrder(r.Context(), c, c.params["orderId"])
 	switch {
 	case err != nil:
@@ -24,6 +24,8 @@ func (s *Server) handleOwnOrder(w http.ResponseWriter, r *http.Request, c *call)
 		s.fail(w, e) // another tenant's: never a made-up stand-in for it
 	case e != nil:
 		s.fail(w, e)
+	case sc.changesData():
+		s.fail(w, &apiError{status: http.StatusBadRequest, code: codeInvalidParameter, detail: "order " + rec.ID + " is one this API key created: it is answered as stored; a scenario other than delay only makes up orders no key has"})
 	default:
 		o := s.view(r, c, &rec)
 		body := o.AppendResponse(make([]byte, 0, 1024))

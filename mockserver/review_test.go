@@ -178,3 +178,46 @@ func TestSandboxIdempotencyKeyFreeAfterRetention(t *testing.T) {
 		t.Errorf("GET the new order: %s; want pending", d.Status)
 	}
 }
+
+// TestSandboxScenarioNeverBypassesTenants: a tenant's own order is answered as stored
+// after a delay and refused other scenarios; another key's id stays 403/404 and
+// --unknown-orders=404 stays 404 whatever the request prefers.
+func TestSandboxScenarioNeverBypassesTenants(t *testing.T) {
+	c := startSandbox(t, Config{})
+	var o created
+	c.call(http.MethodPost, "/api/v2/orders/ai-detection", liveKey, map[string]any{"idempotencyKey": "sc", "fileName": "a.jpg"}, &o)
+	get := func(c *sbx, target, token, prefer string) (*http.Response, []byte) {
+		req, _ := http.NewRequest(http.MethodGet, c.url+target, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		if prefer != "" {
+			req.Header.Set("Prefer", prefer)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var b bytes.Buffer
+		b.ReadFrom(res.Body)
+		return res, b.Bytes()
+	}
+	path := "/api/v2/orders/" + o.OrderID
+	res, body := get(c, path, liveKey, "delay=1ms")
+	c.want(res, body, http.StatusOK, "")
+	if res.Header.Get(HeaderSource) != "sandbox" || !bytes.Contains(body, []byte(`"pending"`)) {
+		t.Errorf("own order with a delay: %s from %s; want the stored, pending order", body, res.Header.Get(HeaderSource))
+	}
+	res, body = get(c, path, liveKey, "status=complete")
+	c.want(res, body, http.StatusBadRequest, "INVALID_PARAMETER")
+	res, body = get(c, path, liveKey2, "seed=1")
+	if res.StatusCode != http.StatusForbidden && res.StatusCode != http.StatusNotFound {
+		t.Errorf("another key's order with a scenario = %d %s; want 403 or 404", res.StatusCode, body)
+	}
+	res, body = c.do(http.MethodGet, path+"?__seed=1", liveKey2, nil)
+	if res.StatusCode != http.StatusForbidden && res.StatusCode != http.StatusNotFound {
+		t.Errorf("another key's order with ?__seed = %d %s; want 403 or 404", res.StatusCode, body)
+	}
+	strict := startSandbox(t, Config{StrictUnknownOrders: true})
+	res, body = get(strict, "/api/v2/orders/1234567890123456700", liveKey, "seed=1")
+	strict.want(res, body, http.StatusNotFound, "ORDER_NOT_FOUND")
+}

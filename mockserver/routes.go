@@ -153,9 +153,10 @@ func documentOf(route *routers.Route) string {
 	return "openapi.yaml"
 }
 
-// handleGetOrder answers GET order: a tenant's own order from the sandbox when the
-// request asks for no scenario; else (and for an id no tenant created) from the
-// request's scenario (Prefer), a fixture or the seeded generator.
+// handleGetOrder answers GET order: a tenant's own order from the sandbox (after any
+// Prefer: delay; other scenarios are refused for it), 403/404 for another tenant's,
+// and for an id no tenant created, the request's scenario (Prefer), a fixture or the
+// seeded generator.
 func (s *Server) handleGetOrder(w http.ResponseWriter, r *http.Request, route *routers.Route, params map[string]string) {
 	var query url.Values // most requests have none: skip parsing an empty query into a map
 	if r.URL.RawQuery != "" {
@@ -169,8 +170,10 @@ func (s *Server) handleGetOrder(w http.ResponseWriter, r *http.Request, route *r
 	if !s.wait(r.Context(), w, sc) {
 		return // the client went away, or too many wait already
 	}
-	if sc == (Scenario{}) && s.serveOwnOrder(w, r, route, params) {
-		return // a tenant's own order (or why it is not yours), never a made-up one
+	// The tenant's own order (or why the id is not yours, or --unknown-orders=404)
+	// comes before any scenario: a scenario only ever makes up an order no one has.
+	if s.serveOwnOrder(w, r, route, params, sc) {
+		return
 	}
 	s.serveOrder(w, r, params, sc)
 }

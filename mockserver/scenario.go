@@ -23,6 +23,13 @@ type Scenario struct {
 	Delay   time.Duration // added before answering
 }
 
+// changesData reports whether the scenario asks for another answer than the order
+// itself (any key but delay).
+func (sc Scenario) changesData() bool {
+	sc.Delay = 0
+	return sc != Scenario{}
+}
+
 // MaxDelay bounds Prefer: delay, so that no request can hold a connection for long.
 const MaxDelay = 30 * time.Second
 
