@@ -3,6 +3,7 @@ package mockserver
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -220,4 +221,18 @@ func TestSandboxScenarioNeverBypassesTenants(t *testing.T) {
 	strict := startSandbox(t, Config{StrictUnknownOrders: true})
 	res, body = get(strict, "/api/v2/orders/1234567890123456700", liveKey, "seed=1")
 	strict.want(res, body, http.StatusNotFound, "ORDER_NOT_FOUND")
+}
+
+// TestAccessLogNeverHoldsTestUploadToken: the signed token of a test-upload URL is a
+// credential, and the access log never shows it.
+func TestAccessLogNeverHoldsTestUploadToken(t *testing.T) {
+	var logs bytes.Buffer
+	c := startSandbox(t, Config{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	var o created
+	c.call(http.MethodPost, "/api/v2/orders/ai-detection", testKey, map[string]any{"idempotencyKey": "log", "fileName": "a.jpg"}, &o)
+	c.upload(o.File.UploadURL, testImage(t, "JPG"))
+	token := o.File.UploadURL[strings.Index(o.File.UploadURL, "/api/v2/test-uploads/")+len("/api/v2/test-uploads/"):]
+	if out := logs.String(); len(token) < 16 || strings.Contains(out, token[:16]) {
+		t.Errorf("access log holds the test-upload token %s...:\n%s", token[:16], out)
+	}
 }

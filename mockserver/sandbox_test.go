@@ -504,9 +504,9 @@ func TestSandboxIdempotencyConcurrent(t *testing.T) {
 	c := startSandbox(t, Config{})
 	ids := make(chan string, 50)
 	for i := 0; i < 50; i++ {
-		go func() { // ends when its request is answered
+		go func() { // ends when its request is answered; reports through ids, never t
 			var o created
-			_, body := c.do(http.MethodPost, "/api/v2/orders/ai-detection", liveKey, map[string]any{"idempotencyKey": "same", "fileName": "a.jpg"})
+			body, _ := rawSend(http.MethodPost, c.url+"/api/v2/orders/ai-detection", liveKey, []byte(`{"idempotencyKey":"same","fileName":"a.jpg"}`))
 			json.Unmarshal(body, &struct{ Data *created }{&o})
 			ids <- o.OrderID
 		}()
@@ -532,14 +532,16 @@ func TestSandboxConfirmRacesUpload(t *testing.T) {
 	for i := 0; i < 20; i++ {
 		var o created
 		c.call(http.MethodPost, "/api/v2/orders/ai-detection", liveKey, map[string]any{"idempotencyKey": "race-" + itoa(int64(i)), "fileName": "a.jpg"}, &o)
-		done := make(chan struct{})
-		go func() { // ends when the upload is answered
-			defer close(done)
-			c.upload(o.File.UploadURL, []byte("bytes"))
+		done := make(chan int, 1)
+		go func() { // ends when the upload is answered; reports through done, never t
+			_, status := rawSend(http.MethodPut, o.File.UploadURL, "", []byte("bytes"))
+			done <- status
 		}()
 		confirm := map[string]string{"idempotencyKey": "c-" + itoa(int64(i)), "orderId": o.OrderID}
 		res, body := c.do(http.MethodPost, "/api/v2/orders/ai-detection/confirm", liveKey, confirm)
-		<-done
+		if status := <-done; status != http.StatusOK {
+			t.Fatalf("upload racing the confirm = %d; want 200", status)
+		}
 		switch {
 		case res.StatusCode == http.StatusOK:
 		case bytes.Contains(body, []byte("ORDER_FILE_NOT_UPLOADED")):
@@ -554,4 +556,27 @@ func TestSandboxConfirmRacesUpload(t *testing.T) {
 			t.Fatalf("after upload and confirm: %s; want inProgress", d.Status)
 		}
 	}
+}
+
+// rawSend is a request for a goroutine: it reports the answer (status 0 when the
+// request failed) rather than failing the test from outside its goroutine.
+func rawSend(method, target, token string, body []byte) ([]byte, int) {
+	req, err := http.NewRequest(method, target, bytes.NewReader(body))
+	if err != nil {
+		return nil, 0
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, 0
+	}
+	defer res.Body.Close()
+	got, err := io.ReadAll(res.Body)
+	if err != nil {
+		return nil, 0
+	}
+	return got, res.StatusCode
 }

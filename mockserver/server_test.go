@@ -35,6 +35,11 @@ func newServer(tb testing.TB, cfg Config) *Server {
 	if err != nil {
 		tb.Fatalf("New() error = %v", err)
 	}
+	tb.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			tb.Errorf("Close() error = %v", err)
+		}
+	})
 	return s
 }
 
