@@ -350,7 +350,12 @@ func TestOutputFilesAreServedAsStorage(t *testing.T) {
 	c.call(http.MethodPost, "/api/v2/orders/ai-detection", liveKey, map[string]any{
 		"idempotencyKey": "h", "fileName": "cat.png", "options": map[string]bool{"generateHeatmap": true, "generateOverlay": true, "generateThumbnail": true},
 	}, &o)
-	c.upload(o.File.UploadURL, testImage(t, files.PNG))
+	// Sent as curl --data-binary sends it: the original is still served as an image.
+	req, _ := http.NewRequest(http.MethodPut, o.File.UploadURL, bytes.NewReader(testImage(t, files.PNG)))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if res, body := sendReq(t, req); res.StatusCode != http.StatusOK {
+		t.Fatalf("PUT = %d %s", res.StatusCode, body)
+	}
 	c.call(http.MethodPost, "/api/v2/orders/ai-detection/confirm", liveKey, map[string]string{"idempotencyKey": "c", "orderId": o.OrderID}, nil)
 	c.settle()
 	urls := c.imageURLs(o.OrderID)
