@@ -294,8 +294,11 @@ func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, sb *sandbox, 
 		}
 		f := &rec.Files[i]
 		file, ctype, disp = path.Base(f.Name), files.ContentType(formatOf(f)), "inline"
-		if f.ContentType != "" {
-			ctype = f.ContentType
+		// The uploader's type is kept only when it names a file's type: curl's
+		// --data-binary sends application/x-www-form-urlencoded, which would make a
+		// browser download the photo instead of showing it.
+		if ct := f.ContentType; strings.HasPrefix(ct, "image/") || strings.HasPrefix(ct, "application/pdf") {
+			ctype = ct
 		}
 	case strings.HasPrefix(name, blobOutput):
 		i, err := strconv.Atoi(strings.TrimPrefix(name, blobOutput))
