@@ -75,10 +75,10 @@ type Server struct {
 	orderOK *morimock.ResponseValidator // its 200, for --validate-responses
 
 	ops    map[string]routeFunc // the stateful operations by operationId
-	sbOnce sync.Once
-	sb     *sandbox
-	sbErr  error
-	sbOpen atomic.Bool // the sandbox is built: before that no tenant has an order
+	sbMu     sync.Mutex // guards building the sandbox
+	sb       *sandbox
+	sbClosed bool
+	sbOpen   atomic.Bool // the sandbox is built: before that no tenant has an order
 }
 
 // New builds a Server from the contract. It checks every fixture against the
