@@ -74,8 +74,8 @@ type Server struct {
 
 	orderOK *morimock.ResponseValidator // its 200, for --validate-responses
 
-	ops    map[string]routeFunc // the stateful operations by operationId
-	sbMu     sync.Mutex // guards building the sandbox
+	ops      map[string]routeFunc // the stateful operations by operationId
+	sbMu     sync.Mutex           // guards building the sandbox
 	sb       *sandbox
 	sbClosed bool
 	sbOpen   atomic.Bool // the sandbox is built: before that no tenant has an order
