@@ -1,7 +1,7 @@
 // Package store keeps the stateful sandbox's state: orders, idempotency keys, tenants'
 // clocks and file bytes. The HTTP layer talks to the Store interface only; memory, the
-// embedded store behind --state-dir and Redis (--redis, shared by replicas) implement it, and every
-// implementation passes the same conformance suite (storetest).
+// embedded store behind --state-dir and Redis (--redis, shared by replicas) implement
+// it, and every implementation passes the same conformance suite (storetest).
 package store
 
 import (
