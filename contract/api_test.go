@@ -2,6 +2,7 @@ package contract
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -29,6 +30,8 @@ type fakeAPI struct {
 	Date string
 	// Mock makes it present itself as morimock, which the suite may send POST and DELETE.
 	Mock bool
+	// DownloadURL, when set, is the downloadUrl of every known order's /download.
+	DownloadURL string
 
 	mu      sync.Mutex
 	methods []string
@@ -45,6 +48,25 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set(MockHeader, "test")
 	}
 	w.Header().Set("Content-Type", "application/json")
+	switch r.URL.Path {
+	case "/api/v2/orders":
+		// The list and the stats, empty but as documented: this fake holds no account.
+		w.Write([]byte(`{"data":{"orders":[],"pageInfo":{"totalItems":0,"totalPages":0,"currentPage":1,"itemsPerPage":10}}}`))
+		return
+	case "/api/v2/orders/stats/recent":
+		w.Write([]byte(`{"data":{"dailyStats":[{"usageDate":"03.12","usageCount":0}],"domain":[0,0],"ticks":[0]}}`))
+		return
+	}
+	if id, ok := strings.CutSuffix(strings.TrimPrefix(r.URL.Path, "/api/v2/orders/"), "/download"); ok && f.Orders[id] != nil && f.DownloadURL != "" {
+		fmt.Fprintf(w, `{"data":{"downloadUrl":%q,"expiresIn":3600}}`, f.DownloadURL)
+		return
+	}
+	if id, ok := strings.CutSuffix(strings.TrimPrefix(r.URL.Path, "/api/v2/orders/"), "/download"); ok && f.Orders[id] != nil {
+		// The fake's orders are a test key's: no result file (facts §11).
+		w.WriteHeader(http.StatusNotFound)
+		w.Write([]byte(`{"code":"PROCESSED_FILE_NOT_FOUND"}`))
+		return
+	}
 	id, ok := strings.CutPrefix(r.URL.Path, "/api/v2/orders/")
 	if !ok || strings.Contains(id, "/") {
 		w.WriteHeader(http.StatusNotFound)

@@ -40,6 +40,23 @@ const (
 	CheckDriftNestedAI     = "drift_nested_ai_detection"
 	CheckDriftNotFoundCode = "drift_not_found_code"
 	CheckDriftRateLimit    = "drift_rate_limit_code"
+
+	// The read surface beside GET order.
+	CheckListOrders   = "list_orders"
+	CheckDownload     = "download"
+	CheckStats        = "usage_stats"
+	CheckWebhooksRead = "webhooks_read"
+
+	// The lifecycle (--lifecycle), one result per step and order flow.
+	CheckLifeCreate      = "lifecycle_create"
+	CheckLifeUpload      = "lifecycle_upload"
+	CheckLifeConfirm     = "lifecycle_confirm"
+	CheckLifeTransitions = "lifecycle_transitions"
+	CheckLifeOutcome     = "lifecycle_outcome"
+	CheckLifeDownload    = "lifecycle_download"
+	CheckLifeIdempotency = "lifecycle_idempotency"
+	CheckLifeMisuse      = "lifecycle_misuse"
+	CheckLifeWebhook     = "lifecycle_webhook"
 )
 
 // CheckInfo describes one check.
@@ -61,6 +78,19 @@ func Checks() []CheckInfo {
 		{CheckAuthMalformed, SeverityFailure, "a malformed Authorization header (not Bearer) answers 401 with a documented code"},
 		{CheckNotFound, SeverityFailure, "an id that names no order answers 404 ORDER_NOT_FOUND"},
 		{CheckWrongMethod, SeverityFailure, "POST and DELETE on an order answer 404 or 405, never 2xx or 5xx (sent to the mock or loopback only)"},
+		{CheckListOrders, SeverityFailure, "GET /api/v2/orders: items valid and equal to GET order for the same id, filters and pageInfo consistent, newest first"},
+		{CheckDownload, SeverityFailure, "GET /api/v2/orders/{id}/download of a complete order answers a downloadUrl that answers a GET without credentials"},
+		{CheckStats, SeverityFailure, "GET /api/v2/orders/stats/recent answers the documented shape"},
+		{CheckWebhooksRead, SeverityFailure, "GET /api/v2/orders/webhooks and a webhook's events answer the documented shape (skipped where the server has no webhooks)"},
+		{CheckLifeCreate, SeverityFailure, "--lifecycle: each create answers the contract (410 WATERMARK_V2_API_SUNSET for v2 watermark creates from 2026-10-09)"},
+		{CheckLifeUpload, SeverityFailure, "--lifecycle: the bytes PUT to uploadUrl, without the token, are accepted"},
+		{CheckLifeConfirm, SeverityFailure, "--lifecycle: confirm after upload answers the contract"},
+		{CheckLifeTransitions, SeverityFailure, "--lifecycle: every status seen follows order.CanMove and the order ends complete or failed"},
+		{CheckLifeOutcome, SeverityFailure, "--lifecycle: the test-key outcome of the file name (_ai, _human, _fail, _detected, _undetected, defaults)"},
+		{CheckLifeDownload, SeverityFailure, "--lifecycle: download where the type allows it, its documented error where not"},
+		{CheckLifeIdempotency, SeverityFailure, "--lifecycle: the same idempotencyKey gives the same order"},
+		{CheckLifeMisuse, SeverityFailure, "--lifecycle: confirm before upload, twice, for another type; refresh-urls on a non-pending order; download too early: each its documented error"},
+		{CheckLifeWebhook, SeverityFailure, "--lifecycle with --webhook-listen: a temporary webhook receives each terminal event, correctly signed"},
 		{CheckUnknownField, SeverityWarning, "no field that neither openapi.yaml nor any order type knows"},
 		{CheckDriftExtract, SeverityWarning, "watermarkExtract status detected/undetected, as the watermark-extract quickstart shows"},
 		{CheckDriftNestedAI, SeverityWarning, "a nested aiDetection result object, as the create AI detection order page shows"},

@@ -1,6 +1,7 @@
 package contract
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -56,6 +57,7 @@ type request struct {
 	query  url.Values  // may be nil
 	header http.Header // extra headers, e.g. Prefer; may be nil
 	auth   authMode
+	body   []byte // a JSON body, sent with Content-Type: application/json; nil for none
 }
 
 func (r request) String() string { return r.method + " " + r.path }
@@ -215,9 +217,16 @@ func (c *client) once(ctx context.Context, req request) (*response, error) {
 	u.RawQuery = req.query.Encode()
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	hr, err := http.NewRequestWithContext(ctx, req.method, u.String(), nil)
+	var reqBody io.Reader
+	if req.body != nil {
+		reqBody = bytes.NewReader(req.body)
+	}
+	hr, err := http.NewRequestWithContext(ctx, req.method, u.String(), reqBody)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", req, err)
+	}
+	if req.body != nil {
+		hr.Header.Set("Content-Type", "application/json")
 	}
 	for k, vs := range req.header {
 		hr.Header[k] = vs
@@ -303,4 +312,49 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// direct sends a request to an absolute URL a server named (an uploadUrl, a
+// downloadUrl): never with the Authorization header, whatever host it names, and with
+// the same rules as every request: no redirect, the rate, a timeout, at most maxBody
+// read. body and ctype are the bytes to PUT; nil for a GET.
+func (c *client) direct(ctx context.Context, method, raw string, body []byte, ctype string) (*response, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return nil, fmt.Errorf("%s %q: want an http(s) URL without userinfo", method, clip(raw))
+	}
+	if c.interval > 0 && !c.last.IsZero() {
+		if err := sleep(ctx, time.Until(c.last.Add(c.interval))); err != nil {
+			return nil, err
+		}
+	}
+	c.last = time.Now()
+	c.requests++
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	hr, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", method, err)
+	}
+	if ctype != "" {
+		hr.Header.Set("Content-Type", ctype)
+	}
+	res, err := c.hc.Do(hr)
+	if err != nil {
+		return nil, c.transportError(request{method: method}, *u, err)
+	}
+	defer res.Body.Close()
+	got, err := io.ReadAll(io.LimitReader(res.Body, maxBody+1))
+	if err != nil {
+		return nil, c.transportError(request{method: method}, *u, err)
+	}
+	resp := &response{status: res.StatusCode, header: res.Header, body: got}
+	if len(got) > maxBody {
+		resp.body, resp.tooLarge = got[:maxBody], true
+	}
+	return resp, nil
 }

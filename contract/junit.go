@@ -108,6 +108,9 @@ func findingsText(res Result) string {
 		if f.Fix != "" {
 			fmt.Fprintf(&b, "  fix:  %s\n", printable(f.Fix))
 		}
+		if f.Basis != nil {
+			fmt.Fprintf(&b, "  basis: %s, %s\n", f.Basis.Kind, printable(f.Basis.Source))
+		}
 	}
 	return b.String()
 }

@@ -30,8 +30,15 @@ type Report struct {
 	// Retry-After too long to wait, a host that stopped answering. The results are
 	// those of the requests made until then.
 	Stopped string `json:"stopped,omitempty"`
+	// Inconclusive says why the run could not judge the API (e.g. a legacy test mode
+	// that keeps no orders); the run then ends with an *InconclusiveError.
+	Inconclusive string `json:"inconclusive,omitempty"`
+	// Budget is the number of requests the run planned at its start (--lifecycle).
+	Budget int `json:"budget,omitempty"`
 	// Checks sums the results per check, in the order of Checks().
 	Checks []CheckResult `json:"checks"`
+	// Rules is every rule the suite applies, with its basis.
+	Rules []RuleBasis `json:"rules"`
 	// Results holds one entry per check and order (or request), in the order they ran.
 	Results []Result `json:"results"`
 }
@@ -74,6 +81,9 @@ type Finding struct {
 	Fix string `json:"fix,omitempty"`
 	// Doc is the documentation page a drift warning refers to.
 	Doc string `json:"doc,omitempty"`
+	// Basis is what the broken rule rests on: documented (a failure) or inferred (a
+	// warning against any host but the sandbox, unless Strict).
+	Basis *Basis `json:"basis,omitempty"`
 }
 
 // Failed reports whether any check failed (with Strict, warnings fail too).
@@ -107,6 +117,7 @@ func (r *Report) finish(token string) {
 			}
 		}
 	}
+	r.Rules = ruleBases()
 	r.Checks = r.Checks[:0]
 	for _, info := range Checks() {
 		cr := CheckResult{CheckInfo: info}
@@ -138,6 +149,7 @@ func (r *Report) finish(token string) {
 	scrub(&r.Target)
 	scrub(&r.MockVersion)
 	scrub(&r.Stopped)
+	scrub(&r.Inconclusive)
 	for i := range r.Results {
 		res := &r.Results[i]
 		for _, s := range []*string{&res.OrderID, &res.Scenario, &res.Request, &res.Reason} {

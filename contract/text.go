@@ -19,7 +19,11 @@ func (r *Report) WriteText(w io.Writer) error {
 		target += " (morimock " + printable(r.MockVersion) + ")"
 	}
 	fmt.Fprintf(bw, "morimock check %s\n", target)
-	fmt.Fprintf(bw, "%d orders checked, %d requests, %d answered 429 and were retried\n\n", r.Orders, r.Requests, r.RateLimited)
+	fmt.Fprintf(bw, "%d orders checked, %d requests, %d answered 429 and were retried\n", r.Orders, r.Requests, r.RateLimited)
+	if r.Budget > 0 {
+		fmt.Fprintf(bw, "lifecycle request budget: at most %d requests\n", r.Budget)
+	}
+	fmt.Fprintf(bw, "%d rules applied, each documented (a failure) or inferred (a warning except against the sandbox or with --strict); the JSON report and `morimock check --rules` list them\n\n", len(r.Rules))
 
 	tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "check\tseverity\tpassed\tfailed\twarned\tskipped")
@@ -54,6 +58,9 @@ func writeFindings(w io.Writer, r *Report) {
 	fmt.Fprintln(w)
 	if r.Stopped != "" {
 		fmt.Fprintf(w, "STOPPED: %s\n", printable(r.Stopped))
+	}
+	if r.Inconclusive != "" {
+		fmt.Fprintf(w, "INCONCLUSIVE: %s\n", printable(r.Inconclusive))
 	}
 	fmt.Fprintln(w, r.Verdict())
 }
@@ -107,6 +114,9 @@ func writeResult(w io.Writer, title string, res Result) {
 		if f.Fix != "" {
 			fmt.Fprintf(w, "    fix:  %s\n", printable(f.Fix))
 		}
+		if f.Basis != nil {
+			fmt.Fprintf(w, "    basis: %s, %s\n", f.Basis.Kind, printable(f.Basis.Source))
+		}
 	}
 }
 
@@ -123,4 +133,13 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(r)
+}
+
+// WriteRules writes every rule the suite applies, with its check and basis.
+func WriteRules(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	for _, rb := range Rules() {
+		fmt.Fprintf(bw, "%s (%s)\n  %s\n  %s: %s\n", rb.Rule, rb.Check, rb.Description, rb.Basis.Kind, rb.Basis.Source)
+	}
+	return bw.Flush()
 }

@@ -51,6 +51,10 @@ func (s *Server) handleClock(w http.ResponseWriter, r *http.Request, c *call) {
 			return
 		}
 		c.now = target.UTC()
+		// Orders the move made expire lose their files now, and orders it took past the
+		// retention window go, not at the next hourly sweep: storage follows what reads show.
+		s.sweepOnce(r.Context(), c.tenant.id)
+		c.sb.deliverer.Wake() // retries and order ends may be due on the new clock
 	}
 	s.replyStatus(w, r, c, http.StatusOK, clockAnswer{Now: c.now.UTC().Format(order.TimeLayout)})
 }

@@ -34,7 +34,7 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request, c *call)
 	case rec.Test:
 		s.fail(w, &apiError{status: http.StatusNotFound, code: codeProcessedFileNotFound, detail: "test orders are not processed, so they have no result file (as with the real API); use a live-style key (sk_...) for downloads"})
 	default:
-		key := rec.Files[0].Key
+		key := store.OrderBlobPrefix(rec.Tenant, rec.ID) + blobOutput + "0"
 		if len(rec.Files) > 1 {
 			key = store.OrderBlobPrefix(rec.Tenant, rec.ID) + blobResultZip
 		}

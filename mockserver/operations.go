@@ -31,6 +31,19 @@ func (s *Server) operations() map[string]routeFunc {
 		"getClock":                    s.stateful(s.handleClock),
 		"setClock":                    s.stateful(s.handleClock),
 		"resetTenant":                 s.stateful(s.handleReset),
+		"listWebhooks":                s.stateful(s.handleListWebhooks),
+		"createWebhook":               s.stateful(s.handleCreateWebhook),
+		"getWebhook":                  s.stateful(s.handleGetWebhook),
+		"updateWebhook":               s.stateful(s.handleUpdateWebhook),
+		"deleteWebhook":               s.stateful(s.handleDeleteWebhook),
+		"listWebhookEvents":           s.stateful(s.handleListEvents),
+		"retryWebhookEvent":           s.stateful(s.handleRetryEvent),
+		"retryFailedWebhookEvents":    s.stateful(s.handleRetryFailed),
+		"createLegacyWebhook":         s.stateful(s.handleLegacyWebhook),
+		"getLegacyWebhook":            s.stateful(s.handleLegacyWebhook),
+		"deleteLegacyWebhook":         s.stateful(s.handleLegacyWebhook),
+		"readInbox":                   s.stateful(s.handleInboxRead),
+		"failInbox":                   s.stateful(s.handleInboxFail),
 	}
 }
 

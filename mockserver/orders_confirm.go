@@ -49,6 +49,8 @@ func (s *Server) handleConfirm(t order.Type) opFunc {
 		case err != nil:
 			s.internal(w, err)
 		default:
+			s.orderChanged(r.Context(), c.sb, baseURL(r), rec)
+			s.kickIfDue(c.sb, &rec, c.now)
 			s.reply(w, r, c, confirmed{OrderID: rec.ID, Status: statusAt(&rec, c.now)})
 		}
 	}

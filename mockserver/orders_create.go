@@ -96,6 +96,7 @@ func (s *Server) handleCreate(op createOp) opFunc {
 			if rec.Name == "" {
 				rec.Name = defaultName(rec.Type, c.now)
 			}
+			rec.AwaitsOutputs = true
 			if startsAtCreate(&rec) {
 				rec.StartedAt = &rec.CreatedAt
 			}
@@ -113,8 +114,12 @@ func (s *Server) handleCreate(op createOp) opFunc {
 				s.fail(w, &apiError{status: http.StatusBadRequest, code: codeIdempotencyKeyInvalid, detail: "this idempotencyKey was used for an order of another kind"})
 				return
 			}
+			if created {
+				s.orderChanged(r.Context(), c.sb, baseURL(r), stored)
+			}
 			break
 		}
+		s.kickIfDue(c.sb, &stored, c.now)
 		s.reply(w, r, c, op.render(s, r, stored))
 	}
 }

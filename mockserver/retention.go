@@ -3,18 +3,21 @@ package mockserver
 import (
 	"context"
 	"time"
+
+	"github.com/morimock/morimock/order"
 )
 
-// Sweep forgets, every interval until ctx ends, the orders (with their files) that are
-// older than the retention window. It measures age on the server's clock: a tenant
-// whose clock runs ahead sees its old orders gone at once (reads apply the window on
-// the tenant's clock), and their storage is freed when the server's clock catches up.
-// It returns when ctx is done.
+// Sweep applies the passage of time to the stored orders every interval until ctx
+// ends: each tenant on its own clock, the files of its orders are deleted once they
+// expire (order.ExpiresAfter after createdAt) and its orders are forgotten once they
+// leave the retention window, so the storage kept follows what reads show. Moving a
+// tenant's clock sweeps that tenant at once (see handleClock). It returns when ctx is
+// done.
 func (s *Server) Sweep(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		s.sweepOnce(ctx)
+		s.sweepOnce(ctx, "")
 		select {
 		case <-ctx.Done():
 			return
@@ -23,7 +26,8 @@ func (s *Server) Sweep(ctx context.Context, every time.Duration) {
 	}
 }
 
-func (s *Server) sweepOnce(ctx context.Context) {
+// sweepOnce sweeps tenant, or every tenant when tenant is "".
+func (s *Server) sweepOnce(ctx context.Context, tenant string) {
 	if s.cfg.Store == nil && !s.sbOpen.Load() {
 		return // nothing was ever stored
 	}
@@ -31,7 +35,7 @@ func (s *Server) sweepOnce(ctx context.Context) {
 	if err != nil {
 		return
 	}
-	if n, err := sb.store.DeleteOrdersBefore(ctx, s.now().Add(-s.cfg.Retention)); err != nil {
+	if n, err := sb.store.Expire(ctx, tenant, s.now(), order.ExpiresAfter, s.cfg.Retention); err != nil {
 		s.log.Warn("retention sweep failed", "err", err)
 	} else if n > 0 {
 		s.log.Info("retention sweep", "forgotten", n)

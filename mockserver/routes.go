@@ -31,6 +31,8 @@ func (s *Server) routes() http.Handler {
 			s.handleSpec(w, r)
 		case streamed(r.URL.Path):
 			s.handleStreamed(w, r)
+		case isInboxPost(r):
+			s.handleInboxPost(w, r)
 		default:
 			api.ServeHTTP(w, r)
 		}
@@ -52,6 +54,10 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			w.Write([]byte(`{"status":"not ready","reason":"the shared store (Redis) is unavailable"}`))
 			return
+		}
+		// Ready: make sure the sandbox (and with it this replica's deliverer) runs.
+		if _, err := s.sandbox(ctx); err != nil {
+			s.log.Warn("build the sandbox", "err", err)
 		}
 	}
 	w.Write([]byte(`{"status":"ok"}`))

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/getkin/kin-openapi/routers"
+	"github.com/morimock/morimock/mockserver/delivery"
 	"github.com/morimock/morimock/mockserver/files"
 	"github.com/morimock/morimock/mockserver/store"
 	"github.com/morimock/morimock/order"
@@ -34,10 +35,13 @@ const (
 // id source. It is built lazily, on the first request that needs it, so that a Server
 // that only ever serves generated orders opens no store and makes no directory.
 type sandbox struct {
-	store  store.Store
-	owned  bool // the Server opened store and closes it
-	signer *files.Signer
-	ids    idSource
+	store     store.Store
+	owned     bool // the Server opened store and closes it
+	signer    *files.Signer
+	ids       idSource
+	deliverer *delivery.Deliverer
+	stop      context.CancelFunc // ends the deliverer's loop
+	done      chan struct{}      // closed when the loop has ended
 }
 
 // sandbox returns the sandbox, building it on first use. A build that fails (a
@@ -83,9 +87,47 @@ func (s *Server) sandbox(ctx context.Context) (*sandbox, error) {
 		sb.store, sb.owned = m, true
 	}
 	sb.signer = files.NewSigner(key)
+	sb.deliverer = delivery.New(delivery.Config{
+		Store: sb.store,
+		Occur: func(ctx context.Context, e store.Event, now time.Time) (delivery.Occurrence, error) {
+			return s.occur(ctx, sb, e, now)
+		},
+		Now:         s.now,
+		AfterFunc:   s.cfg.AfterFunc,
+		Timeout:     s.cfg.WebhookTimeout,
+		MaxInFlight: s.cfg.MaxDeliveries,
+		Lease:       s.cfg.WebhookLease,
+		Poll:        deliveryPoll(isShared),
+		UserAgent:   "morimock-webhooks/" + s.cfg.Version,
+		Log:         s.log,
+	})
+	// The loop lives as long as the Server: Close ends it and waits for it.
+	loopCtx, stop := context.WithCancel(context.Background())
+	sb.stop, sb.done = stop, make(chan struct{})
+	go func() { defer close(sb.done); sb.deliverer.Run(loopCtx) }()
 	s.sb = sb
 	s.sbOpen.Store(true)
 	return sb, nil
+}
+
+// sharedPoll is how often a replica on a shared store looks for due webhook events
+// it was not woken for: those another replica added or left behind when it died (its
+// leases run out), and clocks moved through another replica.
+const sharedPoll = time.Second
+
+func deliveryPoll(shared bool) time.Duration {
+	if shared {
+		return sharedPoll
+	}
+	return 0 // one process: every change wakes the deliverer itself
+}
+
+// Start builds the sandbox now, so that its webhook deliverer runs: a replica on a
+// shared store delivers its share of the due events even before it serves a request.
+// serve calls it once the shared store answers; it is safe to call more than once.
+func (s *Server) Start(ctx context.Context) error {
+	_, err := s.sandbox(ctx)
+	return err
 }
 
 // Close releases the store the Server opened for itself (none when Config.Store was
@@ -94,7 +136,15 @@ func (s *Server) Close() error {
 	s.sbMu.Lock()
 	defer s.sbMu.Unlock()
 	s.sbClosed = true // no store is opened after Close
-	if s.sb != nil && s.sb.owned {
+	s.stopWork()
+	if s.sb == nil {
+		return nil
+	}
+	s.closeOnce.Do(func() {
+		s.sb.stop()
+		<-s.sb.done
+	})
+	if s.sb.owned {
 		return s.sb.store.Close()
 	}
 	return nil
@@ -269,6 +319,41 @@ func (s *Server) processFor(id string) time.Duration {
 	}
 	r := rand.New(rand.NewPCG(uint64(s.cfg.Seed), seedOf("processing", id)))
 	return lo + time.Duration(r.Int64N(int64(hi-lo)+1))
+}
+
+// MaxProcessingTime bounds --processing-time: an order expires 7 days after its
+// creation anyway, and the bound keeps the draw in processFor from overflowing.
+const MaxProcessingTime = 365 * order.Day
+
+// ParseProcessingTime reads --processing-time: a duration in order.ParseDuration's
+// syntax ("5s", "90m", "2h", "1d"), a range "2s-8s" or "1h-2d" drawn per order, or "0"
+// for at once.
+func ParseProcessingTime(s string) (Latency, error) {
+	s = strings.TrimSpace(s)
+	bad := func(why string) (Latency, error) {
+		return Latency{}, fmt.Errorf("processing time %q: %s (want e.g. 5s, 90m, 1d, a range 2s-8s, or 0)", s, why)
+	}
+	lo, hi, isRange := s, "", false
+	if i := strings.IndexByte(s[min(1, len(s)):], '-'); i >= 0 { // a leading '-' is a sign, refused below
+		lo, hi, isRange = strings.TrimSpace(s[:i+1]), strings.TrimSpace(s[i+2:]), true
+	}
+	var l Latency
+	var err error
+	if l.Min, err = order.ParseDuration(lo); err != nil {
+		return bad(err.Error())
+	}
+	if isRange {
+		if l.Max, err = order.ParseDuration(hi); err != nil {
+			return bad(err.Error())
+		}
+		if l.Max < l.Min {
+			return bad("the range must be LOW-HIGH with LOW <= HIGH")
+		}
+	}
+	if l.Min < 0 || l.Min > MaxProcessingTime || l.Max > MaxProcessingTime {
+		return bad("must be between 0 and 365d")
+	}
+	return l, nil
 }
 
 func seedOf(salt, id string) uint64 {

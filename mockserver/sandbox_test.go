@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"image"
+	"image/jpeg"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/morimock/morimock"
 	"github.com/morimock/morimock/internal/spectest"
+	"github.com/morimock/morimock/mockserver/files"
 	"github.com/morimock/morimock/order"
 )
 
@@ -168,6 +171,28 @@ type created struct {
 	} `json:"file"`
 }
 
+// settle waits until the sandbox has made every started order's files.
+func (c *sbx) settle() {
+	c.t.Helper()
+	if err := c.srv.WaitIdle(context.Background()); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// image returns a small real image in a format (JPG, PNG), textured so encoders work.
+func testImage(t testing.TB, format string) []byte {
+	t.Helper()
+	m := image.NewRGBA(image.Rect(0, 0, 96, 64))
+	for i := range m.Pix {
+		m.Pix[i] = uint8(i*7 + i/384)
+	}
+	var b bytes.Buffer
+	if err := files.Encode(&b, m, format); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
 func (c *sbx) upload(u string, data []byte) {
 	c.t.Helper()
 	res, body := c.do(http.MethodPut, u, "", data)
@@ -212,8 +237,8 @@ func TestSandboxAntiAIFlow(t *testing.T) {
 			confirm := map[string]string{"idempotencyKey": "confirm-1", "orderId": o.OrderID}
 			res, body := c.do(http.MethodPost, "/api/v2/orders/anti-ai/confirm", key, confirm)
 			c.want(res, body, http.StatusBadRequest, "ORDER_FILE_NOT_UPLOADED")
-			c.upload(o.Files[0].UploadURL, []byte("first file"))
-			c.upload(o.Files[1].UploadURL, []byte("second file"))
+			c.upload(o.Files[0].UploadURL, testImage(t, files.JPEG))
+			c.upload(o.Files[1].UploadURL, testImage(t, files.PNG))
 			var conf struct{ Status string }
 			c.call(http.MethodPost, "/api/v2/orders/anti-ai/confirm", key, confirm, &conf)
 			if conf.Status != "inProgress" {
@@ -224,6 +249,7 @@ func TestSandboxAntiAIFlow(t *testing.T) {
 			if d := c.get(key, o.OrderID); d.Status != "inProgress" {
 				t.Errorf("GET after confirm: status %s; want inProgress", d.Status)
 			}
+			c.settle()
 			c.advance(key, "5s")
 			if d := c.get(key, o.OrderID); d.Status != "complete" || d.Thumbnail == nil {
 				t.Errorf("GET 5s later: %+v; want complete with a thumbnail", d)
@@ -283,9 +309,10 @@ func TestSandboxAIDetection(t *testing.T) {
 		c.call(http.MethodPost, "/api/v2/orders/ai-detection", tc.key, map[string]any{
 			"idempotencyKey": "ai-" + tc.file, "fileName": tc.file, "options": map[string]bool{"generateHeatmap": true},
 		}, &o)
-		c.upload(o.File.UploadURL, []byte("png bytes"))
+		c.upload(o.File.UploadURL, testImage(t, files.PNG))
 		var conf struct{ Status string }
 		c.call(http.MethodPost, "/api/v2/orders/ai-detection/confirm", tc.key, map[string]string{"idempotencyKey": "c-" + tc.file, "orderId": o.OrderID}, &conf)
+		c.settle()
 		d := c.get(tc.key, o.OrderID)
 		if d.Status != "complete" || d.Probability == nil || *d.Probability != tc.p || *d.StatusCode != tc.code || d.HeatmapURL == nil {
 			t.Errorf("%s: GET = %+v; want complete, p %v, %s, a heatmap", tc.file, d, tc.p, tc.code)
@@ -314,28 +341,32 @@ func TestSandboxWatermarks(t *testing.T) {
 	if d := c.get(liveKey, e.OrderID); d.Status != "pending" {
 		t.Errorf("embed before upload: %s; want pending", d.Status)
 	}
-	c.upload(e.Files[0].UploadURL, []byte("the image"))
+	c.upload(e.Files[0].UploadURL, testImage(t, files.JPEG))
 	if d := c.get(liveKey, e.OrderID); d.Status != "inProgress" {
 		t.Errorf("embed after its upload: %s; want inProgress without a confirm", d.Status)
 	}
+	c.settle()
 	c.advance(liveKey, "8s")
 	var dl struct{ DownloadURL string }
 	c.call(http.MethodGet, "/api/v2/orders/"+e.OrderID+"/download", liveKey, nil, &dl)
 	res, got := c.do(http.MethodGet, dl.DownloadURL, "", nil)
 	c.want(res, got, http.StatusOK, "")
-	if string(got) != "the image" {
-		t.Errorf("download of one file = %q; want the file itself", got)
+	if img, err := jpeg.Decode(bytes.NewReader(got)); err != nil {
+		t.Errorf("download of one JPEG file: %v; want the watermarked JPEG", err)
+	} else if text, ok := files.ReadWatermark(img); !ok || text != "MORI-1" {
+		t.Errorf("ReadWatermark(download) = %q, %v; want MORI-1", text, ok)
 	}
 
 	var x created
 	c.call(http.MethodPost, "/api/v2/orders/wtr-extract", liveKey, map[string]any{
 		"idempotencyKey": "extract-1", "file": map[string]any{"fileName": "w_detected.jpg", "includeOriginal": true, "originalFile": map[string]string{"fileName": "o.jpg"}},
 	}, &x)
-	c.upload(x.File.UploadURL, []byte("w"))
+	c.upload(x.File.UploadURL, testImage(t, files.JPEG))
 	if d := c.get(liveKey, x.OrderID); d.Status != "pending" {
 		t.Errorf("extract with its original missing: %s; want pending", d.Status)
 	}
-	c.upload(x.File.OriginalFile.UploadURL, []byte("o"))
+	c.upload(x.File.OriginalFile.UploadURL, testImage(t, files.JPEG))
+	c.settle()
 	c.advance(liveKey, "8s")
 	if d := c.get(liveKey, x.OrderID); d.Status != "complete" || d.StatusCode == nil || *d.StatusCode != "detected" || d.WatermarkText == nil {
 		t.Errorf("extract of _detected: %+v; want complete, detected, a text", d)

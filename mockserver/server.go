@@ -6,6 +6,7 @@ package mockserver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -55,6 +56,19 @@ type Config struct {
 	Retention           time.Duration // orders older than this on the tenant's clock are forgotten; 0 is DefaultRetention
 	StrictUnknownOrders bool          // GET of an id no tenant created answers 404 instead of a generated order
 	MaxUploadBytes      int64         // the largest S3-style upload; 0 is DefaultMaxUpload
+
+	// Webhook deliveries. Their retries wait on the tenant's clock, which is Now plus
+	// the tenant's offset; AfterFunc waits on Now's clock (nil: time.AfterFunc), so a
+	// test with a fake Now passes its fake AfterFunc too.
+	WebhookTimeout time.Duration                                      // a receiver's time to answer; 0 is 5 s
+	MaxDeliveries  int                                                // deliveries in flight at once; 0 is 16
+	WebhookLease   time.Duration                                      // how long a replica holds an event it attempts; 0 is WebhookTimeout + 25 s
+	AfterFunc      func(d time.Duration, f func()) (stop func() bool) // nil is time.AfterFunc
+	// The image work (thumbnails, heat maps, protected and watermarked copies).
+	ImageWorkers    int          // orders processed at once; 0 is 1 (a 12-megapixel photo takes ~100 MiB)
+	MaxPixels       int          // the largest image processed; 0 is files.DefaultMaxPixels
+	FetchSourceURLs bool         // anti-AI URL mode downloads originalFileUrl; false uses a generated sample
+	FetchClient     *http.Client // downloads source URLs; nil is a client with a 30 s timeout
 }
 
 // Server is the mock. It is safe for concurrent use.
@@ -79,6 +93,10 @@ type Server struct {
 	sb       *sandbox
 	sbClosed bool
 	sbOpen   atomic.Bool // the sandbox is built: before that no tenant has an order
+
+	closeOnce sync.Once
+	inboxes   *inboxes
+	work      workers
 }
 
 // New builds a Server from the contract. It checks every fixture against the
@@ -96,7 +114,8 @@ func New(ctx context.Context, spec *morimock.Spec, cfg Config) (*Server, error) 
 	if cfg.FailureRate < 0 || cfg.FailureRate > 1 {
 		return nil, fmt.Errorf("failure rate %v: want a share between 0 and 1", cfg.FailureRate)
 	}
-	if cfg.ProcessingTime.Min < 0 || (cfg.ProcessingTime.Max != 0 && cfg.ProcessingTime.Max < cfg.ProcessingTime.Min) {
+	if cfg.ProcessingTime.Min < 0 || (cfg.ProcessingTime.Max != 0 && cfg.ProcessingTime.Max < cfg.ProcessingTime.Min) ||
+		cfg.ProcessingTime.Min > MaxProcessingTime || cfg.ProcessingTime.Max > MaxProcessingTime {
 		return nil, fmt.Errorf("processing time %s: want a duration or a range lo-hi with 0 <= lo <= hi", cfg.ProcessingTime)
 	}
 	if cfg.Retention < 0 {
@@ -146,8 +165,18 @@ func New(ctx context.Context, spec *morimock.Spec, cfg Config) (*Server, error) 
 		return nil, fmt.Errorf("openapi.yaml: no route for GET %s: %w", morimock.OrderPath, err)
 	}
 	s.orderOK = spec.ResponseValidator(orderRoute, http.StatusOK)
+	s.inboxes = newInboxes()
 	s.ops = s.operations()
 	s.handler = s.routes()
+	if cfg.Store != nil {
+		// A store that outlives the process may hold deliveries that are due: start
+		// them now rather than on the first request. A shared store (Redis) may not be
+		// up yet: then Start, /healthz or the first request that needs it builds the
+		// sandbox once it answers.
+		if _, err := s.sandbox(ctx); err != nil && !errors.Is(err, store.ErrUnavailable) {
+			return nil, err
+		}
+	}
 	return s, nil
 }
 

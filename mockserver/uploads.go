@@ -6,7 +6,9 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"path"
@@ -163,7 +165,7 @@ func (s *Server) upload(ctx context.Context, sb *sandbox, g files.Grant, r *http
 		return 0, err
 	}
 	ctype := r.Header.Get("Content-Type")
-	_, err = sb.store.UpdateOrder(ctx, g.Tenant, id, func(rec *order.Record) error {
+	rec, err = sb.store.UpdateOrder(ctx, g.Tenant, id, func(rec *order.Record) error {
 		i := fileIndex(rec, g.Key)
 		if i < 0 {
 			return errNoUploadTarget
@@ -181,6 +183,10 @@ func (s *Server) upload(ctx context.Context, sb *sandbox, g files.Grant, r *http
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return 0, errNoUploadTarget
+	}
+	if err == nil {
+		s.orderChanged(ctx, sb, baseURL(r), rec)
+		s.kickIfDue(sb, &rec, now)
 	}
 	return n, err
 }
@@ -203,51 +209,62 @@ func allUploaded(rec *order.Record) bool {
 	return true
 }
 
-// placeholderPNG is a 1x1 transparent PNG: the bytes of thumbnails, heatmaps and
-// overlays until the sandbox makes real ones.
-var placeholderPNG = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
-
-// serveBlob answers a presigned GET: an uploaded file, an order's result (one file as
-// itself, several as a zip made as it is sent), or a placeholder image.
+// serveBlob answers a presigned GET as a storage service does (http.ServeContent:
+// Content-Type, Content-Length, ETag, Last-Modified, Range, conditional requests),
+// naming the file in Content-Disposition: an input as uploaded, an order's output, or
+// a result of several files as a zip made as it is sent.
 func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, sb *sandbox, g files.Grant, now time.Time) {
 	ctx := r.Context()
 	rec, err := sb.store.GetOrder(ctx, g.Tenant, orderIDOfKey(g.Key))
-	if err != nil {
+	if err != nil || rec.StatusAt(now) == order.Expired { // an expired order's files are deleted (Sweep)
 		files.WriteS3Error(w, http.StatusNotFound, files.CodeNoSuchKey, "The specified key does not exist.", g.Key)
 		return
 	}
 	prefix := store.OrderBlobPrefix(rec.Tenant, rec.ID)
-	switch name := strings.TrimPrefix(g.Key, prefix); {
-	case name == blobResultZip:
+	name := strings.TrimPrefix(g.Key, prefix)
+	if name == blobResultZip && strings.HasPrefix(g.Key, prefix) {
 		w.Header().Set("Content-Type", "application/zip")
-		w.Header().Set("Content-Disposition", `attachment; filename="`+rec.ID+`.zip"`)
+		w.Header().Set("Content-Disposition", disposition("attachment", rec.ID+".zip"))
 		zw := zip.NewWriter(w)
-		for _, f := range rec.Files {
-			fw, err := zw.CreateHeader(&zip.FileHeader{Name: strconv.FormatInt(f.ID, 10) + "_" + path.Base(f.Name), Method: zip.Store, Modified: now})
+		for i, f := range rec.Files {
+			fw, err := zw.CreateHeader(&zip.FileHeader{Name: strconv.FormatInt(f.ID, 10) + "_" + outputName(&f), Method: zip.Store, Modified: now})
 			if err != nil {
 				return // the client went away
 			}
-			if err := s.copyBlob(ctx, sb, fw, f.Key); err != nil {
+			if err := s.copyBlob(ctx, sb, fw, prefix+blobOutput+strconv.Itoa(i)); err != nil {
 				return
 			}
 		}
 		zw.Close()
 		return
-	case name == blobThumbnail || name == blobHeatmap || name == blobOverlay:
-		w.Header().Set("Content-Type", "image/png")
-		w.Write(placeholderPNG)
-		return
 	}
-	i := fileIndex(&rec, g.Key)
-	if i < 0 {
+	var file, ctype, disp string
+	switch {
+	case !strings.HasPrefix(g.Key, prefix):
+		i := fileIndex(&rec, g.Key)
+		if i < 0 {
+			files.WriteS3Error(w, http.StatusNotFound, files.CodeNoSuchKey, "The specified key does not exist.", g.Key)
+			return
+		}
+		f := &rec.Files[i]
+		file, ctype, disp = path.Base(f.Name), files.ContentType(formatOf(f)), "inline"
+		if f.ContentType != "" {
+			ctype = f.ContentType
+		}
+	case strings.HasPrefix(name, blobOutput):
+		i, err := strconv.Atoi(strings.TrimPrefix(name, blobOutput))
+		if err != nil || i < 0 || i >= len(rec.Files) {
+			files.WriteS3Error(w, http.StatusNotFound, files.CodeNoSuchKey, "The specified key does not exist.", g.Key)
+			return
+		}
+		f := &rec.Files[i]
+		file, ctype, disp = outputName(f), files.ContentType(files.OutputFormat(formatOf(f))), "attachment"
+	default: // thumbnail.png, heatmap.png, overlay.png
+		file, ctype, disp = rec.ID+"_"+name, "image/png", "inline"
+	}
+	b, err := sb.store.OpenBlob(ctx, g.Key)
+	if errors.Is(err, store.ErrNotFound) { // not made yet (the order is in progress) or never
 		files.WriteS3Error(w, http.StatusNotFound, files.CodeNoSuchKey, "The specified key does not exist.", g.Key)
-		return
-	}
-	f := rec.Files[i]
-	b, err := sb.store.OpenBlob(ctx, f.Key)
-	if errors.Is(err, store.ErrNotFound) { // fetched from a URL: nothing was uploaded
-		w.Header().Set("Content-Type", "image/png")
-		w.Write(placeholderPNG)
 		return
 	}
 	if err != nil {
@@ -255,18 +272,34 @@ func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, sb *sandbox, 
 		return
 	}
 	defer b.Close()
-	if f.ContentType != "" {
-		w.Header().Set("Content-Type", f.ContentType)
+	h := w.Header()
+	h.Set("Content-Type", ctype)
+	h.Set("Content-Disposition", disposition(disp, file))
+	// A blob is replaced whole (a rename), so its size and time identify its bytes.
+	h.Set("ETag", fmt.Sprintf(`"%x-%x"`, b.Size(), b.ModTime().UnixNano()))
+	http.ServeContent(w, r, file, b.ModTime(), b)
+}
+
+// disposition is a Content-Disposition naming a file, in ASCII and in UTF-8.
+func disposition(kind, name string) string {
+	if v := mime.FormatMediaType(kind, map[string]string{"filename": name}); v != "" {
+		return v
 	}
-	http.ServeContent(w, r, path.Base(f.Name), b.ModTime(), b)
+	return kind
+}
+
+// outputName is the name of a file's processed copy: its own, with .png for a WebP
+// (the copy is a PNG; see files.OutputFormat).
+func outputName(f *order.File) string {
+	name := path.Base(f.Name)
+	if formatOf(f) == files.WEBP {
+		name = strings.TrimSuffix(name, path.Ext(name)) + ".png"
+	}
+	return name
 }
 
 func (s *Server) copyBlob(ctx context.Context, sb *sandbox, dst io.Writer, key string) error {
 	b, err := sb.store.OpenBlob(ctx, key)
-	if errors.Is(err, store.ErrNotFound) {
-		_, err = dst.Write(placeholderPNG)
-		return err
-	}
 	if err != nil {
 		return err
 	}

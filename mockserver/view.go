@@ -11,19 +11,11 @@ import (
 // statusAt is an order's status at now (the tenant's clock); order decides it.
 func statusAt(rec *order.Record, now time.Time) order.Status { return rec.StatusAt(now) }
 
-// Blob names under store.OrderBlobPrefix of an order's outputs. Their bytes are
-// placeholders until real image work lands.
-const (
-	blobThumbnail = "thumbnail.png"
-	blobHeatmap   = "heatmap.png"
-	blobOverlay   = "overlay.png"
-	blobResultZip = "result.zip"
-)
-
 // view is the order as GET order answers it at the tenant's now, with presigned GET
 // URLs the sandbox serves, issued now and valid for an hour.
 func (s *Server) view(r *http.Request, c *call, rec *order.Record) order.Order {
 	issued := c.now.Truncate(time.Second)
+	s.kickIfDue(c.sb, rec, c.now)
 	return rec.Order(c.now, func(kind, key string) *string {
 		switch kind {
 		case order.URLOriginal:

@@ -1,6 +1,7 @@
 package morimocktest_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -20,6 +21,15 @@ func Example() {
 	defer s.Close()
 	s.SetNow(time.Date(2026, 3, 12, 10, 0, 0, 0, time.UTC))
 
+	upload := func(url string, body []byte) string {
+		req, _ := http.NewRequest("PUT", url, bytes.NewReader(body))
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			panic(err)
+		}
+		res.Body.Close()
+		return fmt.Sprint(res.StatusCode)
+	}
 	call := func(method, url, body string) string {
 		req, _ := http.NewRequest(method, url, strings.NewReader(body))
 		if !strings.Contains(url, "/test-uploads/") {
@@ -39,8 +49,7 @@ func Example() {
 	}
 	created := call("POST", s.URL+"/api/v2/orders/ai-detection", `{"idempotencyKey":"ex-1","fileName":"cat_ai.png"}`)
 	id := between(created, `"orderId":"`, `"`)
-	upload := between(created, `"uploadUrl":"`, `"`)
-	fmt.Println(call("PUT", upload, "png bytes")[:3])
+	fmt.Println(upload(between(created, `"uploadUrl":"`, `"`), morimocktest.PNG(64, 48)))
 	fmt.Println(call("POST", s.URL+"/api/v2/orders/ai-detection/confirm", `{"idempotencyKey":"ex-c","orderId":"`+id+`"}`)[:3])
 	fmt.Println(between(call("GET", s.URL+"/api/v2/orders/"+id, ""), `"status":"`, `"`))
 	s.Advance(5 * time.Second)

@@ -14,6 +14,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"io"
 	"net"
 	"net/http"
@@ -102,17 +105,26 @@ func (s *Sandbox) Close() error {
 	return errors.Join(err, s.srv.Close())
 }
 
-// Advance moves the clock of s.Token forward by d (at least a nanosecond).
+// Advance moves the clock of s.Token forward by d (at least a nanosecond), once the
+// sandbox has made the files of every order that has started: an order whose
+// processing time is over is then complete (or failed), never still waiting for them.
 func (s *Sandbox) Advance(d time.Duration) error {
 	if d <= 0 {
 		return fmt.Errorf("advance %s: want a positive duration", d)
+	}
+	if err := s.srv.WaitIdle(context.Background()); err != nil {
+		return err
 	}
 	_, err := s.clock(map[string]string{"advance": d.String()})
 	return err
 }
 
-// SetNow sets the clock of s.Token to t; it keeps running from there.
+// SetNow sets the clock of s.Token to t, once every started order's files are made
+// (see Advance); it keeps running from there.
 func (s *Sandbox) SetNow(t time.Time) error {
+	if err := s.srv.WaitIdle(context.Background()); err != nil {
+		return err
+	}
 	_, err := s.clock(map[string]string{"set": t.UTC().Format(time.RFC3339Nano)})
 	return err
 }
@@ -145,4 +157,19 @@ func (s *Sandbox) clock(move map[string]string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("clock: %w", err)
 	}
 	return out.Now, nil
+}
+
+// PNG returns a w x h PNG image with a colour gradient: an input the sandbox
+// processes (it reads uploads as the real service does, and fails an order whose
+// file is not the image its name says).
+func PNG(w, h int) []byte {
+	m := image.NewRGBA(image.Rect(0, 0, max(1, w), max(1, h)))
+	for y := range m.Rect.Dy() {
+		for x := range m.Rect.Dx() {
+			m.SetRGBA(x, y, color.RGBA{uint8(x * 255 / max(1, w)), uint8(y * 255 / max(1, h)), 160, 255})
+		}
+	}
+	var b bytes.Buffer
+	png.Encode(&b, m) // writing to memory cannot fail
+	return b.Bytes()
 }

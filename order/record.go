@@ -33,6 +33,15 @@ type Record struct {
 	// ProcessFor is how long the order stays inProgress once started.
 	ProcessFor time.Duration `json:"processFor"`
 	Outcome    Outcome       `json:"outcome"`
+	// AwaitsOutputs says the order's end waits for files the sandbox makes from its
+	// inputs (thumbnails, heat maps, protected copies), so that a client that sees
+	// complete can fetch every URL at once. Records written before the sandbox made
+	// files have it false and end on ProcessFor alone.
+	AwaitsOutputs bool `json:"awaitsOutputs,omitempty"`
+	// OutputsAt is when those files and the results read from the inputs were stored,
+	// on the tenant's clock; nil while the work runs. An order that awaits outputs
+	// ends at the later of StartedAt + ProcessFor and OutputsAt.
+	OutputsAt *time.Time `json:"outputsAt,omitempty"`
 }
 
 // File is one input file of a Record.

@@ -29,13 +29,27 @@ func (r *Record) life() ([4]Transition, int) {
 			add(InProgress, start)
 		}
 	}
-	if started {
-		if end := start.Add(max(r.ProcessFor, 0)); end.Before(expires) {
-			add(r.endStatus(), end)
-		}
+	if end, ok := r.workEnds(start); started && ok && end.Before(expires) {
+		add(r.endStatus(), end)
 	}
 	add(Expired, expires)
 	return t, n
+}
+
+// workEnds returns when the work that started at start ends: ProcessFor later, or
+// when the outputs were stored if that is later; false while outputs are awaited.
+func (r *Record) workEnds(start time.Time) (time.Time, bool) {
+	end := start.Add(max(r.ProcessFor, 0))
+	if !r.AwaitsOutputs {
+		return end, true
+	}
+	if r.OutputsAt == nil {
+		return time.Time{}, false
+	}
+	if r.OutputsAt.After(end) {
+		end = *r.OutputsAt
+	}
+	return end, true
 }
 
 func (r *Record) endStatus() Status {
@@ -58,7 +72,8 @@ func (r *Record) Transitions(now time.Time) []Transition {
 }
 
 // StatusAt returns the order's status at now: pending until it starts, inProgress for
-// ProcessFor after StartedAt, then complete or failed as Outcome says, and expired
+// ProcessFor after StartedAt (and, when it AwaitsOutputs, until OutputsAt), then
+// complete or failed as Outcome says, and expired
 // from CreatedAt + ExpiresAfter on, whatever it was doing.
 func (r *Record) StatusAt(now time.Time) Status {
 	return r.lastAt(now).Status

@@ -63,6 +63,16 @@ func randomRecord(rng *rand.Rand, n int) order.Record {
 	case 3: // started too late to finish before expiry, or after it
 		r.StartedAt = ptr(created.Add(order.ExpiresAfter - time.Duration(rng.Int64N(int64(2*time.Hour)))))
 	}
+	if rng.IntN(2) == 0 { // made by a sandbox that makes files
+		r.AwaitsOutputs = true
+		switch rng.IntN(3) {
+		case 0: // still working
+		case 1: // outputs stored before ProcessFor ran out, or after it
+			r.OutputsAt = ptr(created.Add(time.Duration(rng.Int64N(int64(3 * time.Hour)))))
+		case 2: // outputs stored only after expiry
+			r.OutputsAt = ptr(created.Add(order.ExpiresAfter + time.Minute))
+		}
+	}
 	r.Outcome.Fail = rng.IntN(4) == 0
 	if r.Outcome.Fail && rng.IntN(2) == 0 {
 		r.Outcome.ErrorCode, r.Outcome.ErrorMessage = "PROCESSING_FAILED", "The image could not be processed"
@@ -218,6 +228,14 @@ func TestStatusAt(t *testing.T) {
 	urlMode.StartedAt = at(0)
 	instant := started
 	instant.ProcessFor = 0
+	awaiting := started
+	awaiting.AwaitsOutputs = true
+	readyLate := awaiting
+	readyLate.OutputsAt = at(time.Minute + time.Hour)
+	readyEarly := awaiting
+	readyEarly.OutputsAt = at(time.Minute + time.Second)
+	readyLateFailed := readyLate
+	readyLateFailed.Outcome.Fail = true
 	for _, c := range []struct {
 		name string
 		r    order.Record
@@ -236,6 +254,13 @@ func TestStatusAt(t *testing.T) {
 		{"just before expiry", started, order.ExpiresAfter - time.Nanosecond, order.Complete},
 		{"expired", started, order.ExpiresAfter, order.Expired},
 		{"pending expires", base, order.ExpiresAfter, order.Expired},
+		{"outputs awaited past ProcessFor", awaiting, time.Minute + time.Hour, order.InProgress},
+		{"outputs never stored expire", awaiting, order.ExpiresAfter, order.Expired},
+		{"outputs stored late: working", readyLate, time.Minute + time.Hour - time.Nanosecond, order.InProgress},
+		{"outputs stored late: done then", readyLate, time.Minute + time.Hour, order.Complete},
+		{"outputs stored late: failed then", readyLateFailed, time.Minute + time.Hour, order.Failed},
+		{"outputs stored early: ProcessFor decides", readyEarly, time.Minute + 4*time.Second, order.InProgress},
+		{"outputs stored early: done after ProcessFor", readyEarly, time.Minute + 5*time.Second, order.Complete},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if got := c.r.StatusAt(t0.Add(c.at)); got != c.want {

@@ -21,6 +21,7 @@ type checkOptions struct {
 	junitFile string
 	jsonFile  string
 	quiet     bool
+	rules     bool
 }
 
 // orderFlag collects --order, which may be given many times.
@@ -46,9 +47,17 @@ is an answer like any other), so the token goes to --base-url and nowhere else.
 Against a remote host it sends 1 request a second unless --rate says otherwise.
 Against morimock it covers every order type and status with no ids given.
 
+It also reads the rest of the surface: the order list, a download, usage stats
+and the webhooks. --lifecycle creates orders with a test key (sk_test_...) and
+follows each type's flow; it refuses any other key before sending anything.
+
+A rule the docs state fails; a rule that is only our reading of them warns,
+except against morimock or with --strict (--rules lists them all).
+
 Exit status: 0 all checks passed (warnings allowed), 1 a check failed, 2 the
-suite could not run or was stopped (its deadline, a Retry-After over 60s); the
-reports are written with what was checked until then.
+suite could not run, was stopped (its deadline, a Retry-After over 60s) or was
+inconclusive (a test environment that keeps no test orders); the reports are
+written with what was checked until then.
 
 Flags:
 `)
@@ -76,6 +85,10 @@ Flags:
 	fs.StringVar(&o.junitFile, "junit", "", "write a JUnit XML report to FILE")
 	fs.StringVar(&o.jsonFile, "json", "", "write a JSON report to FILE")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress and no table: only failures, warnings and the verdict")
+	fs.BoolVar(&o.cfg.Lifecycle, "lifecycle", false, "also run every order type's documented flow (create, upload, confirm, poll, download); creates orders, so it needs a test key (sk_test_...) and refuses any other")
+	fs.StringVar(&o.cfg.WebhookListen, "webhook-listen", "", "with --lifecycle: receive webhook deliveries on ADDR (e.g. 127.0.0.1:9099)")
+	fs.StringVar(&o.cfg.WebhookPublicURL, "webhook-public-url", "", "with --lifecycle: the URL the API delivers to, which reaches --webhook-listen; a temporary webhook is registered there and deleted at the end")
+	fs.BoolVar(&o.rules, "rules", false, "list every rule the suite applies with its basis (documented or inferred) and exit")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -122,8 +135,14 @@ func runCheck(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return &exitError{code: 2, err: fmt.Errorf("check: %w", err)}
 	}
+	if o.rules {
+		return contract.WriteRules(stdout)
+	}
 	if !o.quiet {
 		o.cfg.Progress = stderr
+	} else if o.cfg.Lifecycle {
+		// The request budget is printed even when quiet: it is what the run may cost.
+		o.cfg.Progress = budgetOnly{stderr}
 	}
 	spec, err := morimock.LoadSpec(ctx)
 	if err != nil {
@@ -135,6 +154,10 @@ func runCheck(ctx context.Context, args []string, getenv func(string) string, st
 		if err := writeReports(rep, o, stdout); err != nil {
 			return &exitError{code: 2, err: fmt.Errorf("check: %w", err)}
 		}
+	}
+	var inc *contract.InconclusiveError
+	if errors.As(runErr, &inc) {
+		return &exitError{code: 2, err: fmt.Errorf("check: %w", runErr)}
 	}
 	if runErr != nil {
 		return &exitError{code: 2, err: fmt.Errorf("check: could not run: %w", runErr)}
@@ -180,4 +203,14 @@ func writeFile(path string, write func(io.Writer) error) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// budgetOnly passes on the lifecycle's request budget line and nothing else.
+type budgetOnly struct{ w io.Writer }
+
+func (b budgetOnly) Write(p []byte) (int, error) {
+	if strings.HasPrefix(string(p), "lifecycle:") {
+		return b.w.Write(p)
+	}
+	return len(p), nil
 }

@@ -13,11 +13,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/morimock/morimock"
 	"github.com/morimock/morimock/mockserver"
+	"github.com/morimock/morimock/morimocktest"
 )
 
 // startMock serves morimock with a frozen clock and returns its base URL.
@@ -244,5 +246,43 @@ func TestCheckHelpSaysGETsOnly(t *testing.T) {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("check -h lacks %q:\n%s", want, stderr)
 		}
+	}
+}
+
+// TestCheckLifecycleNeedsATestKey: --lifecycle with any other key exits 2, says why,
+// and sends nothing.
+func TestCheckLifecycleNeedsATestKey(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	t.Cleanup(srv.Close)
+	code, _, _, err := runCheckCmd(t, map[string]string{"BIZMORI_API_TOKEN": "sk_live_secret123"}, "--base-url", srv.URL, "--lifecycle")
+	if code != 2 || err == nil || !strings.Contains(err.Error(), "sk_test_") {
+		t.Errorf("check --lifecycle with a live key = %d, %v; want 2 and a message naming sk_test_", code, err)
+	}
+	if strings.Contains(fmt.Sprint(err), "secret123") {
+		t.Errorf("the error %q shows the key", err)
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the server got %d requests; want none", n)
+	}
+}
+
+// TestCheckLifecycleAgainstTheSandbox: the sandbox passes --lifecycle (clock moved,
+// the watermark flows run before the sunset), exit 0.
+func TestCheckLifecycleAgainstTheSandbox(t *testing.T) {
+	s := morimocktest.Start(t)
+	code, stdout, _, err := runCheckCmd(t, nil, "--base-url", s.URL, "--token", s.Token, "--lifecycle", "--quiet")
+	if code != 0 {
+		t.Fatalf("check --lifecycle = %d, %v; want 0\n%s", code, err, stdout)
+	}
+	if !strings.Contains(stdout, "PASS") || strings.Contains(stdout, "WARNING") {
+		t.Errorf("output %q; want a PASS without warnings", stdout)
+	}
+}
+
+func TestCheckListsRules(t *testing.T) {
+	code, stdout, _, err := runCheckCmd(t, nil, "--rules")
+	if code != 0 || !strings.Contains(stdout, "probability_band (domain_rules)") || !strings.Contains(stdout, "inferred:") {
+		t.Errorf("check --rules = %d, %v, %q; want every rule with its basis", code, err, stdout)
 	}
 }

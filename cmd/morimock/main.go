@@ -73,6 +73,7 @@ Usage:
   morimock serve [flags]        run the mock server (default :8080)
   morimock check [flags]        check an API (the real one, or the mock) against the contract
   morimock healthcheck [flags]  probe a running server's /healthz (for container health checks)
+  morimock webhook send|verify  post a signed sample event to a receiver, or check a signature
   morimock version              print the version
 
 Run 'morimock COMMAND -h' for a command's flags.
@@ -92,6 +93,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runCheck(ctx, rest, getenv, stdout, stderr)
 	case "healthcheck":
 		return runHealthcheck(ctx, rest, getenv, stdout, stderr)
+	case "webhook":
+		return runWebhook(ctx, rest, stdin, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "morimock", version)
 		return nil

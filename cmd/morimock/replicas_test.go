@@ -2,9 +2,12 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"image"
+	_ "image/png"
 	"io"
 	"net/http"
 	"os"
@@ -17,6 +20,7 @@ import (
 	"time"
 
 	"github.com/morimock/morimock/internal/redistest"
+	"github.com/morimock/morimock/morimocktest"
 )
 
 // replicaEnv marks a run of the test binary as a replica process of TestReplicas.
@@ -31,7 +35,14 @@ func TestReplicaProcess(t *testing.T) {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, []string{"serve", "--quiet"}, os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
+	o, err := parseServe([]string{"--quiet"}, os.Getenv, os.Stderr)
+	if err == nil {
+		// A lease that runs out in seconds, so that an event a killed replica held is
+		// attempted by the other one within the test (the default is 30 s).
+		o.timeouts.webhook, o.timeouts.webhookLease = 3*time.Second, 6*time.Second
+		err = serve(ctx, o, os.Stdout, os.Stderr)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
@@ -143,6 +154,23 @@ func (c client) ok(addr, method, path, body string) answer {
 	return a
 }
 
+// waitOrder polls the order until its status is want: the replica makes its output
+// files off the request path, and the order completes once they exist.
+func (c client) waitOrder(addr, id, want string) {
+	c.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		st := c.ok(addr, "GET", "/api/v2/orders/"+id, "").field("data", "status")
+		if st == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("order %s on %s is %q after a minute; want %q", id, addr, st, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // onReplica points a URL a replica handed out at another replica, as a load
 // balancer in front of both would send it anywhere.
 func onReplica(url, from, to string) string { return strings.Replace(url, from, to, 1) }
@@ -197,26 +225,24 @@ func TestReplicas(t *testing.T) {
 
 	t.Run("lifecycle across replicas", func(t *testing.T) {
 		c := client{t: t, token: "sk_live_readme"}
-		o := c.ok(a.addr, "POST", "/api/v2/orders/anti-ai", `{"idempotencyKey":"readme-1","files":[{"fileName":"photo.jpg"}]}`)
+		photo := string(morimocktest.PNG(64, 48))
+		o := c.ok(a.addr, "POST", "/api/v2/orders/anti-ai", `{"idempotencyKey":"readme-1","files":[{"fileName":"photo.png"}]}`)
 		id, up := o.field("data", "orderId"), o.field("data", "files", "uploadUrl")
-		c.ok(b.addr, "PUT", onReplica(up, a.addr, b.addr), "not really a jpeg")
+		c.ok(b.addr, "PUT", onReplica(up, a.addr, b.addr), photo)
 		c.ok(a.addr, "POST", "/api/v2/orders/anti-ai/confirm", `{"idempotencyKey":"readme-c1","orderId":"`+id+`"}`)
 		c.ok(b.addr, "POST", "/_morimock/clock", `{"advance":"5s"}`)
-		if st := c.ok(a.addr, "GET", "/api/v2/orders/"+id, "").field("data", "status"); st != "complete" {
-			t.Errorf("status after confirm and 5s = %q; want complete", st)
-		}
+		c.waitOrder(a.addr, id, "complete")
 		dl := c.ok(b.addr, "GET", "/api/v2/orders/"+id+"/download", "").field("data", "downloadUrl")
-		if got := c.ok(a.addr, "GET", onReplica(dl, b.addr, a.addr), ""); !strings.Contains(string(got.body), "not really a jpeg") {
-			t.Errorf("download through the other replica = %q; want the uploaded bytes", got.body)
+		got := c.ok(a.addr, "GET", onReplica(dl, b.addr, a.addr), "")
+		if cfg, _, err := image.DecodeConfig(bytes.NewReader(got.body)); err != nil || cfg.Width != 64 || cfg.Height != 48 || string(got.body) == photo {
+			t.Errorf("download through the other replica: %d bytes, %v; want a protected 64x48 copy of the upload", len(got.body), err)
 		}
 		ai := c.ok(b.addr, "POST", "/api/v2/orders/ai-detection", `{"idempotencyKey":"readme-2","fileName":"cat_ai.png"}`)
 		aiID := ai.field("data", "orderId")
-		c.ok(a.addr, "PUT", onReplica(ai.field("data", "file", "uploadUrl"), b.addr, a.addr), "png")
+		c.ok(a.addr, "PUT", onReplica(ai.field("data", "file", "uploadUrl"), b.addr, a.addr), photo)
 		c.ok(b.addr, "POST", "/api/v2/orders/ai-detection/confirm", `{"idempotencyKey":"readme-c2","orderId":"`+aiID+`"}`)
 		c.ok(a.addr, "POST", "/_morimock/clock", `{"advance":"5s"}`)
-		if st := c.ok(b.addr, "GET", "/api/v2/orders/"+aiID, "").field("data", "status"); st != "complete" {
-			t.Errorf("ai-detection status = %q; want complete", st)
-		}
+		c.waitOrder(b.addr, aiID, "complete")
 		c.ok(a.addr, "POST", "/_morimock/reset", "")
 		if got := c.ok(b.addr, "GET", "/api/v2/orders?page=1&limit=10", ""); strings.Contains(string(got.body), `"orderId"`) {
 			t.Errorf("list on b after a reset on a = %s; want no orders", got.body)
@@ -255,6 +281,12 @@ func TestReplicas(t *testing.T) {
 			t.Errorf("clock on b = %q; want 2026-09-01T09:00:0x (set on a)", now)
 		}
 	})
+
+	t.Run("webhooks delivered exactly once by two deliverers, a replica killed mid-run", func(t *testing.T) {
+		testReplicaWebhooks(t, a, b)
+	})
+	a = startReplica(t, rs.URL()) // in place of the one killed (its cleanup belongs to this test, not the subtest)
+	waitStatus(t, a.addr, http.StatusOK)
 
 	t.Run("kill -9 and a Redis restart lose nothing acknowledged", func(t *testing.T) {
 		c := client{t: t, token: "sk_live_chaos"}

@@ -48,6 +48,7 @@ type serveOptions struct {
 	redisURL          string // --redis: state on this Redis, shared by replicas
 	redisPrefix       string
 	filesDir          string
+	fetchSourceURLs   bool
 	seedSet           bool // --seed (or MORIMOCK_SEED) was given: presigned URLs are signed with a key from it
 
 	// Not flags: tests shorten the server's clocks and watch its requests through these.
@@ -67,6 +68,9 @@ type serveTimeouts struct {
 	// drain is how long, after SIGTERM, requests that arrive on open connections are
 	// still answered (with Connection: close).
 	drain time.Duration
+	// webhook and webhookLease are a receiver's time to answer and how long a replica
+	// holds an event it attempts (0: the sandbox's defaults, 5 s and 30 s).
+	webhook, webhookLease time.Duration
 }
 
 func defaultTimeouts() serveTimeouts {
@@ -98,6 +102,7 @@ func serveEnv() []envFlag {
 		{"failure-rate", "MORIMOCK_FAILURE_RATE"}, {"state-dir", "MORIMOCK_STATE_DIR"},
 		{"retention", "MORIMOCK_RETENTION"}, {"unknown-orders", "MORIMOCK_UNKNOWN_ORDERS"},
 		{"redis", "MORIMOCK_REDIS_URL"}, {"redis-prefix", "MORIMOCK_REDIS_PREFIX"}, {"files-dir", "MORIMOCK_FILES_DIR"},
+		{"fetch-source-urls", "MORIMOCK_FETCH_SOURCE_URLS"},
 	}
 }
 
@@ -120,7 +125,8 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long in-flight requests may finish on SIGINT/SIGTERM (env MORIMOCK_SHUTDOWN_TIMEOUT)")
 	fs.IntVar(&o.maxConns, "max-conns", 4096, "most connections served at once; more wait to be accepted (env MORIMOCK_MAX_CONNS)")
 	fs.IntVar(&o.maxDelayed, "max-delayed", 256, "most requests held in a Prefer: delay at once, at most half of --max-conns; more are answered 429 (env MORIMOCK_MAX_DELAYED)")
-	fs.StringVar(&processing, "processing-time", "5s", "how long a sandbox order stays inProgress on its key's clock: 5s, a range 2s-8s, or 0 for at once (env MORIMOCK_PROCESSING_TIME)")
+	fs.StringVar(&processing, "processing-time", "5s", "how long a sandbox order stays inProgress on its key's clock: 5s, 90m, 2h, 1d, a range 2s-8s or 1h-2d, or 0 for at once (env MORIMOCK_PROCESSING_TIME)")
+	fs.BoolVar(&o.fetchSourceURLs, "fetch-source-urls", false, "anti-AI URL mode downloads each originalFileUrl (http/https, at most 32 MiB, 30 s); without it the sandbox uses a generated sample image (env MORIMOCK_FETCH_SOURCE_URLS)")
 	fs.Float64Var(&o.failureRate, "failure-rate", 0, "share of sandbox orders that fail without a _fail file name, 0..1, seeded (env MORIMOCK_FAILURE_RATE)")
 	fs.StringVar(&o.stateDir, "state-dir", "", "keep sandbox orders, keys, clocks and files in this directory across restarts; in memory when empty (env MORIMOCK_STATE_DIR)")
 	fs.StringVar(&retention, "retention", "30d", "forget sandbox orders this old on their key's clock: a Go duration or days, e.g. 30d (env MORIMOCK_RETENTION)")
@@ -158,7 +164,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	if o.rateLimit, err = mockserver.ParseRateLimit(rateLimit); err != nil {
 		return o, err
 	}
-	if o.processingTime, err = mockserver.ParseLatency(processing); err != nil {
+	if o.processingTime, err = mockserver.ParseProcessingTime(processing); err != nil {
 		return o, fmt.Errorf("processing-time: %w", err)
 	}
 	if o.retention, err = order.ParseDuration(retention); err != nil || o.retention <= 0 {
@@ -252,15 +258,14 @@ func serve(ctx context.Context, o serveOptions, stdout, stderr io.Writer) error 
 		MaxDelayed:     min(o.maxDelayed, max(1, o.maxConns/2)),
 		ProcessingTime: o.processingTime, FailureRate: o.failureRate, Retention: o.retention,
 		StrictUnknownOrders: o.unknownOrders == "404",
+		FetchSourceURLs:     o.fetchSourceURLs,
+		WebhookTimeout:      o.timeouts.webhook, WebhookLease: o.timeouts.webhookLease,
 	}
 	if cfg.Store, cfg.SigningKey, err = openState(o); err != nil {
 		return err
 	}
 	if cfg.Store != nil {
 		defer cfg.Store.Close()
-	}
-	if shared, ok := cfg.Store.(store.Shared); ok {
-		go waitForStore(ctx, shared, logger) // ends when the store answers or ctx ends
 	}
 	if o.frozen {
 		frozen := o.now
@@ -277,6 +282,16 @@ func serve(ctx context.Context, o serveOptions, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer srv.Close()
+	if shared, ok := cfg.Store.(store.Shared); ok {
+		// Ends when the store answers (then the sandbox and its deliverer start) or ctx ends.
+		go func() {
+			if waitForStore(ctx, shared, logger) {
+				if err := srv.Start(ctx); err != nil {
+					logger.Warn("start the sandbox", "err", err)
+				}
+			}
+		}()
+	}
 	go srv.Sweep(ctx, time.Hour) // ends with ctx
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
@@ -417,8 +432,9 @@ func openState(o serveOptions) (store.Store, []byte, error) {
 
 // waitForStore logs whether the shared store answers when the server starts, and
 // asks again with a growing backoff (up to 5 s) until it does: the server already
-// serves, answering /healthz 503 and store calls "retry" meanwhile.
-func waitForStore(ctx context.Context, st store.Shared, logger *slog.Logger) {
+// serves, answering /healthz 503 and store calls "retry" meanwhile. It reports
+// whether the store answered (false: ctx ended first).
+func waitForStore(ctx context.Context, st store.Shared, logger *slog.Logger) bool {
 	wait := 100 * time.Millisecond
 	for {
 		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
@@ -426,14 +442,14 @@ func waitForStore(ctx context.Context, st store.Shared, logger *slog.Logger) {
 		cancel()
 		if err == nil {
 			logger.Info("shared store ready")
-			return
+			return true
 		}
 		logger.Warn("waiting for the shared store (Redis)", "err", err, "retry_in", wait.String())
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return
+			return false
 		case <-t.C:
 		}
 		wait = min(2*wait, 5*time.Second)

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"image"
+	"image/jpeg"
 	"io"
 	"net/http"
 	"strings"
@@ -51,13 +53,24 @@ func TestStateDirRestart(t *testing.T) {
 
 	second := serveLoopback(t, "--state-dir", dir, "--processing-time", "0")
 	upload := strings.Replace(o.Data.Files[0].UploadURL, first.addr, second.addr, 1)
-	if st, body := do(second.addr, "PUT", upload, "bytes", false); st != http.StatusOK {
+	var jpg bytes.Buffer
+	if err := jpeg.Encode(&jpg, image.NewGray(image.Rect(0, 0, 40, 30)), nil); err != nil {
+		t.Fatal(err)
+	}
+	if st, body := do(second.addr, "PUT", upload, jpg.String(), false); st != http.StatusOK {
 		t.Fatalf("PUT to an upload URL issued before the restart = %d %s", st, body)
 	}
 	if st, body := do(second.addr, "POST", "/api/v2/orders/anti-ai/confirm", `{"idempotencyKey":"c","orderId":"`+o.Data.OrderID+`"}`, true); st != http.StatusOK {
 		t.Fatalf("confirm after restart = %d %s", st, body)
 	}
-	st, body = do(second.addr, "GET", "/api/v2/orders/"+o.Data.OrderID, "", true)
+	// The protected copy is made off the request path: poll until it is.
+	for range 300 {
+		st, body = do(second.addr, "GET", "/api/v2/orders/"+o.Data.OrderID, "", true)
+		if !bytes.Contains(body, []byte(`"status":"inProgress"`)) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	if st != http.StatusOK || !bytes.Contains(body, []byte(`"status":"complete"`)) {
 		t.Errorf("GET after restart = %d %s; want the order, complete", st, body)
 	}

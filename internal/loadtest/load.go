@@ -28,6 +28,7 @@ type load struct {
 type tally struct {
 	latencies  []time.Duration
 	statuses   map[int]int
+	flows      int               // whole lifecycles done
 	transport  int               // requests that got no answer
 	unexpected map[string]int    // scenario: status it should not draw
 	contract   map[string]int    // scenario: what broke
@@ -94,7 +95,12 @@ func (l *load) run(ctx context.Context, progress io.Writer) (*report, error) {
 		wg.Add(1)
 		go func() { // ends when runCtx does
 			defer wg.Done()
-			l.worker(runCtx, client, rand.New(rand.NewPCG(l.o.seed, uint64(w))), tallies[w])
+			r := rand.New(rand.NewPCG(l.o.seed, uint64(w)))
+			if w < l.o.lifecycle {
+				(&lifecycle{l: l, client: client, r: r, t: tallies[w], worker: w}).run(runCtx)
+				return
+			}
+			l.worker(runCtx, client, r, tallies[w])
 		}()
 	}
 
@@ -250,6 +256,7 @@ func (l *load) check(req *http.Request, res *http.Response, body []byte) (kind, 
 func (r *report) merge(t *tally) {
 	r.latencies = append(r.latencies, t.latencies...)
 	r.transport += t.transport
+	r.flows += t.flows
 	for k, v := range t.statuses {
 		r.statuses[k] += v
 	}
@@ -289,6 +296,9 @@ func (r *report) problems(o options) []string {
 	if len(r.latencies) == 0 {
 		p = append(p, "no request was answered")
 	}
+	if o.lifecycle > 0 && r.flows == 0 {
+		p = append(p, "no order lifecycle finished")
+	}
 	if o.soak {
 		if g := r.end.rssKiB - r.warm.rssKiB; r.warm.rssKiB > 0 && g > o.maxGrowth {
 			p = append(p, fmt.Sprintf("RSS grew %s after the warm-up (bound %s)", mib(g), mib(o.maxGrowth)))
@@ -318,6 +328,9 @@ func (r *report) print(w io.Writer, o options) {
 		parts = append(parts, fmt.Sprintf("%d: %d", c, r.statuses[c]))
 	}
 	fmt.Fprintf(w, "statuses            %s\n", strings.Join(parts, "  "))
+	if o.lifecycle > 0 {
+		fmt.Fprintf(w, "lifecycles          %d whole antiAi flows (%.0f/s) on %d connections, each checked end to end\n", r.flows, float64(r.flows)/r.elapsed.Seconds(), o.lifecycle)
+	}
 	fmt.Fprintf(w, "no answer           %d\n", r.transport)
 	fmt.Fprintf(w, "unexpected status   %d\n", sum(r.unexpected))
 	fmt.Fprintf(w, "contract failures   %d\n", sum(r.contract))

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/morimock/morimock"
 	"github.com/morimock/morimock/mockserver"
@@ -15,13 +16,14 @@ import (
 
 // TestLoadInProcess runs the load test for two seconds against a mock served in this
 // process: every scenario of the mix must draw the status it expects and keep the
-// contract.
+// contract, and the lifecycle connections must finish whole order flows with every
+// invariant kept. The mock takes any token: each lifecycle tenant is one.
 func TestLoadInProcess(t *testing.T) {
 	spec, err := morimock.LoadSpec(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	mock, err := mockserver.New(context.Background(), spec, mockserver.Config{Seed: 1, Token: "sk_test_inprocess"})
+	mock, err := mockserver.New(context.Background(), spec, mockserver.Config{Seed: 1, ProcessingTime: mockserver.Latency{Min: 5 * time.Second}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +31,7 @@ func TestLoadInProcess(t *testing.T) {
 	defer srv.Close()
 
 	var out bytes.Buffer
-	args := []string{"-addr", strings.TrimPrefix(srv.URL, "http://"), "-duration", "2s", "-conns", "4", "-token", "sk_test_inprocess"}
+	args := []string{"-addr", strings.TrimPrefix(srv.URL, "http://"), "-duration", "2s", "-conns", "4", "-lifecycle", "2", "-token", "sk_test_inprocess"}
 	err = run(context.Background(), args, &out, io.Discard)
 	t.Logf("loadtest %s\n%s", strings.Join(args, " "), out.String())
 	if err != nil {

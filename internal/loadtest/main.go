@@ -53,6 +53,8 @@ type options struct {
 	soak      bool
 	maxGrowth int64 // KiB of RSS the server may gain after the warm-up, in soak mode
 	seed      uint64
+	lifecycle int    // of conns, how many play tenants' whole order flows
+	advance   string // how far a lifecycle tenant moves its clock to end processing
 }
 
 func parse(args []string, stderr io.Writer) (options, error) {
@@ -71,6 +73,8 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.soak, "soak", false, "soak preset: 5 minutes, 30s warm-up, and fail when memory or goroutines grow")
 	fs.Int64Var(&maxGrowthMiB, "max-growth", 16, "with -soak: MiB of RSS the server may gain between the warm-up and the end")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed for the choice of scenarios and ids")
+	fs.IntVar(&o.lifecycle, "lifecycle", -1, "of -conns, how many play tenants' whole antiAi flows (create, upload, confirm, clock, poll, download, expiry); -1 is a fifth, at least 1; 0 is none. Needs a server without --token")
+	fs.StringVar(&o.advance, "advance", "5s", "how far a lifecycle tenant moves its clock after confirming: the server's --processing-time or more")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -78,6 +82,9 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if o.soak && !set["duration"] {
 		o.duration = 5 * time.Minute
+	}
+	if o.lifecycle < 0 {
+		o.lifecycle = max(1, o.conns/5)
 	}
 	if o.warmup == 0 {
 		o.warmup = min(o.duration/5, 30*time.Second)
@@ -92,6 +99,8 @@ func parse(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("warmup %s: want less than the duration %s", o.warmup, o.duration)
 	case o.conns < 1 || o.conns > 10000:
 		return o, fmt.Errorf("conns %d: want 1 to 10000", o.conns)
+	case o.lifecycle > o.conns:
+		return o, fmt.Errorf("lifecycle %d: want at most -conns (%d)", o.lifecycle, o.conns)
 	}
 	if o.addr != "" {
 		if err := checkLoopback(o.addr); err != nil {
@@ -139,7 +148,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 				return err
 			}
 		}
-		m, err := startMock(ctx, bin, "--token", o.token, "--seed", "1")
+		args := []string{"--token", o.token, "--seed", "1"}
+		if o.lifecycle > 0 {
+			args = args[2:] // lifecycle tenants are tokens of their own
+		}
+		m, err := startMock(ctx, bin, args...)
 		if err != nil {
 			return err
 		}
@@ -149,17 +162,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 			}
 		}()
 		o.addr, o.pid, o.debugAddr = m.addr, m.cmd.Process.Pid, m.debugAddr
-		origin, tokenChecked = fmt.Sprintf("started here, pid %d", o.pid), true
+		origin, tokenChecked = fmt.Sprintf("started here, pid %d", o.pid), o.lifecycle == 0
 	} else {
 		if tokenChecked, err = checksToken(ctx, o.addr); err != nil {
 			return err
+		}
+		if tokenChecked && o.lifecycle > 0 {
+			return fmt.Errorf("the server at %s accepts only its --token; the lifecycle mix needs one token per tenant: restart it without --token, or give -lifecycle 0", o.addr)
 		}
 	}
 	scenarios, err := mix(spec, o.token, tokenChecked)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "morimock load test: %s, %d connections, %d scenarios, http://%s (%s)\n", o.duration, o.conns, len(scenarios), o.addr, origin)
+	fmt.Fprintf(stdout, "morimock load test: %s, %d connections (%d playing whole order lifecycles), %d scenarios, http://%s (%s)\n", o.duration, o.conns, o.lifecycle, len(scenarios), o.addr, origin)
 
 	l := &load{o: o, spec: spec, scenarios: scenarios}
 	rep, err := l.run(ctx, stdout)

@@ -28,7 +28,8 @@ import (
 //
 // Layout: bucket "orders" maps an id to the record (see encodeRecord); bucket "tenants" holds a
 // bucket per tenant with "list" (sortKey -> id) and "keys" (idempotency key -> id);
-// bucket "clocks" maps a tenant to its offset in nanoseconds.
+// bucket "clocks" maps a tenant to its offset in nanoseconds. Webhooks and events: see
+// bolt_webhooks.go.
 type Bolt struct {
 	db    *bolt.DB
 	blobs *blobDir
@@ -41,6 +42,9 @@ var (
 	bucketList    = []byte("list")
 	bucketKeys    = []byte("keys")
 )
+
+// allBuckets are the top-level buckets Open creates.
+var allBuckets = [][]byte{bucketOrders, bucketTenants, bucketClocks, bucketWebhooks, bucketEvents, bucketEventKeys, bucketHookEvents, bucketDue}
 
 // Open opens (creating if needed) the store kept in dir.
 func Open(dir string) (*Bolt, error) {
@@ -57,7 +61,7 @@ func Open(dir string) (*Bolt, error) {
 		return nil, fmt.Errorf("open state dir %s: %w", dir, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketOrders, bucketTenants, bucketClocks} {
+		for _, b := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -137,6 +141,12 @@ func (s *Bolt) createTx(tx *bolt.Tx, rec *order.Record) (order.Record, bool, err
 	}
 	if err := list.Put(sortKey(rec.CreatedAt, rec.ID), []byte(rec.ID)); err != nil {
 		return order.Record{}, false, err
+	}
+	if v := tb.Get(sweptKey); len(v) == 8 && !rec.CreatedAt.After(sortKeyTime(v)) {
+		// A clock moved far back: the next Expire looks at this order again.
+		if err := tb.Put(sweptKey, encodeInstant(rec.CreatedAt.Add(-1))); err != nil {
+			return order.Record{}, false, err
+		}
 	}
 	return rec.Clone(), true, nil
 }
@@ -245,19 +255,78 @@ func (s *Bolt) PageOrders(ctx context.Context, tenant string, offset, limit int,
 	return page, total, nil
 }
 
-// DeleteOrdersBefore implements Store.
-func (s *Bolt) DeleteOrdersBefore(ctx context.Context, cut time.Time) (int, error) {
+// sweptKey, in a tenant's bucket, holds the instant (as sortKey encodes it) at or
+// before which every order of the tenant has had its blobs deleted (see Expire).
+var sweptKey = []byte("swept")
+
+func encodeInstant(t time.Time) []byte { return sortKey(t, "")[:8] }
+
+// expireCuts returns the tenant's instants for Expire: orders created at or before
+// forget are forgotten, those at or before files lose their blobs.
+func (s *Bolt) expireCuts(tx *bolt.Tx, tenant []byte, now time.Time, filesAfter, forgetAfter time.Duration) (forget, files time.Time) {
+	if v := tx.Bucket(bucketClocks).Get(tenant); len(v) == 8 {
+		now = now.Add(time.Duration(binary.BigEndian.Uint64(v)))
+	}
+	return now.Add(-forgetAfter), now.Add(-filesAfter)
+}
+
+// expireWork reports whether Expire has anything to do for the tenant: an order to
+// forget, or one whose blobs are still there and should not be.
+func expireWork(tb *bolt.Bucket, forget, files time.Time) bool {
+	c := tb.Bucket(bucketList).Cursor()
+	k, _ := c.First()
+	if k == nil {
+		return false
+	}
+	if !sortKeyTime(k).After(forget) {
+		return true
+	}
+	if v := tb.Get(sweptKey); len(v) == 8 {
+		k, _ = c.Seek(encodeInstant(sortKeyTime(v).Add(1))) // the first order after it
+	}
+	return k != nil && !sortKeyTime(k).After(files)
+}
+
+// Expire implements Store. A read-only pass finds the tenants with something to do,
+// so an hourly sweep over many quiet tenants writes (and fsyncs) nothing.
+func (s *Bolt) Expire(ctx context.Context, tenant string, now time.Time, filesAfter, forgetAfter time.Duration) (int, error) {
+	var busy [][]byte
+	err := s.db.View(func(tx *bolt.Tx) error {
+		check := func(name []byte) error {
+			tb := tx.Bucket(bucketTenants).Bucket(name)
+			if tb == nil {
+				return nil
+			}
+			forget, files := s.expireCuts(tx, name, now, filesAfter, forgetAfter)
+			if expireWork(tb, forget, files) {
+				busy = append(busy, append([]byte(nil), name...))
+			}
+			return nil
+		}
+		if tenant != "" {
+			return check([]byte(tenant))
+		}
+		return tx.Bucket(bucketTenants).ForEachBucket(check)
+	})
+	if err != nil || len(busy) == 0 {
+		return 0, err
+	}
 	var prefixes, blobs []string
 	n := 0
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err = s.db.Update(func(tx *bolt.Tx) error {
 		prefixes, blobs, n = nil, nil, 0
 		orders := tx.Bucket(bucketOrders)
-		return tx.Bucket(bucketTenants).ForEachBucket(func(tenant []byte) error {
+		for _, tenant := range busy {
 			tb := tx.Bucket(bucketTenants).Bucket(tenant)
+			if tb == nil {
+				continue
+			}
+			forget, files := s.expireCuts(tx, tenant, now, filesAfter, forgetAfter)
 			list, keys := tb.Bucket(bucketList), tb.Bucket(bucketKeys)
 			var gone [][]byte
 			c := list.Cursor()
-			for k, id := c.First(); k != nil && sortKeyTime(k).Before(cut); k, id = c.Next() {
+			k, id := c.First()
+			for ; k != nil && !sortKeyTime(k).After(forget); k, id = c.Next() {
 				gone = append(gone, k)
 				r, err := s.getTx(tx, string(tenant), string(id))
 				if err != nil {
@@ -274,17 +343,36 @@ func (s *Bolt) DeleteOrdersBefore(ctx context.Context, cut time.Time) (int, erro
 				prefixes = append(prefixes, OrderBlobPrefix(r.Tenant, r.ID))
 				blobs = append(blobs, fileKeys(&r)...)
 			}
+			swept := tb.Get(sweptKey)
+			if len(swept) == 8 && k != nil {
+				if sk, sid := c.Seek(encodeInstant(sortKeyTime(swept).Add(1))); sk == nil || bytes.Compare(sk, k) > 0 {
+					k, id = sk, sid
+				}
+			}
+			for ; k != nil && !sortKeyTime(k).After(files); k, id = c.Next() {
+				r, err := s.getTx(tx, string(tenant), string(id))
+				if err != nil {
+					return fmt.Errorf("expire order %s: %w", id, err)
+				}
+				prefixes = append(prefixes, OrderBlobPrefix(r.Tenant, r.ID))
+				blobs = append(blobs, fileKeys(&r)...)
+			}
+			if cut := encodeInstant(files); len(swept) != 8 || bytes.Compare(cut, swept) > 0 {
+				if err := tb.Put(sweptKey, cut); err != nil {
+					return err
+				}
+			}
 			for _, k := range gone {
 				if err := list.Delete(k); err != nil {
 					return err
 				}
 			}
 			n += len(gone)
-			return nil
-		})
+		}
+		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("delete orders: %w", err)
+		return 0, fmt.Errorf("expire orders: %w", err)
 	}
 	return n, s.blobs.removeAll(prefixes, blobs)
 }
@@ -314,6 +402,9 @@ func (s *Bolt) Reset(ctx context.Context, tenant string) error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		blobs = nil
 		if err := tx.Bucket(bucketClocks).Delete([]byte(tenant)); err != nil {
+			return err
+		}
+		if err := resetWebhooksTx(tx, tenant); err != nil {
 			return err
 		}
 		tenants := tx.Bucket(bucketTenants)

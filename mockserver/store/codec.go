@@ -19,14 +19,17 @@ import (
 // varint Unix seconds + uvarint nanoseconds (read back in UTC), optional instants
 // behind a 0/1 byte, flags as bit sets.
 // Version 2: version 1 followed by Record.ConfirmKey.
+// Version 3: version 2 followed by Record.AwaitsOutputs (a 0/1 byte) and
+// Record.OutputsAt (an optional instant).
 const (
 	codecV1 = 1
 	codecV2 = 2
+	codecV3 = 3
 )
 
 func encodeRecord(r *order.Record) []byte {
 	b := make([]byte, 0, 256)
-	b = append(b, codecV2)
+	b = append(b, codecV3)
 	b = appendString(b, r.ID)
 	b = appendString(b, r.Tenant)
 	b = appendString(b, string(r.Type))
@@ -70,6 +73,8 @@ func encodeRecord(r *order.Record) []byte {
 	b = binary.BigEndian.AppendUint64(b, math.Float64bits(o.Probability))
 	b = appendString(b, o.WatermarkText)
 	b = appendString(b, r.ConfirmKey)
+	b = appendBool(b, r.AwaitsOutputs)
+	b = appendTimePtr(b, r.OutputsAt)
 	return b
 }
 
@@ -196,7 +201,7 @@ func (d *decoder) timePtr() *time.Time {
 func decodeRecord(data []byte) (order.Record, error) {
 	d := &decoder{b: data}
 	v := d.byte()
-	if d.err == nil && v != codecV1 && v != codecV2 {
+	if d.err == nil && (v < codecV1 || v > codecV3) {
 		return order.Record{}, fmt.Errorf("decode record: unknown version %d", v)
 	}
 	var r order.Record
@@ -256,6 +261,10 @@ func decodeRecord(data []byte) (order.Record, error) {
 	r.Outcome.WatermarkText = d.string()
 	if v >= codecV2 {
 		r.ConfirmKey = d.string()
+	}
+	if v >= codecV3 {
+		r.AwaitsOutputs = d.bool()
+		r.OutputsAt = d.timePtr()
 	}
 	switch {
 	case d.err != nil:

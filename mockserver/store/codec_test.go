@@ -24,7 +24,24 @@ func fullRecord() order.Record {
 		Options:     &order.Options{GenerateHeatmap: true, GenerateThumbnail: true},
 		Strength:    "high",
 		ConfirmedAt: t(4), ConfirmKey: "confirm-1", StartedAt: t(5), ProcessFor: -time.Second,
-		Outcome: order.Outcome{Fail: true, ErrorCode: "E", ErrorMessage: "m", Probability: 0.98, Detected: true, WatermarkText: "w"},
+		Outcome:       order.Outcome{Fail: true, ErrorCode: "E", ErrorMessage: "m", Probability: 0.98, Detected: true, WatermarkText: "w"},
+		AwaitsOutputs: true, OutputsAt: t(6),
+	}
+}
+
+// TestCodecReadsVersion2: a record written before the sandbox made files (version 2,
+// no AwaitsOutputs or OutputsAt) reads back as an order that ends on ProcessFor.
+func TestCodecReadsVersion2(t *testing.T) {
+	want := fullRecord()
+	want.AwaitsOutputs, want.OutputsAt = false, nil
+	b := encodeRecord(&want)
+	v2 := append([]byte{codecV2}, b[1:len(b)-2]...) // v3 adds a 0 flag and a nil instant
+	got, err := decodeRecord(v2)
+	if err != nil {
+		t.Fatalf("decodeRecord(version 2) = %v", err)
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("decodeRecord(version 2) mismatch (-want +got):\n%s", d)
 	}
 }
 
@@ -34,7 +51,7 @@ func TestCodecCoversRecord(t *testing.T) {
 	for _, c := range []struct {
 		v    any
 		want int
-	}{{order.Record{}, 16}, {order.File{}, 12}, {order.Options{}, 3}, {order.Outcome{}, 6}} {
+	}{{order.Record{}, 18}, {order.File{}, 12}, {order.Options{}, 3}, {order.Outcome{}, 6}} {
 		if n := reflect.TypeOf(c.v).NumField(); n != c.want {
 			t.Errorf("%T has %d fields; the record codec knows %d", c.v, n, c.want)
 		}
@@ -57,8 +74,9 @@ func TestCodecRefuses(t *testing.T) {
 	good := encodeRecord(&order.Record{ID: "1", Tenant: "t"})
 	for name, b := range map[string][]byte{
 		"empty":             nil,
-		"other version":     append([]byte{3}, good[1:]...),
-		"v1 with a v2 tail": append([]byte{codecV1}, good[1:]...),
+		"other version":     append([]byte{codecV3 + 1}, good[1:]...),
+		"v1 with a v3 tail": append([]byte{codecV1}, good[1:]...),
+		"v2 with a v3 tail": append([]byte{codecV2}, good[1:]...),
 		"truncated":         good[:len(good)-1],
 		"trailing":          append(append([]byte(nil), good...), 0),
 		"no tenant":         encodeRecord(&order.Record{ID: "1"}),

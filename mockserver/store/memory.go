@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"sort"
 	"sync"
 	"time"
 
@@ -21,6 +22,7 @@ type Memory struct {
 	mu      sync.RWMutex
 	orders  map[string]*order.Record // by id, across tenants
 	tenants map[string]*memTenant
+	hooks   memHooks
 }
 
 type memTenant struct {
@@ -28,12 +30,16 @@ type memTenant struct {
 	list   []*order.Record   // oldest first (see before)
 	keys   map[string]string // idempotency key -> order id
 	offset time.Duration
+	// Every order created at or before swept has had its blobs deleted (Expire), when
+	// sweptSet.
+	swept    time.Time
+	sweptSet bool
 }
 
 // NewMemory returns an in-memory store whose blobs live under dir, or under a new
 // temporary directory (removed by Close) when dir is "".
 func NewMemory(dir string) (*Memory, error) {
-	m := &Memory{orders: map[string]*order.Record{}, tenants: map[string]*memTenant{}}
+	m := &Memory{orders: map[string]*order.Record{}, tenants: map[string]*memTenant{}, hooks: newMemHooks()}
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "morimock-blobs-")
 		if err != nil {
@@ -89,6 +95,9 @@ func (m *Memory) CreateOrder(ctx context.Context, rec order.Record) (order.Recor
 		i--
 	}
 	t.list = slices.Insert(t.list, i, &stored)
+	if t.sweptSet && !stored.CreatedAt.After(t.swept) {
+		t.swept = stored.CreatedAt.Add(-1) // a clock moved far back: sweep it again
+	}
 	return rec.Clone(), true, nil
 }
 
@@ -173,14 +182,16 @@ func (m *Memory) PageOrders(ctx context.Context, tenant string, offset, limit in
 	return page, total, nil
 }
 
-// DeleteOrdersBefore implements Store.
-func (m *Memory) DeleteOrdersBefore(ctx context.Context, cut time.Time) (int, error) {
+// Expire implements Store.
+func (m *Memory) Expire(ctx context.Context, tenant string, now time.Time, filesAfter, forgetAfter time.Duration) (int, error) {
 	var prefixes, keys []string
 	n := 0
 	m.mu.Lock()
-	for _, t := range m.tenants {
+	sweep := func(t *memTenant) {
+		tnow := now.Add(t.offset)
+		forgetCut, filesCut := tnow.Add(-forgetAfter), tnow.Add(-filesAfter)
 		i := 0
-		for i < len(t.list) && t.list[i].CreatedAt.Before(cut) {
+		for i < len(t.list) && !t.list[i].CreatedAt.After(forgetCut) {
 			r := t.list[i]
 			delete(m.orders, r.ID)
 			if r.IdempotencyKey != "" && t.keys[r.IdempotencyKey] == r.ID {
@@ -190,10 +201,30 @@ func (m *Memory) DeleteOrdersBefore(ctx context.Context, cut time.Time) (int, er
 			keys = append(keys, fileKeys(r)...)
 			i++
 		}
+		j := i
+		if t.sweptSet {
+			j = max(j, sort.Search(len(t.list), func(k int) bool { return t.list[k].CreatedAt.After(t.swept) }))
+		}
+		for ; j < len(t.list) && !t.list[j].CreatedAt.After(filesCut); j++ {
+			prefixes = append(prefixes, OrderBlobPrefix(t.list[j].Tenant, t.list[j].ID))
+			keys = append(keys, fileKeys(t.list[j])...)
+		}
+		if !t.sweptSet || filesCut.After(t.swept) {
+			t.swept, t.sweptSet = filesCut, true
+		}
 		n += i
 		t.list = slices.Delete(t.list, 0, i)
 		if len(t.list) == 0 && t.offset == 0 {
 			delete(m.tenants, t.name)
+		}
+	}
+	if tenant != "" {
+		if t := m.tenant(tenant, false); t != nil {
+			sweep(t)
+		}
+	} else {
+		for _, t := range m.tenants {
+			sweep(t)
 		}
 	}
 	m.mu.Unlock()
@@ -230,6 +261,7 @@ func (m *Memory) Reset(ctx context.Context, tenant string) error {
 		}
 		delete(m.tenants, tenant)
 	}
+	m.hooks.reset(tenant)
 	m.mu.Unlock()
 	return m.blobs.removeAll([]string{tenantBlobPrefix(tenant)}, keys)
 }
@@ -252,7 +284,7 @@ func (m *Memory) DeleteBlobs(ctx context.Context, prefix string) error {
 // Close implements Store: it forgets the orders and removes a temporary blob directory.
 func (m *Memory) Close() error {
 	m.mu.Lock()
-	m.orders, m.tenants = map[string]*order.Record{}, map[string]*memTenant{}
+	m.orders, m.tenants, m.hooks = map[string]*order.Record{}, map[string]*memTenant{}, newMemHooks()
 	m.mu.Unlock()
 	if m.tempDir != "" {
 		if err := os.RemoveAll(m.tempDir); err != nil {

@@ -29,10 +29,13 @@ import (
 //	                  equal scores by the members' bytes, which is the tenant's list order
 //	                  to the nanosecond (a float score could not hold nanoseconds)
 //	keys:<tenant>     hash: idempotency key -> order id
-//	created           sorted set of sortKey of every order, for retention
+//	tenants           set of the tenants with orders, for the sweep of every tenant
+//	swept             hash: tenant -> unix milliseconds at or before which every order
+//	                  of the tenant has lost its blobs (Expire's mark)
 //	clocks            hash: tenant -> clock offset in nanoseconds
 //	signing-key       the key presigned URLs are signed with
 //	blob:<key>, chunk:<gen>:<i>, blobs   file bytes (see redis_blobs.go)
+//	webhook:<id>, event:<id>, ...        webhooks and events (see redis_webhooks.go)
 //
 // Scripts name keys they build from the prefix, so the store needs one Redis server
 // (or a primary with replicas or Sentinel), not a Redis Cluster.
@@ -120,7 +123,8 @@ func redactURL(raw string) string {
 func (s *Redis) orderKey(id string) string         { return s.prefix + "order:" + id }
 func (s *Redis) listKey(tenant string) string      { return s.prefix + "list:" + tenant }
 func (s *Redis) idemKey(tenant string) string      { return s.prefix + "keys:" + tenant }
-func (s *Redis) createdKey() string                { return s.prefix + "created" }
+func (s *Redis) tenantsKey() string                { return s.prefix + "tenants" }
+func (s *Redis) sweptKey() string                  { return s.prefix + "swept" }
 func (s *Redis) clocksKey() string                 { return s.prefix + "clocks" }
 func (s *Redis) signingKeyKey() string             { return s.prefix + "signing-key" }
 func memberOf(created time.Time, id string) string { return string(sortKey(created, id)) }
@@ -182,9 +186,12 @@ func (s *Redis) SigningKey(ctx context.Context) ([]byte, error) {
 }
 
 // createScript stores an order unless its tenant has one with its idempotency key.
-// KEYS: order, idempotency hash, tenant list, created; ARGV: key, id, record, member,
-// the order key prefix. Returns {0, record} for the existing order, {1} when stored,
-// {2} when the id is taken. A key whose order is gone (deleted) makes a new order.
+// KEYS: order, idempotency hash, tenant list, tenants, swept; ARGV: key, id, record,
+// member, the order key prefix, tenant, creation in unix milliseconds. Returns {0,
+// record} for the existing order, {1} when stored, {2} when the id is taken. A key
+// whose order is gone (deleted) makes a new order. An order created at or before the
+// tenant's Expire mark (its clock moved far back) moves the mark before it, so that
+// the next sweep looks at it.
 var createScript = redis.NewScript(`
 local k = ARGV[1]
 if k ~= '' then
@@ -198,7 +205,11 @@ if redis.call('EXISTS', KEYS[1]) == 1 then return {2} end
 redis.call('SET', KEYS[1], ARGV[3])
 if k ~= '' then redis.call('HSET', KEYS[2], k, ARGV[2]) end
 redis.call('ZADD', KEYS[3], 0, ARGV[4])
-redis.call('ZADD', KEYS[4], 0, ARGV[4])
+redis.call('SADD', KEYS[4], ARGV[6])
+local mark = redis.call('HGET', KEYS[5], ARGV[6])
+if mark and tonumber(ARGV[7]) <= tonumber(mark) then
+  redis.call('HSET', KEYS[5], ARGV[6], tonumber(ARGV[7]) - 1)
+end
 return {1}
 `)
 
@@ -208,8 +219,9 @@ func (s *Redis) CreateOrder(ctx context.Context, rec order.Record) (order.Record
 		return order.Record{}, false, err
 	}
 	res, err := createScript.Run(ctx, s.rdb,
-		[]string{s.orderKey(rec.ID), s.idemKey(rec.Tenant), s.listKey(rec.Tenant), s.createdKey()},
-		rec.IdempotencyKey, rec.ID, encodeRecord(&rec), memberOf(rec.CreatedAt, rec.ID), s.prefix+"order:").Slice()
+		[]string{s.orderKey(rec.ID), s.idemKey(rec.Tenant), s.listKey(rec.Tenant), s.tenantsKey(), s.sweptKey()},
+		rec.IdempotencyKey, rec.ID, encodeRecord(&rec), memberOf(rec.CreatedAt, rec.ID), s.prefix+"order:",
+		rec.Tenant, floorMilli(rec.CreatedAt)).Slice()
 	if err != nil {
 		return order.Record{}, false, s.fail("create order "+rec.ID, err)
 	}
@@ -410,63 +422,191 @@ func (s *Redis) readOrders(ctx context.Context, tenant string, members []string,
 }
 
 // deleteScript forgets an order and its index entries. KEYS: order, tenant list,
-// idempotency hash, created; ARGV: member, idempotency key, id. The key is dropped
-// only while it still names this order.
+// idempotency hash; ARGV: member, idempotency key, id. The key is dropped only while
+// it still names this order.
 var deleteScript = redis.NewScript(`
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('ZREM', KEYS[4], ARGV[1])
 if ARGV[2] ~= '' and redis.call('HGET', KEYS[3], ARGV[2]) == ARGV[3] then
   redis.call('HDEL', KEYS[3], ARGV[2])
 end
 return 1
 `)
 
-// DeleteOrdersBefore implements Store: it walks the created index from the oldest,
-// a batch at a time, deleting each order with deleteScript and then its blobs.
-func (s *Redis) DeleteOrdersBefore(ctx context.Context, cut time.Time) (int, error) {
-	// Every member of an order created before cut sorts before the 8 bytes of cut.
-	bound := "(" + string(sortKey(cut, "")[:8])
+// floorMilli is t in unix milliseconds, rounded down: the unit of the Expire mark,
+// which Lua compares as a number (a double holds milliseconds exactly, not nanoseconds).
+func floorMilli(t time.Time) int64 {
+	ms := t.UnixMilli()
+	if time.UnixMilli(ms).After(t) {
+		ms--
+	}
+	return ms
+}
+
+// lexBelowOrAt is the ZRANGEBYLEX bound of the list members of orders created at or
+// before t: each member starts with the 8 bytes of its creation (sortKey), so those
+// members sort below the bare 8 bytes of the next nanosecond.
+func lexBelowOrAt(t time.Time) string { return "(" + string(encodeInstant(t.Add(1))) }
+
+// Expire implements Store: each tenant (every tenant in the tenants set when tenant
+// is "") is swept by its own clock, read from the clocks hash.
+func (s *Redis) Expire(ctx context.Context, tenant string, now time.Time, filesAfter, forgetAfter time.Duration) (int, error) {
+	if tenant != "" {
+		return s.expireTenant(ctx, tenant, now, filesAfter, forgetAfter)
+	}
+	n := 0
+	iter := s.rdb.SScan(ctx, s.tenantsKey(), 0, "", pageBatch).Iterator()
+	for iter.Next(ctx) {
+		k, err := s.expireTenant(ctx, iter.Val(), now, filesAfter, forgetAfter)
+		n += k
+		if err != nil {
+			return n, err
+		}
+	}
+	if err := iter.Err(); err != nil {
+		return n, s.fail("retention", err)
+	}
+	return n, nil
+}
+
+// forgetTenantScript drops a tenant whose list is empty from the tenants set and its
+// Expire mark, unless an order came meanwhile. KEYS: list, tenants, swept; ARGV: tenant.
+var forgetTenantScript = redis.NewScript(`
+if redis.call('ZCARD', KEYS[1]) == 0 then
+  redis.call('SREM', KEYS[2], ARGV[1])
+  redis.call('HDEL', KEYS[3], ARGV[1])
+end
+return 1
+`)
+
+// expireTenant forgets the tenant's orders created at or before forgetAfter ago on its
+// clock, then deletes the blobs of those created at or before filesAfter ago and after
+// its mark, and moves the mark up. Several replicas may sweep at once: each deletion
+// is idempotent, and the mark only ever claims what has been deleted.
+func (s *Redis) expireTenant(ctx context.Context, tenant string, now time.Time, filesAfter, forgetAfter time.Duration) (int, error) {
+	off, err := s.ClockOffset(ctx, tenant)
+	if err != nil {
+		return 0, err
+	}
+	tnow := now.Add(off)
+	forgetCut, filesCut := tnow.Add(-forgetAfter), tnow.Add(-filesAfter)
+	list := s.listKey(tenant)
 	n := 0
 	for {
-		members, err := s.rdb.ZRangeByLex(ctx, s.createdKey(), &redis.ZRangeBy{Min: "-", Max: bound, Count: pageBatch}).Result()
+		members, err := s.rdb.ZRangeByLex(ctx, list, &redis.ZRangeBy{Min: "-", Max: lexBelowOrAt(forgetCut), Count: pageBatch}).Result()
 		if err != nil {
 			return n, s.fail("retention", err)
 		}
 		if len(members) == 0 {
-			return n, nil
+			break
 		}
-		keys := make([]string, len(members))
-		for i, m := range members {
-			keys[i] = s.orderKey(idOfMember(m))
-		}
-		vals, err := s.rdb.MGet(ctx, keys...).Result()
+		recs, err := s.recordsOf(ctx, members)
 		if err != nil {
-			return n, s.fail("retention", err)
+			return n, err
 		}
 		var prefixes, fkeys []string
-		for i, v := range vals {
-			data, _ := v.(string)
-			r, derr := decodeRecord([]byte(data))
-			if derr != nil { // gone meanwhile, or unreadable: drop its index entry only
-				if err := s.rdb.ZRem(ctx, s.createdKey(), members[i]).Err(); err != nil {
+		for i, r := range recs {
+			if r == nil { // gone meanwhile: drop its list entry only
+				if err := s.rdb.ZRem(ctx, list, members[i]).Err(); err != nil {
 					return n, s.fail("retention", err)
 				}
 				continue
 			}
-			err := deleteScript.Run(ctx, s.rdb, []string{keys[i], s.listKey(r.Tenant), s.idemKey(r.Tenant), s.createdKey()},
+			err := deleteScript.Run(ctx, s.rdb, []string{s.orderKey(r.ID), list, s.idemKey(tenant)},
 				members[i], r.IdempotencyKey, r.ID).Err()
 			if err != nil {
 				return n, s.fail("retention", err)
 			}
 			n++
 			prefixes = append(prefixes, OrderBlobPrefix(r.Tenant, r.ID))
-			fkeys = append(fkeys, fileKeys(&r)...)
+			fkeys = append(fkeys, fileKeys(r)...)
 		}
 		if err := s.removeBlobs(ctx, prefixes, fkeys); err != nil {
 			return n, err
 		}
 	}
+
+	// The orders whose files expired since the last sweep: after the mark (and after
+	// forgetCut: those are gone) and at or before filesCut.
+	from := lexBelowOrAt(forgetCut) // as a lower bound: created after forgetCut
+	mark, err := s.rdb.HGet(ctx, s.sweptKey(), tenant).Int64()
+	switch {
+	case errors.Is(err, redis.Nil):
+	case err != nil:
+		return n, s.fail("retention", err)
+	case time.UnixMilli(mark).After(forgetCut):
+		from = "[" + string(encodeInstant(time.UnixMilli(mark))) // from the mark's millisecond on
+	}
+	for from != "" {
+		members, err := s.rdb.ZRangeByLex(ctx, list, &redis.ZRangeBy{Min: from, Max: lexBelowOrAt(filesCut), Count: pageBatch}).Result()
+		if err != nil {
+			return n, s.fail("retention", err)
+		}
+		if len(members) < pageBatch {
+			from = ""
+		} else {
+			from = "(" + members[len(members)-1]
+		}
+		recs, err := s.recordsOf(ctx, members)
+		if err != nil {
+			return n, err
+		}
+		var prefixes, fkeys []string
+		for _, r := range recs {
+			if r != nil {
+				prefixes = append(prefixes, OrderBlobPrefix(r.Tenant, r.ID))
+				fkeys = append(fkeys, fileKeys(r)...)
+			}
+		}
+		if err := s.removeBlobs(ctx, prefixes, fkeys); err != nil {
+			return n, err
+		}
+	}
+	if err := raiseMarkScript.Run(ctx, s.rdb, []string{s.sweptKey()}, tenant, floorMilli(filesCut)).Err(); err != nil {
+		return n, s.fail("retention", err)
+	}
+	if err := forgetTenantScript.Run(ctx, s.rdb, []string{list, s.tenantsKey(), s.sweptKey()}, tenant).Err(); err != nil {
+		return n, s.fail("retention", err)
+	}
+	return n, nil
+}
+
+// raiseMarkScript moves a tenant's Expire mark up to ARGV[2], never down (a create
+// before the mark lowers it, see createScript). KEYS: swept; ARGV: tenant, mark.
+var raiseMarkScript = redis.NewScript(`
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if not cur or tonumber(ARGV[2]) > tonumber(cur) then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+end
+return 1
+`)
+
+// recordsOf reads the orders of list members, nil for those gone.
+func (s *Redis) recordsOf(ctx context.Context, members []string) ([]*order.Record, error) {
+	if len(members) == 0 {
+		return nil, nil
+	}
+	keys := make([]string, len(members))
+	for i, m := range members {
+		keys[i] = s.orderKey(idOfMember(m))
+	}
+	vals, err := s.rdb.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, s.fail("read orders", err)
+	}
+	out := make([]*order.Record, len(vals))
+	for i, v := range vals {
+		data, ok := v.(string)
+		if !ok {
+			continue
+		}
+		r, err := decodeRecord([]byte(data))
+		if err != nil {
+			return nil, fmt.Errorf("order %s: %w", idOfMember(members[i]), err)
+		}
+		out[i] = &r
+	}
+	return out, nil
 }
 
 // ClockOffset implements Store.
@@ -511,14 +651,18 @@ func (s *Redis) Reset(ctx context.Context, tenant string) error {
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		for _, m := range members {
 			p.Del(ctx, s.orderKey(idOfMember(m)))
-			p.ZRem(ctx, s.createdKey(), m)
 		}
 		p.Del(ctx, list, s.idemKey(tenant))
 		p.HDel(ctx, s.clocksKey(), tenant)
+		p.HDel(ctx, s.sweptKey(), tenant)
+		p.SRem(ctx, s.tenantsKey(), tenant)
 		return nil
 	})
 	if err != nil {
 		return s.fail("reset", err)
+	}
+	if err := s.resetWebhooks(ctx, tenant); err != nil {
+		return err
 	}
 	return s.removeBlobs(ctx, []string{tenantBlobPrefix(tenant)}, fkeys)
 }

@@ -1,7 +1,8 @@
 // Package store keeps the stateful sandbox's state: orders, idempotency keys, tenants'
-// clocks and file bytes. The HTTP layer talks to the Store interface only; memory, the
-// embedded store behind --state-dir and Redis (--redis, shared by replicas) implement
-// it, and every implementation passes the same conformance suite (storetest).
+// clocks, file bytes, webhooks and their delivery events. The HTTP layer talks to the Store
+// interface only; memory, the embedded store behind --state-dir and Redis (--redis, shared
+// by replicas) implement it, and every implementation passes the same conformance suite
+// (storetest).
 package store
 
 import (
@@ -41,7 +42,7 @@ type Shared interface {
 }
 
 // OrderBlobPrefix is the key prefix of the blobs an order owns besides its files'
-// keys (results, thumbnails, heatmaps): DeleteOrdersBefore and Reset delete every blob
+// keys (results, thumbnails, heatmaps): Expire and Reset delete every blob
 // under it and every File.Key of the order.
 func OrderBlobPrefix(tenant, id string) string { return "o/" + tenant + "/" + id + "/" }
 
@@ -73,15 +74,25 @@ type Store interface {
 	// with how many keep accepts in all. keep may be nil (every order); it sees each
 	// order read-only, must not retain it and must not call the store.
 	PageOrders(ctx context.Context, tenant string, offset, limit int, keep func(*order.Record) bool) ([]order.Record, int, error)
-	// DeleteOrdersBefore forgets every order (of any tenant) created before t, with
-	// its blobs, and returns how many it forgot.
-	DeleteOrdersBefore(ctx context.Context, t time.Time) (int, error)
+	// Expire applies the passage of time to tenant's orders (to every tenant's when
+	// tenant is ""), each tenant on its own clock: now plus its ClockOffset. Orders
+	// created filesAfter or longer before that instant lose their blobs (their files
+	// and everything under OrderBlobPrefix) but are kept; orders created forgetAfter
+	// or longer before it are forgotten with their blobs and idempotency keys. It
+	// returns how many orders it forgot. An order whose blobs were deleted is not
+	// looked at again (unless a clock moved back more than filesAfter makes an order
+	// that old), so a sweep costs what it finds to delete.
+	Expire(ctx context.Context, tenant string, now time.Time, filesAfter, forgetAfter time.Duration) (int, error)
 
 	// ClockOffset is the tenant's clock offset from the real clock (0 when never set).
 	ClockOffset(ctx context.Context, tenant string) (time.Duration, error)
 	SetClockOffset(ctx context.Context, tenant string, d time.Duration) error
 
-	// Reset forgets the tenant's orders, keys, blobs and clock offset.
+	// Webhooks and their events (see Webhooks).
+	Webhooks
+
+	// Reset forgets the tenant's orders, keys, blobs, clock offset, webhooks and
+	// events.
 	Reset(ctx context.Context, tenant string) error
 
 	// PutBlob streams r to the blob key (replacing it), refusing more than max bytes

@@ -1,6 +1,6 @@
 // Package storetest is the conformance suite every store.Store passes: the behaviours
 // the sandbox relies on (idempotency under concurrency, atomic updates, tenant
-// isolation, list order, retention, blobs), run against each implementation in the
+// isolation, list order, retention, blobs, webhooks, events and their leases), run against each implementation in the
 // style of the database/sql driver suites.
 package storetest
 
@@ -60,7 +60,9 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"TenantIsolation", testTenantIsolation},
 		{"ListOrder", testListOrder},
 		{"Pages", testPages},
-		{"DeleteBefore", testDeleteBefore},
+		{"Expire", testExpire},
+		{"ExpireOwnClocks", testExpireOwnClocks},
+		{"ExpireClockBack", testExpireClockBack},
 		{"ClockOffsets", testClockOffsets},
 		{"Reset", testReset},
 		{"Blobs", testBlobs},
@@ -70,12 +72,16 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, newStore(t)) })
 	}
+	for _, tc := range webhookTests {
+		t.Run(tc.name, func(t *testing.T) { tc.run(t, newStore(t)) })
+	}
 }
 
 // RunPersistent checks that a store opened again on the same directory keeps
 // everything; open opens the store of dir, and the test closes it.
 func RunPersistent(t *testing.T, open func(t *testing.T, dir string) store.Store) {
 	t.Run("Reopen", func(t *testing.T) { testReopen(t, open) })
+	t.Run("ReopenWebhooks", func(t *testing.T) { testReopenWebhooks(t, open) })
 }
 
 func create(t *testing.T, s store.Store, rec order.Record) order.Record {
@@ -367,38 +373,111 @@ func readBlob(t *testing.T, s store.Store, key string) (string, error) {
 	return string(data), nil
 }
 
-func testDeleteBefore(t *testing.T, s store.Store) {
+// Expire's windows in these tests: files go after a day, orders after three.
+const (
+	filesAfter  = 24 * time.Hour
+	forgetAfter = 72 * time.Hour
+)
+
+func expire(t *testing.T, s store.Store, tenant string, now time.Time, want int) {
+	t.Helper()
+	if n, err := s.Expire(context.Background(), tenant, now, filesAfter, forgetAfter); err != nil || n != want {
+		t.Fatalf("Expire(%q, %s) = %d, %v; want %d forgotten", tenant, now.Format(time.RFC3339), n, err, want)
+	}
+}
+
+// withBlobs stores a file and a result for rec and returns their keys.
+func withBlobs(t *testing.T, s store.Store, rec order.Record) []string {
+	t.Helper()
+	keys := []string{rec.Files[0].Key, store.OrderBlobPrefix(rec.Tenant, rec.ID) + "result.zip"}
+	for _, k := range keys {
+		putString(t, s, k, "bytes of "+k)
+	}
+	return keys
+}
+
+// wantBlobs checks whether each key is there.
+func wantBlobs(t *testing.T, s store.Store, there bool, keys ...string) {
+	t.Helper()
+	for _, k := range keys {
+		_, err := readBlob(t, s, k)
+		if there && err != nil {
+			t.Errorf("blob %q: %v; want it kept", k, err)
+		}
+		if !there && !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("blob %q: %v; want it deleted (ErrNotFound)", k, err)
+		}
+	}
+}
+
+func testExpire(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	old := create(t, s, Record("a", "1", "k1", base))
-	create(t, s, Record("b", "2", "k2", base.Add(time.Hour)))
-	recent := create(t, s, Record("a", "3", "k3", base.Add(2*time.Hour)))
-	putString(t, s, old.Files[0].Key, "old")
-	putString(t, s, store.OrderBlobPrefix("a", "1")+"result.zip", "old result")
-	putString(t, s, recent.Files[0].Key, "recent")
-	putString(t, s, store.OrderBlobPrefix("a", "3")+"result.zip", "recent result")
+	oldBlobs := withBlobs(t, s, old)
+	mid := create(t, s, Record("b", "2", "k2", base.Add(48*time.Hour)))
+	midBlobs := withBlobs(t, s, mid)
+	recent := create(t, s, Record("a", "3", "k3", base.Add(72*time.Hour)))
+	recentBlobs := withBlobs(t, s, recent)
 
-	n, err := s.DeleteOrdersBefore(ctx, base.Add(90*time.Minute))
-	if err != nil || n != 2 {
-		t.Fatalf("DeleteOrdersBefore = %d, %v; want 2", n, err)
-	}
-	for _, k := range []string{old.Files[0].Key, store.OrderBlobPrefix("a", "1") + "result.zip"} {
-		if _, err := readBlob(t, s, k); !errors.Is(err, store.ErrNotFound) {
-			t.Errorf("blob %q of a forgotten order: %v; want ErrNotFound", k, err)
-		}
-	}
-	for _, k := range []string{recent.Files[0].Key, store.OrderBlobPrefix("a", "3") + "result.zip"} {
-		if _, err := readBlob(t, s, k); err != nil {
-			t.Errorf("blob %q of a kept order: %v", k, err)
-		}
-	}
+	// At base+80h: order 1 (80h old) is forgotten, order 2 (32h) loses its files,
+	// order 3 (8h) keeps everything.
+	expire(t, s, "", base.Add(80*time.Hour), 1)
+	wantBlobs(t, s, false, oldBlobs...)
+	wantBlobs(t, s, false, midBlobs...)
+	wantBlobs(t, s, true, recentBlobs...)
 	if ok, _ := s.OrderExists(ctx, "1"); ok {
 		t.Errorf("forgotten order 1 still exists")
+	}
+	if _, err := s.GetOrder(ctx, "b", "2"); err != nil {
+		t.Errorf("order 2 lost its files, not itself: GetOrder = %v", err)
 	}
 	if l, _ := s.ListOrders(ctx, "a"); cmp.Diff([]string{"3"}, ids(l)) != "" {
 		t.Errorf("tenant a's orders = %v; want [3]", ids(l))
 	}
 	// A forgotten order's idempotency key makes a new order.
-	create(t, s, Record("a", "4", "k1", base.Add(3*time.Hour)))
+	create(t, s, Record("a", "4", "k1", base.Add(80*time.Hour)))
+	// Exactly filesAfter old: expired, so its files go.
+	expire(t, s, "a", base.Add(96*time.Hour), 0)
+	wantBlobs(t, s, false, recentBlobs...)
+	// A blob put back under an order already swept is not looked for again: a sweep
+	// costs what it finds to delete (the sandbox refuses uploads to expired orders).
+	expire(t, s, "", base.Add(97*time.Hour), 0)
+}
+
+// testExpireOwnClocks: each tenant's orders age by its own clock, never another's.
+func testExpireOwnClocks(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := create(t, s, Record("a", "1", "k", base))
+	b := create(t, s, Record("b", "2", "k", base))
+	aBlobs, bBlobs := withBlobs(t, s, a), withBlobs(t, s, b)
+	if err := s.SetClockOffset(ctx, "a", 30*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	expire(t, s, "", base.Add(time.Hour), 0) // a's clock reads base+31h, b's base+1h
+	wantBlobs(t, s, false, aBlobs...)
+	wantBlobs(t, s, true, bBlobs...)
+	if err := s.SetClockOffset(ctx, "b", 80*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	expire(t, s, "a", base.Add(time.Hour), 0) // only a is swept
+	wantBlobs(t, s, true, bBlobs...)
+	expire(t, s, "b", base.Add(time.Hour), 1)
+	wantBlobs(t, s, false, bBlobs...)
+	if _, err := s.GetOrder(ctx, "a", "1"); err != nil {
+		t.Errorf("a's order, 31h old on a's clock: GetOrder = %v; want it kept", err)
+	}
+}
+
+// testExpireClockBack: an order made after its tenant's clock moved back past a sweep
+// is swept when it ages in turn.
+func testExpireClockBack(t *testing.T, s store.Store) {
+	expire(t, s, "a", base.Add(100*time.Hour), 0)
+	create(t, s, Record("a", "0", "k0", base.Add(99*time.Hour)))
+	expire(t, s, "a", base.Add(100*time.Hour), 0) // the mark exists now
+	late := create(t, s, Record("a", "1", "k1", base))
+	blobs := withBlobs(t, s, late)
+	expire(t, s, "a", base.Add(30*time.Hour), 0)
+	wantBlobs(t, s, false, blobs...)
 }
 
 func testClockOffsets(t *testing.T, s store.Store) {

@@ -1,0 +1,422 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/morimock/morimock/order"
+)
+
+// The lifecycle mix: each lifecycle connection plays a run of tenants (one bearer
+// token each), and each tenant does whole antiAi flows as a client would (create,
+// create again with the same idempotency key, PUT 16 KiB per file, confirm, move its
+// clock past the processing time, poll to a final status, download), then lists its
+// orders, moves its clock 7 days (every order expired) and 31 more (past the default
+// retention, so the sandbox forgets them and memory stays flat). Every answer is held
+// to the contract; the invariants are checked as it goes: no order lost or listed
+// twice, one order per idempotency key, every observed change of status one that
+// order.CanMove allows (several steps between two polls are fine), results that
+// download as protected copies of what was uploaded (the same dimensions, other bytes).
+
+const (
+	flowsPerTenant = 4
+	uploadSide     = 80 // px: a JPEG of random pixels this size is about 16 KiB
+)
+
+// photo returns a JPEG of random pixels, a real image the sandbox processes.
+func photo(r *rand.Rand) []byte {
+	m := image.NewRGBA(image.Rect(0, 0, uploadSide, uploadSide))
+	for y := 0; y < uploadSide; y++ {
+		for x := 0; x < uploadSide; x++ {
+			v := r.Uint32()
+			m.Set(x, y, color.RGBA{uint8(v), uint8(v >> 8), uint8(v >> 16), 255})
+		}
+	}
+	var b bytes.Buffer
+	jpeg.Encode(&b, m, &jpeg.Options{Quality: 90}) // writing to memory cannot fail
+	return b.Bytes()
+}
+
+// lifecycle is one connection's run of tenants.
+type lifecycle struct {
+	l      *load
+	client *http.Client
+	r      *rand.Rand
+	t      *tally
+	worker int
+}
+
+// flowError is a broken invariant or contract; the tenant's run stops there.
+type flowError struct{ kind, detail string }
+
+func (e *flowError) Error() string { return e.kind + ": " + e.detail }
+
+func broke(kind, format string, args ...any) error {
+	return &flowError{kind: kind, detail: fmt.Sprintf(format, args...)}
+}
+
+func (lc *lifecycle) run(ctx context.Context) {
+	for n := 0; ctx.Err() == nil; n++ {
+		token := fmt.Sprintf("sk_live_loadtest_%d_%d_%d", lc.l.o.seed, lc.worker, n)
+		if lc.r.IntN(4) == 0 {
+			token = fmt.Sprintf("sk_test_loadtest_%d_%d_%d", lc.l.o.seed, lc.worker, n)
+		}
+		err := lc.tenant(ctx, token)
+		if err == nil || ctx.Err() != nil {
+			continue
+		}
+		if fe, ok := err.(*flowError); ok {
+			lc.t.fail(lc.t.contract, "lifecycle", fe.kind, fe.detail)
+		} else {
+			lc.t.transport++
+			lc.t.fail(nil, "lifecycle", "no answer", err.Error())
+		}
+	}
+}
+
+// answer is one response, read whole.
+type answer struct {
+	status int
+	body   []byte
+	header http.Header
+}
+
+// do sends one request, times it, and holds the answer to the contract when its
+// route is in openapi.yaml. want lists the statuses the step allows.
+func (lc *lifecycle) do(ctx context.Context, method, target, token string, body []byte, contentType string, want ...int) (answer, error) {
+	if !strings.HasPrefix(target, "http") {
+		target = "http://" + lc.l.o.addr + target
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, rd)
+	if err != nil {
+		return answer{}, broke("bad URL from the sandbox", "%s %s: %v", method, target, err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	start := time.Now()
+	res, err := lc.client.Do(req)
+	if err != nil {
+		return answer{}, err
+	}
+	got, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil {
+		return answer{}, err
+	}
+	lc.t.latencies = append(lc.t.latencies, time.Since(start))
+	lc.t.statuses[res.StatusCode]++
+	a := answer{status: res.StatusCode, body: got, header: res.Header}
+	path := req.URL.Path
+	if !containsInt(want, res.StatusCode) {
+		return a, broke("unexpected status", "%s %s = %d %s; want %v", method, path, res.StatusCode, clip(got), want)
+	}
+	if route, params, err := lc.l.spec.FindRoute(req); err == nil && res.Header.Get("Content-Type") != "application/xml" {
+		if err := lc.l.spec.ValidateResponse(ctx, req, route, params, res.StatusCode, res.Header, got); err != nil {
+			return a, broke("answer breaks openapi.yaml", "%s %s = %d: %v", method, path, res.StatusCode, err)
+		}
+		// The order's clock is its tenant's, not the Date header's: no CheckOptions.Now.
+		if method == http.MethodGet && route.Operation.OperationID == "getOrder" && res.StatusCode == http.StatusOK {
+			if vs := order.CheckResponse(got, order.CheckOptions{OrderID: params["orderId"]}); len(vs) > 0 {
+				return a, broke("order breaks the rules", "GET %s: %v", path, vs)
+			}
+		}
+	}
+	return a, nil
+}
+
+func containsInt(s []int, v int) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func clip(b []byte) string {
+	if len(b) > 300 {
+		return string(b[:300]) + "..."
+	}
+	return string(b)
+}
+
+func (lc *lifecycle) json(ctx context.Context, method, target, token string, in, out any, want ...int) (answer, error) {
+	var body []byte
+	ct := ""
+	if in != nil {
+		body, _ = json.Marshal(in)
+		ct = "application/json"
+	}
+	a, err := lc.do(ctx, method, target, token, body, ct, want...)
+	if err != nil || out == nil || a.status != http.StatusOK {
+		return a, err
+	}
+	env := struct{ Data any }{Data: out}
+	if err := json.Unmarshal(a.body, &env); err != nil {
+		return a, broke("answer is not the JSON the contract says", "%s %s: %v", method, target, err)
+	}
+	return a, nil
+}
+
+// tracked is what the tenant knows of one of its orders.
+type tracked struct {
+	id     string
+	key    string // idempotency key
+	last   order.Status
+	fail   bool
+	upload []byte
+}
+
+// observe checks that the order may have gone from what was seen last to st.
+func (o *tracked) observe(st order.Status) error {
+	if st != o.last && !reachable(o.last, st) {
+		return broke("illegal transition", "order %s went %s -> %s", o.id, o.last, st)
+	}
+	o.last = st
+	return nil
+}
+
+// reachable reports whether an order can go from one status to another in one or
+// more steps that order.CanMove allows: a poll may miss the steps between.
+func reachable(from, to order.Status) bool {
+	seen := map[order.Status]bool{from: true}
+	todo := []order.Status{from}
+	for len(todo) > 0 {
+		s := todo[0]
+		todo = todo[1:]
+		for _, n := range order.Statuses() {
+			if order.CanMove(s, n) && !seen[n] {
+				if n == to {
+					return true
+				}
+				seen[n] = true
+				todo = append(todo, n)
+			}
+		}
+	}
+	return false
+}
+
+type createdOrder struct {
+	OrderID string `json:"orderId"`
+	Status  string `json:"status"`
+	Files   []struct {
+		UploadURL string `json:"uploadUrl"`
+	} `json:"files"`
+}
+
+// tenant plays one tenant's whole life.
+func (lc *lifecycle) tenant(ctx context.Context, token string) error {
+	live := strings.HasPrefix(token, "sk_live_")
+	var orders []*tracked
+	for f := 0; f < flowsPerTenant; f++ {
+		o, err := lc.flow(ctx, token, f, live)
+		if err != nil {
+			return err
+		}
+		lc.t.flows++
+		orders = append(orders, o)
+	}
+	// Every order is listed exactly once.
+	if err := lc.listed(ctx, token, orders, len(orders)); err != nil {
+		return err
+	}
+	// Seven days on, every order is expired and says so.
+	if _, err := lc.json(ctx, http.MethodPost, "/_morimock/clock", token, map[string]string{"advance": "7d"}, nil, 200); err != nil {
+		return err
+	}
+	for _, o := range orders {
+		var d struct{ Status order.Status }
+		if _, err := lc.json(ctx, http.MethodGet, "/api/v2/orders/"+o.id, token, nil, &d, 200); err != nil {
+			return err
+		}
+		if err := o.observe(d.Status); err != nil {
+			return err
+		}
+		if d.Status != order.Expired {
+			return broke("order not expired", "order %s 7 days on: %s", o.id, d.Status)
+		}
+	}
+	// Past the retention window the sandbox forgets them: none is listed.
+	if _, err := lc.json(ctx, http.MethodPost, "/_morimock/clock", token, map[string]string{"advance": "31d"}, nil, 200); err != nil {
+		return err
+	}
+	return lc.listed(ctx, token, nil, 0)
+}
+
+// listed checks the tenant's list: exactly the orders given, each once.
+func (lc *lifecycle) listed(ctx context.Context, token string, orders []*tracked, total int) error {
+	var list struct {
+		Orders []struct {
+			OrderID string `json:"orderId"`
+		} `json:"orders"`
+		PageInfo struct {
+			TotalItems int `json:"totalItems"`
+		} `json:"pageInfo"`
+	}
+	if _, err := lc.json(ctx, http.MethodGet, "/api/v2/orders?limit=100", token, nil, &list, 200); err != nil {
+		return err
+	}
+	seen := map[string]int{}
+	for _, o := range list.Orders {
+		seen[o.OrderID]++
+	}
+	for _, o := range orders {
+		if seen[o.id] != 1 {
+			return broke("order lost or listed twice", "order %s listed %d times", o.id, seen[o.id])
+		}
+	}
+	if list.PageInfo.TotalItems != total || len(list.Orders) != total {
+		return broke("list holds other orders", "%d listed (total %d); want %d", len(list.Orders), list.PageInfo.TotalItems, total)
+	}
+	return nil
+}
+
+// flow is one whole antiAi order.
+func (lc *lifecycle) flow(ctx context.Context, token string, f int, live bool) (*tracked, error) {
+	o := &tracked{key: fmt.Sprintf("lt-%d", f), fail: lc.r.IntN(8) == 0}
+	nFiles := 1 + lc.r.IntN(2)
+	var names []map[string]string
+	for i := 0; i < nFiles; i++ {
+		name := fmt.Sprintf("photo%d.jpg", i)
+		if o.fail && i == 0 {
+			name = "photo_fail.jpg"
+		}
+		names = append(names, map[string]string{"fileName": name})
+	}
+	create := map[string]any{"idempotencyKey": o.key, "files": names}
+	var c createdOrder
+	if _, err := lc.json(ctx, http.MethodPost, "/api/v2/orders/anti-ai", token, create, &c, 200); err != nil {
+		return nil, err
+	}
+	o.id, o.last = c.OrderID, order.Status(c.Status)
+	if o.last != order.Pending || len(c.Files) != nFiles {
+		return nil, broke("create answer", "order %s: status %s, %d files; want pending, %d", o.id, c.Status, len(c.Files), nFiles)
+	}
+	// The same idempotency key makes no second order.
+	var again createdOrder
+	if _, err := lc.json(ctx, http.MethodPost, "/api/v2/orders/anti-ai", token, create, &again, 200); err != nil {
+		return nil, err
+	}
+	if again.OrderID != o.id {
+		return nil, broke("duplicate order for one idempotency key", "key %s made %s and %s", o.key, o.id, again.OrderID)
+	}
+	o.upload = photo(lc.r)
+	for _, file := range c.Files {
+		if _, err := lc.do(ctx, http.MethodPut, file.UploadURL, "", o.upload, "image/jpeg", 200); err != nil {
+			return nil, err
+		}
+	}
+	var conf struct{ Status order.Status }
+	if _, err := lc.json(ctx, http.MethodPost, "/api/v2/orders/anti-ai/confirm", token, map[string]string{"idempotencyKey": "c-" + o.key, "orderId": o.id}, &conf, 200); err != nil {
+		return nil, err
+	}
+	if err := o.observe(conf.Status); err != nil {
+		return nil, err
+	}
+	// Move the clock past the processing time, then poll to a final status.
+	if _, err := lc.json(ctx, http.MethodPost, "/_morimock/clock", token, map[string]string{"advance": lc.l.o.advance}, nil, 200); err != nil {
+		return nil, err
+	}
+	for poll := 0; ; poll++ {
+		var d struct{ Status order.Status }
+		if _, err := lc.json(ctx, http.MethodGet, "/api/v2/orders/"+o.id, token, nil, &d, 200); err != nil {
+			return nil, err
+		}
+		if err := o.observe(d.Status); err != nil {
+			return nil, err
+		}
+		if d.Status == order.Complete || d.Status == order.Failed {
+			break
+		}
+		if poll == 40 {
+			return nil, broke("order never finished", "order %s still %s after the clock moved %s 40 times", o.id, d.Status, lc.l.o.advance)
+		}
+		// Its files are made off the request path, in real time: wait a little (at
+		// most 500 ms a poll, about 15 s in all) as a client polling with backoff does.
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(min(10*time.Millisecond<<min(poll, 6), 500*time.Millisecond)):
+		}
+		if _, err := lc.json(ctx, http.MethodPost, "/_morimock/clock", token, map[string]string{"advance": lc.l.o.advance}, nil, 200); err != nil {
+			return nil, err
+		}
+	}
+	if (o.last == order.Failed) != o.fail {
+		return nil, broke("outcome", "order %s with _fail=%v ended %s", o.id, o.fail, o.last)
+	}
+	dl := "/api/v2/orders/" + o.id + "/download"
+	switch {
+	case o.fail:
+		_, err := lc.do(ctx, http.MethodGet, dl, token, nil, "", 400)
+		return o, err
+	case !live:
+		_, err := lc.do(ctx, http.MethodGet, dl, token, nil, "", 404)
+		return o, err
+	}
+	var link struct {
+		DownloadURL string `json:"downloadUrl"`
+	}
+	if _, err := lc.json(ctx, http.MethodGet, dl, token, nil, &link, 200); err != nil {
+		return nil, err
+	}
+	a, err := lc.do(ctx, http.MethodGet, link.DownloadURL, "", nil, "", 200)
+	if err != nil {
+		return nil, err
+	}
+	if nFiles == 1 {
+		if err := protectedCopy(a.body, o.upload); err != nil {
+			return nil, broke("download is not a protected copy of the upload", "order %s: %v", o.id, err)
+		}
+	} else {
+		zr, err := zip.NewReader(bytes.NewReader(a.body), int64(len(a.body)))
+		if err != nil || len(zr.File) != nFiles {
+			return nil, broke("download is not a zip of every file", "order %s: %d bytes, %d files (%v); want %d files", o.id, len(a.body), len(zipFiles(zr)), err, nFiles)
+		}
+	}
+	return o, nil
+}
+
+// protectedCopy checks that got is the anti-AI copy of sent: an image of the same
+// dimensions with other bytes (the sandbox perturbs every pixel imperceptibly).
+func protectedCopy(got, sent []byte) error {
+	g, _, err := image.DecodeConfig(bytes.NewReader(got))
+	if err != nil {
+		return fmt.Errorf("not an image: %w", err)
+	}
+	w, _, _ := image.DecodeConfig(bytes.NewReader(sent))
+	if g.Width != w.Width || g.Height != w.Height {
+		return fmt.Errorf("%dx%d back, %dx%d sent", g.Width, g.Height, w.Width, w.Height)
+	}
+	if bytes.Equal(got, sent) {
+		return fmt.Errorf("the upload came back unprotected")
+	}
+	return nil
+}
+
+func zipFiles(zr *zip.Reader) []*zip.File {
+	if zr == nil {
+		return nil
+	}
+	return zr.File
+}
