@@ -31,7 +31,7 @@ func (s *Server) sweepOnce(ctx context.Context, tenant string) {
 	if s.cfg.Store == nil && !s.sbOpen.Load() {
 		return // nothing was ever stored
 	}
-	sb, err := s.sandbox()
+	sb, err := s.sandbox(ctx)
 	if err != nil {
 		return
 	}

@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/morimock/morimock"
+	"github.com/morimock/morimock/mockserver/store"
 	"github.com/morimock/morimock/order"
 )
 
@@ -37,11 +39,33 @@ func (s *Server) routes() http.Handler {
 	})))
 }
 
+// handleHealthz answers 200 when the server can serve. With a shared store (Redis)
+// it asks the store first and answers 503 "not ready" while it is unreachable, so
+// that a load balancer or orchestrator sends traffic only to replicas that can serve
+// it (a replica starts before its Redis, and waits for it).
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set(HeaderSource, "mock")
+	if shared, ok := s.cfg.Store.(store.Shared); ok {
+		ctx, cancel := context.WithTimeout(r.Context(), healthzTimeout)
+		defer cancel()
+		if err := shared.Ping(ctx); err != nil {
+			w.Header().Set(HeaderError, "the shared store (Redis) is unavailable")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte(`{"status":"not ready","reason":"the shared store (Redis) is unavailable"}`))
+			return
+		}
+		// Ready: make sure the sandbox (and with it this replica's deliverer) runs.
+		if _, err := s.sandbox(ctx); err != nil {
+			s.log.Warn("build the sandbox", "err", err)
+		}
+	}
 	w.Write([]byte(`{"status":"ok"}`))
 }
+
+// healthzTimeout bounds /healthz's question to the store: health checks have short
+// timeouts of their own.
+const healthzTimeout = 2 * time.Second
 
 func (s *Server) handleSpec(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/yaml")

@@ -45,48 +45,98 @@ type sandbox struct {
 	done      chan struct{}      // closed when the loop has ended
 }
 
-func (s *Server) sandbox() (*sandbox, error) {
-	s.sbOnce.Do(func() {
-		sb := &sandbox{store: s.cfg.Store}
-		if sb.store == nil {
-			m, err := store.NewMemory("")
-			if err != nil {
-				s.sbErr = fmt.Errorf("open the in-memory store: %w", err)
-				return
-			}
-			sb.store, sb.owned = m, true
+// sandbox returns the sandbox, building it on first use. A build that fails (a
+// shared store not reachable yet, so no signing key) is tried again by the next
+// request rather than remembered: a replica may start before its Redis.
+func (s *Server) sandbox(ctx context.Context) (*sandbox, error) {
+	if s.sbOpen.Load() {
+		return s.sb, nil
+	}
+	s.sbMu.Lock()
+	defer s.sbMu.Unlock()
+	if s.sb != nil {
+		return s.sb, nil
+	}
+	if s.sbClosed {
+		return nil, errors.New("the server is closed")
+	}
+	sb := &sandbox{store: s.cfg.Store}
+	shared, isShared := sb.store.(store.Shared)
+	key := s.cfg.SigningKey
+	if key == nil && isShared {
+		// Every replica must sign with one key, so that an upload URL one of them
+		// handed out is valid on the replica the load balancer sends the PUT to.
+		k, err := shared.SigningKey(ctx)
+		if err != nil {
+			return nil, err
 		}
-		key := s.cfg.SigningKey
-		if key == nil {
-			key = files.KeyFromSeed(s.cfg.Seed)
+		key = k
+	}
+	if key == nil {
+		key = files.KeyFromSeed(s.cfg.Seed)
+	}
+	if isShared {
+		// Replicas draw ids at the same milliseconds: a node number per process keeps
+		// their ids apart (the store's ErrIDTaken is the backstop).
+		sb.ids.node = rand.Uint64N(1 << idNodeBits)
+	}
+	if sb.store == nil {
+		m, err := store.NewMemory("")
+		if err != nil {
+			return nil, fmt.Errorf("open the in-memory store: %w", err)
 		}
-		sb.signer = files.NewSigner(key)
-		sb.deliverer = delivery.New(delivery.Config{
-			Store: sb.store,
-			Occur: func(ctx context.Context, e store.Event, now time.Time) (delivery.Occurrence, error) {
-				return s.occur(ctx, sb, e, now)
-			},
-			Now:         s.now,
-			AfterFunc:   s.cfg.AfterFunc,
-			Timeout:     s.cfg.WebhookTimeout,
-			MaxInFlight: s.cfg.MaxDeliveries,
-			UserAgent:   "morimock-webhooks/" + s.cfg.Version,
-			Log:         s.log,
-		})
-		// The loop lives as long as the Server: Close ends it and waits for it.
-		ctx, stop := context.WithCancel(context.Background())
-		sb.stop, sb.done = stop, make(chan struct{})
-		go func() { defer close(sb.done); sb.deliverer.Run(ctx) }()
-		s.sb = sb
-		s.sbOpen.Store(true)
+		sb.store, sb.owned = m, true
+	}
+	sb.signer = files.NewSigner(key)
+	sb.deliverer = delivery.New(delivery.Config{
+		Store: sb.store,
+		Occur: func(ctx context.Context, e store.Event, now time.Time) (delivery.Occurrence, error) {
+			return s.occur(ctx, sb, e, now)
+		},
+		Now:         s.now,
+		AfterFunc:   s.cfg.AfterFunc,
+		Timeout:     s.cfg.WebhookTimeout,
+		MaxInFlight: s.cfg.MaxDeliveries,
+		Lease:       s.cfg.WebhookLease,
+		Poll:        deliveryPoll(isShared),
+		UserAgent:   "morimock-webhooks/" + s.cfg.Version,
+		Log:         s.log,
 	})
-	return s.sb, s.sbErr
+	// The loop lives as long as the Server: Close ends it and waits for it.
+	loopCtx, stop := context.WithCancel(context.Background())
+	sb.stop, sb.done = stop, make(chan struct{})
+	go func() { defer close(sb.done); sb.deliverer.Run(loopCtx) }()
+	s.sb = sb
+	s.sbOpen.Store(true)
+	return sb, nil
+}
+
+// sharedPoll is how often a replica on a shared store looks for due webhook events
+// it was not woken for: those another replica added or left behind when it died (its
+// leases run out), and clocks moved through another replica.
+const sharedPoll = time.Second
+
+func deliveryPoll(shared bool) time.Duration {
+	if shared {
+		return sharedPoll
+	}
+	return 0 // one process: every change wakes the deliverer itself
+}
+
+// Start builds the sandbox now, so that its webhook deliverer runs: a replica on a
+// shared store delivers its share of the due events even before it serves a request.
+// serve calls it once the shared store answers; it is safe to call more than once.
+func (s *Server) Start(ctx context.Context) error {
+	_, err := s.sandbox(ctx)
+	return err
 }
 
 // Close releases the store the Server opened for itself (none when Config.Store was
 // given: its owner closes it).
 func (s *Server) Close() error {
-	s.sbOnce.Do(func() {}) // no store is opened after Close
+	s.sbMu.Lock()
+	defer s.sbMu.Unlock()
+	s.sbClosed = true // no store is opened after Close
 	s.stopWork()
 	if s.sb == nil {
 		return nil
@@ -133,8 +183,12 @@ func (s *Server) clock(ctx context.Context, sb *sandbox, tenantID string) (time.
 // The counter starts at a random point, and jumps by a random step after an id
 // turns out taken (collided): a process restarted on the same store under a frozen
 // clock (--now) draws the same milliseconds as the one before, and must not walk
-// through the ids that one handed out.
+// through the ids that one handed out. With a shared store the bits below the
+// milliseconds also start at the process's node number (node << 12), so that
+// replicas drawing ids in the same millisecond mostly draw different ones; the
+// store's ErrIDTaken is the backstop for both.
 type idSource struct {
+	node    uint64 // 0 for a lone process
 	mu      sync.Mutex
 	last    int64
 	started bool
@@ -144,10 +198,13 @@ type idSource struct {
 // bits below the milliseconds for orders made within one millisecond.
 const idJump = 1 << 21
 
+// idNodeBits is the width of a node number: 1024 replicas.
+const idNodeBits = 10
+
 var snowflakeEpoch = time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func (g *idSource) next(now time.Time) string {
-	v := now.Sub(snowflakeEpoch).Milliseconds() << 22
+	v := now.Sub(snowflakeEpoch).Milliseconds()<<22 | int64(g.node<<12)
 	g.mu.Lock()
 	if !g.started {
 		g.started = true
@@ -183,7 +240,7 @@ type opFunc func(w http.ResponseWriter, r *http.Request, c *call)
 // stateful wraps an operation that needs the tenant and its clock.
 func (s *Server) stateful(op opFunc) func(w http.ResponseWriter, r *http.Request, route *routers.Route, params map[string]string) {
 	return func(w http.ResponseWriter, r *http.Request, route *routers.Route, params map[string]string) {
-		sb, err := s.sandbox()
+		sb, err := s.sandbox(r.Context())
 		if err != nil {
 			s.internal(w, err)
 			return
@@ -200,6 +257,15 @@ func (s *Server) stateful(op opFunc) func(w http.ResponseWriter, r *http.Request
 // internal answers 500 for a failure of the sandbox itself (the store), logging the
 // cause; the client sees only that the sandbox failed.
 func (s *Server) internal(w http.ResponseWriter, err error) {
+	if errors.Is(err, store.ErrUnavailable) {
+		// Redis is away (down, restarting, loading): temporary, and said so. The
+		// contract declares 500, not 503, on every operation, so the status stays 500;
+		// Retry-After and the detail tell a client to try again.
+		s.log.Warn("shared store unavailable", "err", err)
+		s.fail(w, &apiError{status: http.StatusInternalServerError, code: codeInternal, retryAfter: 1,
+			detail: "the sandbox's shared store (Redis) is unavailable; retry shortly"})
+		return
+	}
 	s.log.Error("sandbox failure", "err", err)
 	s.fail(w, &apiError{status: http.StatusInternalServerError, code: codeInternal, detail: "the sandbox failed; see its log"})
 }

@@ -6,6 +6,7 @@ package mockserver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -61,6 +62,7 @@ type Config struct {
 	// test with a fake Now passes its fake AfterFunc too.
 	WebhookTimeout time.Duration                                      // a receiver's time to answer; 0 is 5 s
 	MaxDeliveries  int                                                // deliveries in flight at once; 0 is 16
+	WebhookLease   time.Duration                                      // how long a replica holds an event it attempts; 0 is WebhookTimeout + 25 s
 	AfterFunc      func(d time.Duration, f func()) (stop func() bool) // nil is time.AfterFunc
 	// The image work (thumbnails, heat maps, protected and watermarked copies).
 	ImageWorkers    int          // orders processed at once; 0 is 1 (a 12-megapixel photo takes ~100 MiB)
@@ -86,11 +88,11 @@ type Server struct {
 
 	orderOK *morimock.ResponseValidator // its 200, for --validate-responses
 
-	ops    map[string]routeFunc // the stateful operations by operationId
-	sbOnce sync.Once
-	sb     *sandbox
-	sbErr  error
-	sbOpen atomic.Bool // the sandbox is built: before that no tenant has an order
+	ops      map[string]routeFunc // the stateful operations by operationId
+	sbMu     sync.Mutex           // guards building the sandbox
+	sb       *sandbox
+	sbClosed bool
+	sbOpen   atomic.Bool // the sandbox is built: before that no tenant has an order
 
 	closeOnce sync.Once
 	inboxes   *inboxes
@@ -168,8 +170,10 @@ func New(ctx context.Context, spec *morimock.Spec, cfg Config) (*Server, error) 
 	s.handler = s.routes()
 	if cfg.Store != nil {
 		// A store that outlives the process may hold deliveries that are due: start
-		// them now rather than on the first request.
-		if _, err := s.sandbox(); err != nil {
+		// them now rather than on the first request. A shared store (Redis) may not be
+		// up yet: then Start, /healthz or the first request that needs it builds the
+		// sandbox once it answers.
+		if _, err := s.sandbox(ctx); err != nil && !errors.Is(err, store.ErrUnavailable) {
 			return nil, err
 		}
 	}

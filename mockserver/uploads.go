@@ -44,7 +44,7 @@ func (s *Server) handleFiles(w http.ResponseWriter, r *http.Request) {
 	if method == http.MethodHead {
 		method = http.MethodGet
 	}
-	sb, err := s.sandbox()
+	sb, err := s.sandbox(r.Context())
 	if err != nil {
 		s.internal(w, err)
 		return
@@ -102,7 +102,7 @@ func (s *Server) handleTestUpload(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, &apiError{status: http.StatusMethodNotAllowed, code: codeMethodNotAllowed, allow: "PUT", detail: "test-upload URLs take PUT"})
 		return
 	}
-	sb, err := s.sandbox()
+	sb, err := s.sandbox(r.Context())
 	if err != nil {
 		s.internal(w, err)
 		return

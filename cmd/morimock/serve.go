@@ -45,6 +45,9 @@ type serveOptions struct {
 	stateDir          string
 	retention         time.Duration
 	unknownOrders     string
+	redisURL          string // --redis: state on this Redis, shared by replicas
+	redisPrefix       string
+	filesDir          string
 	fetchSourceURLs   bool
 	seedSet           bool // --seed (or MORIMOCK_SEED) was given: presigned URLs are signed with a key from it
 
@@ -65,6 +68,9 @@ type serveTimeouts struct {
 	// drain is how long, after SIGTERM, requests that arrive on open connections are
 	// still answered (with Connection: close).
 	drain time.Duration
+	// webhook and webhookLease are a receiver's time to answer and how long a replica
+	// holds an event it attempts (0: the sandbox's defaults, 5 s and 30 s).
+	webhook, webhookLease time.Duration
 }
 
 func defaultTimeouts() serveTimeouts {
@@ -95,6 +101,7 @@ func serveEnv() []envFlag {
 		{"processing-time", "MORIMOCK_PROCESSING_TIME"},
 		{"failure-rate", "MORIMOCK_FAILURE_RATE"}, {"state-dir", "MORIMOCK_STATE_DIR"},
 		{"retention", "MORIMOCK_RETENTION"}, {"unknown-orders", "MORIMOCK_UNKNOWN_ORDERS"},
+		{"redis", "MORIMOCK_REDIS_URL"}, {"redis-prefix", "MORIMOCK_REDIS_PREFIX"}, {"files-dir", "MORIMOCK_FILES_DIR"},
 		{"fetch-source-urls", "MORIMOCK_FETCH_SOURCE_URLS"},
 	}
 }
@@ -124,6 +131,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&o.stateDir, "state-dir", "", "keep sandbox orders, keys, clocks and files in this directory across restarts; in memory when empty (env MORIMOCK_STATE_DIR)")
 	fs.StringVar(&retention, "retention", "30d", "forget sandbox orders this old on their key's clock: a Go duration or days, e.g. 30d (env MORIMOCK_RETENTION)")
 	fs.StringVar(&o.unknownOrders, "unknown-orders", "generate", "GET of an order id no key created: generate (made-up orders, Prefer, fixtures) or 404 (env MORIMOCK_UNKNOWN_ORDERS)")
+	fs.StringVar(&o.redisURL, "redis", "", "keep sandbox state on this Redis, shared by every replica: redis://[:password@]host:6379/0 or rediss:// (env MORIMOCK_REDIS_URL)")
+	fs.StringVar(&o.redisPrefix, "redis-prefix", store.DefaultRedisPrefix, "start every Redis key with this, so several sandboxes can share one Redis (env MORIMOCK_REDIS_PREFIX)")
+	fs.StringVar(&o.filesDir, "files-dir", "", "with --redis: keep file bytes in this directory every replica shares instead of on Redis (env MORIMOCK_FILES_DIR)")
 	fs.StringVar(&o.debugAddr, "debug-addr", "", "serve expvar and pprof on this loopback address, e.g. 127.0.0.1:6060; off when empty (env MORIMOCK_DEBUG_ADDR)")
 
 	// The environment sets defaults; flags given on the command line win.
@@ -165,6 +175,12 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	}
 	if o.unknownOrders != "generate" && o.unknownOrders != "404" {
 		return o, fmt.Errorf("unknown-orders %q: want generate or 404", o.unknownOrders)
+	}
+	if o.redisURL != "" && o.stateDir != "" {
+		return o, errors.New("redis and state-dir: choose one place for the state")
+	}
+	if o.filesDir != "" && o.redisURL == "" {
+		return o, errors.New("files-dir: only with --redis (without it, files live with the rest of the state)")
 	}
 	if now != "" {
 		o.frozen = true
@@ -243,6 +259,7 @@ func serve(ctx context.Context, o serveOptions, stdout, stderr io.Writer) error 
 		ProcessingTime: o.processingTime, FailureRate: o.failureRate, Retention: o.retention,
 		StrictUnknownOrders: o.unknownOrders == "404",
 		FetchSourceURLs:     o.fetchSourceURLs,
+		WebhookTimeout:      o.timeouts.webhook, WebhookLease: o.timeouts.webhookLease,
 	}
 	if cfg.Store, cfg.SigningKey, err = openState(o); err != nil {
 		return err
@@ -265,6 +282,16 @@ func serve(ctx context.Context, o serveOptions, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer srv.Close()
+	if shared, ok := cfg.Store.(store.Shared); ok {
+		// Ends when the store answers (then the sandbox and its deliverer start) or ctx ends.
+		go func() {
+			if waitForStore(ctx, shared, logger) {
+				if err := srv.Start(ctx); err != nil {
+					logger.Warn("start the sandbox", "err", err)
+				}
+			}
+		}()
+	}
 	// The sweep is stopped and waited for before srv and the store close (defers run
 	// last-in first-out), so that it never writes to a closed store.
 	sweepCtx, stopSweep := context.WithCancel(ctx)
@@ -374,6 +401,19 @@ func dialAddr(host, port string) string {
 // memory (nil: the server opens one) and URLs are signed with a key from --seed when
 // given, else a random one.
 func openState(o serveOptions) (store.Store, []byte, error) {
+	if o.redisURL != "" {
+		// The signing key lives on Redis (made by the first replica), unless --seed
+		// derives one: either way every replica signs with the same key.
+		var key []byte
+		if o.seedSet {
+			key = files.KeyFromSeed(o.seed)
+		}
+		st, err := store.OpenRedis(o.redisURL, store.RedisOptions{Prefix: o.redisPrefix, BlobTTL: o.retention, FilesDir: o.filesDir})
+		if err != nil {
+			return nil, nil, err
+		}
+		return st, key, nil
+	}
 	if o.stateDir != "" {
 		if err := os.MkdirAll(o.stateDir, 0o700); err != nil {
 			return nil, nil, fmt.Errorf("state-dir: %w", err)
@@ -393,4 +433,30 @@ func openState(o serveOptions) (store.Store, []byte, error) {
 	}
 	key, err := files.RandomKey()
 	return nil, key, err
+}
+
+// waitForStore logs whether the shared store answers when the server starts, and
+// asks again with a growing backoff (up to 5 s) until it does: the server already
+// serves, answering /healthz 503 and store calls "retry" meanwhile. It reports
+// whether the store answered (false: ctx ended first).
+func waitForStore(ctx context.Context, st store.Shared, logger *slog.Logger) bool {
+	wait := 100 * time.Millisecond
+	for {
+		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		err := st.Ping(pctx)
+		cancel()
+		if err == nil {
+			logger.Info("shared store ready")
+			return true
+		}
+		logger.Warn("waiting for the shared store (Redis)", "err", err, "retry_in", wait.String())
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return false
+		case <-t.C:
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
 }

@@ -62,9 +62,17 @@ type Config struct {
 	AfterFunc func(d time.Duration, f func()) (stop func() bool)
 	// Timeout is how long a receiver has to answer (DefaultTimeout when 0).
 	Timeout     time.Duration
-	MaxInFlight int    // attempts at once (DefaultMaxInFlight when 0)
-	UserAgent   string // sent on every delivery
-	Log         *slog.Logger
+	MaxInFlight int // attempts at once (DefaultMaxInFlight when 0)
+	// Lease is how long an event claimed for an attempt is held against every other
+	// owner; 0 is Timeout plus 25 s. It must outlive the longest attempt: it runs out
+	// only when its owner died, and then another owner attempts the event.
+	Lease time.Duration
+	// Poll, when > 0, bounds how long the loop sleeps without looking at the store.
+	// With a store several replicas share, another replica adds events, moves clocks
+	// and dies holding leases without waking this one; polling finds those events.
+	Poll      time.Duration
+	UserAgent string // sent on every delivery
+	Log       *slog.Logger
 	// Transport sends the deliveries; nil is a transport that ignores proxy
 	// settings (a receiver is reached directly).
 	Transport http.RoundTripper
@@ -105,13 +113,15 @@ func New(cfg Config) *Deliverer {
 		t.MaxIdleConnsPerHost = cfg.MaxInFlight
 		tr = t
 	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = cfg.Timeout + 25*time.Second
+	}
 	var id [8]byte
 	rand.Read(id[:])
 	return &Deliverer{
 		cfg:   cfg,
 		owner: hex.EncodeToString(id[:]),
-		// A lease outlives the longest attempt, so it runs out only when its owner died.
-		lease: cfg.Timeout + 25*time.Second,
+		lease: cfg.Lease,
 		client: &http.Client{
 			Transport: tr,
 			Timeout:   cfg.Timeout,
@@ -146,15 +156,22 @@ func (d *Deliverer) Run(ctx context.Context) {
 		}
 		stop()
 		stop = func() bool { return false }
-		if next, ok, err := d.cfg.Store.NextDue(ctx); err == nil && ok {
+		next, ok, err := d.cfg.Store.NextDue(ctx)
+		switch {
+		case err == nil && ok:
 			wait := next.Sub(d.cfg.Now())
 			switch {
 			case wait > 0:
+				if d.cfg.Poll > 0 {
+					wait = min(wait, d.cfg.Poll)
+				}
 				stop = d.cfg.AfterFunc(wait, d.Wake)
 			case len(d.slots) < cap(d.slots) && (claimed > 0 || ctx.Err() == nil):
 				continue // due already (the clock moved meanwhile), or more at once
 			}
 			// Due but every slot busy: an attempt's end wakes the loop.
+		case d.cfg.Poll > 0:
+			stop = d.cfg.AfterFunc(d.cfg.Poll, d.Wake) // nothing due, or the store is away
 		}
 		select {
 		case <-ctx.Done():

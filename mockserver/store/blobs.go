@@ -35,8 +35,9 @@ const (
 )
 
 func newBlobDir(root string, sync bool) (*blobDir, error) {
-	if err := os.MkdirAll(filepath.Join(root, tmpDirName), 0o700); err != nil {
-		return nil, fmt.Errorf("create blob dir: %w", err)
+	d, err := newSharedBlobDir(root, sync)
+	if err != nil {
+		return nil, err
 	}
 	// Temporary files left by a crash are never renamed into place: drop them.
 	tmps, err := os.ReadDir(filepath.Join(root, tmpDirName))
@@ -45,6 +46,17 @@ func newBlobDir(root string, sync bool) (*blobDir, error) {
 	}
 	for _, e := range tmps {
 		os.RemoveAll(filepath.Join(root, tmpDirName, e.Name()))
+	}
+	return d, nil
+}
+
+// newSharedBlobDir opens a blob directory other processes may be writing to at the
+// same time (--files-dir): unlike newBlobDir it leaves the temporary files alone,
+// since they may be another replica's uploads in progress (their names are random,
+// so they never clash).
+func newSharedBlobDir(root string, sync bool) (*blobDir, error) {
+	if err := os.MkdirAll(filepath.Join(root, tmpDirName), 0o700); err != nil {
+		return nil, fmt.Errorf("create blob dir: %w", err)
 	}
 	return &blobDir{root: root, sync: sync}, nil
 }
@@ -63,8 +75,9 @@ func escapeKey(key string) string {
 	return b.String()
 }
 
-// path returns the file of a whole key.
-func (d *blobDir) path(key string) (string, error) {
+// checkKey returns the escaped form of a blob key, or ErrInvalidKey. Every store
+// checks keys the same way, so that a key one store takes, all take.
+func checkKey(key string) (string, error) {
 	if key == "" {
 		return "", fmt.Errorf("%w: empty", ErrInvalidKey)
 	}
@@ -76,6 +89,15 @@ func (d *blobDir) path(key string) (string, error) {
 		if len(seg) > 250 {
 			return "", fmt.Errorf("%w %q: segment longer than the file system allows", ErrInvalidKey, key)
 		}
+	}
+	return enc, nil
+}
+
+// path returns the file of a whole key.
+func (d *blobDir) path(key string) (string, error) {
+	enc, err := checkKey(key)
+	if err != nil {
+		return "", err
 	}
 	return filepath.Join(d.root, filepath.FromSlash(enc)) + blobSuffix, nil
 }

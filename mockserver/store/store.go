@@ -1,7 +1,8 @@
 // Package store keeps the stateful sandbox's state: orders, idempotency keys, tenants'
-// clocks, file bytes, webhooks and their delivery events. The HTTP layer talks to the Store interface only; memory, the
-// embedded store behind --state-dir and (later) Redis implement it, and every
-// implementation passes the same conformance suite (storetest).
+// clocks, file bytes, webhooks and their delivery events. The HTTP layer talks to the Store
+// interface only; memory, the embedded store behind --state-dir and Redis (--redis, shared
+// by replicas) implement it, and every implementation passes the same conformance suite
+// (storetest).
 package store
 
 import (
@@ -22,6 +23,23 @@ var ErrTooLarge = errors.New("too large")
 // ErrIDTaken is returned by CreateOrder when another order (of any tenant) already has
 // the new order's id.
 var ErrIDTaken = errors.New("order id taken")
+
+// ErrUnavailable wraps a failure to reach a store shared over the network (Redis down,
+// restarting or loading its data): the call may succeed when retried later, and the
+// server answers it as a temporary failure rather than a bug.
+var ErrUnavailable = errors.New("store unavailable")
+
+// Shared is implemented by a store several server processes (replicas) share. The
+// server then asks it whether it is reachable (/healthz) and for the key that signs
+// presigned URLs, so that a URL one replica signed is valid on every other.
+type Shared interface {
+	Store
+	// Ping reports whether the store answers now; its error wraps ErrUnavailable.
+	Ping(ctx context.Context) error
+	// SigningKey returns the key every replica signs URLs with, made by the first
+	// replica that asked for it.
+	SigningKey(ctx context.Context) ([]byte, error)
+}
 
 // OrderBlobPrefix is the key prefix of the blobs an order owns besides its files'
 // keys (results, thumbnails, heatmaps): Expire and Reset delete every blob
