@@ -46,6 +46,8 @@ type serveOptions struct {
 	retention         time.Duration
 	unknownOrders     string
 	fetchSourceURLs   bool
+	webhookTimeout    time.Duration
+	maxDeliveries     int
 	seedSet           bool // --seed (or MORIMOCK_SEED) was given: presigned URLs are signed with a key from it
 
 	// Not flags: tests shorten the server's clocks and watch its requests through these.
@@ -96,6 +98,7 @@ func serveEnv() []envFlag {
 		{"failure-rate", "MORIMOCK_FAILURE_RATE"}, {"state-dir", "MORIMOCK_STATE_DIR"},
 		{"retention", "MORIMOCK_RETENTION"}, {"unknown-orders", "MORIMOCK_UNKNOWN_ORDERS"},
 		{"fetch-source-urls", "MORIMOCK_FETCH_SOURCE_URLS"},
+		{"webhook-timeout", "MORIMOCK_WEBHOOK_TIMEOUT"}, {"max-deliveries", "MORIMOCK_MAX_DELIVERIES"},
 	}
 }
 
@@ -124,6 +127,8 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&o.stateDir, "state-dir", "", "keep sandbox orders, keys, clocks and files in this directory across restarts; in memory when empty (env MORIMOCK_STATE_DIR)")
 	fs.StringVar(&retention, "retention", "30d", "forget sandbox orders this old on their key's clock: a Go duration or days, e.g. 30d (env MORIMOCK_RETENTION)")
 	fs.StringVar(&o.unknownOrders, "unknown-orders", "generate", "GET of an order id no key created: generate (made-up orders, Prefer, fixtures) or 404 (env MORIMOCK_UNKNOWN_ORDERS)")
+	fs.DurationVar(&o.webhookTimeout, "webhook-timeout", 5*time.Second, "how long a webhook receiver has to answer a delivery before the attempt counts as failed; the vendor's is 5s (env MORIMOCK_WEBHOOK_TIMEOUT)")
+	fs.IntVar(&o.maxDeliveries, "max-deliveries", 16, "most webhook deliveries in flight at once; more wait their turn, the API never does (env MORIMOCK_MAX_DELIVERIES)")
 	fs.StringVar(&o.debugAddr, "debug-addr", "", "serve expvar and pprof on this loopback address, e.g. 127.0.0.1:6060; off when empty (env MORIMOCK_DEBUG_ADDR)")
 
 	// The environment sets defaults; flags given on the command line win.
@@ -184,6 +189,12 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	if o.maxDelayed < 1 {
 		return o, fmt.Errorf("max-delayed %d: want at least 1", o.maxDelayed)
 	}
+	if o.webhookTimeout <= 0 || o.webhookTimeout > maxWebhookTimeout {
+		return o, fmt.Errorf("webhook-timeout %s: want more than 0 and at most %s", o.webhookTimeout, maxWebhookTimeout)
+	}
+	if o.maxDeliveries < 1 || o.maxDeliveries > 1024 {
+		return o, fmt.Errorf("max-deliveries %d: want 1 to 1024", o.maxDeliveries)
+	}
 	if o.debugAddr != "" {
 		if err := checkDebugAddr(o.debugAddr); err != nil {
 			return o, err
@@ -196,6 +207,10 @@ func lookup(getenv func(string) string, key string) (string, bool) {
 	v := getenv(key)
 	return v, v != ""
 }
+
+// maxWebhookTimeout bounds --webhook-timeout: a delivery holds one of the
+// --max-deliveries slots for as long as its receiver may take.
+const maxWebhookTimeout = 5 * time.Minute
 
 // logDelay is how late a log line may reach stderr: lines are written in batches.
 const logDelay = 100 * time.Millisecond
@@ -243,6 +258,7 @@ func serve(ctx context.Context, o serveOptions, stdout, stderr io.Writer) error 
 		ProcessingTime: o.processingTime, FailureRate: o.failureRate, Retention: o.retention,
 		StrictUnknownOrders: o.unknownOrders == "404",
 		FetchSourceURLs:     o.fetchSourceURLs,
+		WebhookTimeout:      o.webhookTimeout, MaxDeliveries: o.maxDeliveries,
 	}
 	if cfg.Store, cfg.SigningKey, err = openState(o); err != nil {
 		return err
