@@ -5,6 +5,7 @@ import (
 	"context"
 	"regexp"
 	"testing"
+	"time"
 
 	"github.com/morimock/morimock"
 	"github.com/morimock/morimock/contract"
@@ -20,9 +21,18 @@ func TestSandboxLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	before, err := s.Now()
+	if err != nil {
+		t.Fatal(err)
+	}
 	rep, err := contract.Run(context.Background(), spec, contract.Config{BaseURL: s.URL, Token: s.Token, Lifecycle: true, PerScenario: 1})
 	if err != nil {
 		t.Fatalf("Run() error = %v", err)
+	}
+	// The lifecycle moved the key's clock (back before the watermark sunset, and on
+	// past each processing time); it gives the key its clock back as it found it.
+	if after, err := s.Now(); err != nil || after.Before(before) || after.After(before.Add(24*time.Hour)) {
+		t.Errorf("the key's clock reads %s after the lifecycle, %s before it; want it as found, running on (%v)", after, before, err)
 	}
 	for _, res := range rep.Results {
 		if res.Outcome == contract.Failed || res.Outcome == contract.Warned {
