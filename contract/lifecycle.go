@@ -242,7 +242,7 @@ func lifecycleBudget(flows, polls int, webhook bool) int {
 	// create, idempotent create, upload, confirm, misuse (up to 5), polls, download.
 	n := flows*(5+polls) + 2*7 + 2
 	if webhook {
-		n += 2
+		n += 2 + 3 // create and delete; up to three reads of its events
 	}
 	return n
 }
