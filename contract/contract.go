@@ -87,6 +87,7 @@ type runner struct {
 
 	runID    string    // names what the lifecycle creates
 	sandbox  bool      // /_morimock/clock answered
+	moved    bool      // the lifecycle moved the sandbox key's clock
 	lastDate time.Time // the last Date header the API sent
 }
 

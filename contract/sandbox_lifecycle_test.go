@@ -3,8 +3,10 @@ package contract_test
 import (
 	"bytes"
 	"context"
+	"net"
 	"regexp"
 	"testing"
+	"time"
 
 	"github.com/morimock/morimock"
 	"github.com/morimock/morimock/contract"
@@ -20,9 +22,18 @@ func TestSandboxLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	before, err := s.Now()
+	if err != nil {
+		t.Fatal(err)
+	}
 	rep, err := contract.Run(context.Background(), spec, contract.Config{BaseURL: s.URL, Token: s.Token, Lifecycle: true, PerScenario: 1})
 	if err != nil {
 		t.Fatalf("Run() error = %v", err)
+	}
+	// The lifecycle moved the key's clock (back before the watermark sunset, and on
+	// past each processing time); it gives the key its clock back as it found it.
+	if after, err := s.Now(); err != nil || after.Before(before) || after.After(before.Add(24*time.Hour)) {
+		t.Errorf("the key's clock reads %s after the lifecycle, %s before it; want it as found, running on (%v)", after, before, err)
 	}
 	for _, res := range rep.Results {
 		if res.Outcome == contract.Failed || res.Outcome == contract.Warned {
@@ -47,5 +58,44 @@ func TestSandboxLifecycle(t *testing.T) {
 		if n != 12 {
 			t.Errorf("%s passed %d times; want 12 (every flow of the four types, watermark ones included)", check, n)
 		}
+	}
+}
+
+// TestSandboxLifecycleWebhook: against the sandbox, the temporary test webhook gets
+// every order's signed event, and its event log (read before it is deleted) lists
+// each delivery once, SENT.
+func TestSandboxLifecycleWebhook(t *testing.T) {
+	s := morimocktest.Start(t)
+	spec, err := morimock.LoadSpec(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // the suite listens there itself
+	rep, err := contract.Run(context.Background(), spec, contract.Config{BaseURL: s.URL, Token: s.Token, Lifecycle: true, PerScenario: 1,
+		WebhookListen: addr, WebhookPublicURL: "http://" + addr + "/hook"})
+	if err != nil {
+		t.Fatalf("Run() error = %v", err)
+	}
+	counts := map[string]int{}
+	for _, res := range rep.Results {
+		if res.Outcome == contract.Failed || res.Outcome == contract.Warned || res.Outcome == contract.Skipped && res.Check == contract.CheckLifeWebhook {
+			t.Errorf("%s %s %s [%s]: %+v %s", res.Check, res.Outcome, res.Request, res.Scenario, res.Findings, res.Reason)
+		}
+		if res.Outcome == contract.Passed {
+			counts[res.Check+" "+res.Scenario]++
+			counts[res.Check]++
+		}
+	}
+	// One delivery per flow that ran (12), plus the create and the delete.
+	if counts[contract.CheckLifeWebhook] != 14 {
+		t.Errorf("%s passed %d times; want 14", contract.CheckLifeWebhook, counts[contract.CheckLifeWebhook])
+	}
+	if counts[contract.CheckWebhooksRead+" lifecycle webhook"] != 1 {
+		t.Errorf("the lifecycle webhook's event log was not read and passed: %v", counts)
 	}
 }

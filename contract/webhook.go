@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"time"
@@ -157,6 +158,64 @@ func (h *hook) verify(ctx context.Context, r *runner, orders []lifeOrder) {
 			continue
 		}
 		r.add(base, CheckLifeWebhook, eventFindings(d, h.secret, o), "")
+	}
+	h.readEvents(ctx, r)
+}
+
+// readEvents reads the temporary webhook's event log before it is deleted: the one
+// webhook whose events the run knows exist. Every delivery the receiver answered 2xx
+// must be listed once, SENT; the server records an attempt just after its answer, so
+// a read that finds one not SENT yet is made again (at most three in all).
+func (h *hook) readEvents(ctx context.Context, r *runner) {
+	sent := map[string]bool{}
+	for _, d := range h.deliveries() {
+		var e struct {
+			EventID string `json:"eventId"`
+		}
+		if json.Unmarshal(d.body, &e) == nil && e.EventID != "" {
+			sent[e.EventID] = true
+		}
+	}
+	req := request{method: http.MethodGet, path: webhooksPath + "/" + h.id + "/events", auth: authToken, query: url.Values{"limit": {"100"}}}
+	base := Result{Request: req.String(), Scenario: "lifecycle webhook"}
+	for try := 1; ; try++ {
+		resp, err := r.send(ctx, req)
+		if err != nil {
+			return // the run's error is reported where it ends
+		}
+		if noWebhooks(resp) {
+			r.add(base, CheckWebhooksRead, nil, fmt.Sprintf("the server answered %d: it has no webhook events endpoint (yet)", resp.status))
+			return
+		}
+		fs := r.answerFindings(req, resp, http.StatusOK)
+		var page struct {
+			Data struct {
+				Events []struct {
+					EventID string `json:"eventId"`
+					Status  string `json:"status"`
+				} `json:"events"`
+			} `json:"data"`
+		}
+		if len(fs) == 0 && json.Unmarshal(resp.body, &page) == nil {
+			listed := map[string]int{}
+			for _, e := range page.Data.Events {
+				if sent[e.EventID] && e.Status == "SENT" {
+					listed[e.EventID]++
+				}
+			}
+			for id := range sent {
+				if listed[id] != 1 {
+					fs = append(fs, Finding{Rule: "webhook_event_log", Path: "$.data.events", Message: fmt.Sprintf("event %s, delivered and answered 204, is listed SENT %d times", id, listed[id]), Want: "once, SENT", Got: strconv.Itoa(listed[id]), Fix: "list each event once with the status of its last attempt (facts §3 row 15)"})
+				}
+			}
+		}
+		if len(fs) == 0 || try == 3 {
+			r.add(base, CheckWebhooksRead, fs, "")
+			return
+		}
+		if sleep(ctx, time.Second) != nil {
+			return
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -49,6 +50,8 @@ type serveOptions struct {
 	redisPrefix       string
 	filesDir          string
 	fetchSourceURLs   bool
+	webhookTimeout    time.Duration
+	maxDeliveries     int
 	seedSet           bool // --seed (or MORIMOCK_SEED) was given: presigned URLs are signed with a key from it
 
 	// Not flags: tests shorten the server's clocks and watch its requests through these.
@@ -103,6 +106,7 @@ func serveEnv() []envFlag {
 		{"retention", "MORIMOCK_RETENTION"}, {"unknown-orders", "MORIMOCK_UNKNOWN_ORDERS"},
 		{"redis", "MORIMOCK_REDIS_URL"}, {"redis-prefix", "MORIMOCK_REDIS_PREFIX"}, {"files-dir", "MORIMOCK_FILES_DIR"},
 		{"fetch-source-urls", "MORIMOCK_FETCH_SOURCE_URLS"},
+		{"webhook-timeout", "MORIMOCK_WEBHOOK_TIMEOUT"}, {"max-deliveries", "MORIMOCK_MAX_DELIVERIES"},
 	}
 }
 
@@ -134,6 +138,8 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&o.redisURL, "redis", "", "keep sandbox state on this Redis, shared by every replica: redis://[:password@]host:6379/0 or rediss:// (env MORIMOCK_REDIS_URL)")
 	fs.StringVar(&o.redisPrefix, "redis-prefix", store.DefaultRedisPrefix, "start every Redis key with this, so several sandboxes can share one Redis (env MORIMOCK_REDIS_PREFIX)")
 	fs.StringVar(&o.filesDir, "files-dir", "", "with --redis: keep file bytes in this directory every replica shares instead of on Redis (env MORIMOCK_FILES_DIR)")
+	fs.DurationVar(&o.webhookTimeout, "webhook-timeout", 5*time.Second, "how long a webhook receiver has to answer a delivery before the attempt counts as failed; the vendor's is 5s (env MORIMOCK_WEBHOOK_TIMEOUT)")
+	fs.IntVar(&o.maxDeliveries, "max-deliveries", 16, "most webhook deliveries in flight at once; more wait their turn, the API never does (env MORIMOCK_MAX_DELIVERIES)")
 	fs.StringVar(&o.debugAddr, "debug-addr", "", "serve expvar and pprof on this loopback address, e.g. 127.0.0.1:6060; off when empty (env MORIMOCK_DEBUG_ADDR)")
 
 	// The environment sets defaults; flags given on the command line win.
@@ -200,6 +206,12 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	if o.maxDelayed < 1 {
 		return o, fmt.Errorf("max-delayed %d: want at least 1", o.maxDelayed)
 	}
+	if o.webhookTimeout <= 0 || o.webhookTimeout > maxWebhookTimeout {
+		return o, fmt.Errorf("webhook-timeout %s: want more than 0 and at most %s", o.webhookTimeout, maxWebhookTimeout)
+	}
+	if o.maxDeliveries < 1 || o.maxDeliveries > 1024 {
+		return o, fmt.Errorf("max-deliveries %d: want 1 to 1024", o.maxDeliveries)
+	}
 	if o.debugAddr != "" {
 		if err := checkDebugAddr(o.debugAddr); err != nil {
 			return o, err
@@ -212,6 +224,10 @@ func lookup(getenv func(string) string, key string) (string, bool) {
 	v := getenv(key)
 	return v, v != ""
 }
+
+// maxWebhookTimeout bounds --webhook-timeout: a delivery holds one of the
+// --max-deliveries slots for as long as its receiver may take.
+const maxWebhookTimeout = 5 * time.Minute
 
 // logDelay is how late a log line may reach stderr: lines are written in batches.
 const logDelay = 100 * time.Millisecond
@@ -259,7 +275,9 @@ func serve(ctx context.Context, o serveOptions, stdout, stderr io.Writer) error 
 		ProcessingTime: o.processingTime, FailureRate: o.failureRate, Retention: o.retention,
 		StrictUnknownOrders: o.unknownOrders == "404",
 		FetchSourceURLs:     o.fetchSourceURLs,
-		WebhookTimeout:      o.timeouts.webhook, WebhookLease: o.timeouts.webhookLease,
+		// A test's shortened timeout (o.timeouts) wins over the flag.
+		WebhookTimeout: cmp.Or(o.timeouts.webhook, o.webhookTimeout), WebhookLease: o.timeouts.webhookLease,
+		MaxDeliveries: o.maxDeliveries,
 	}
 	if cfg.Store, cfg.SigningKey, err = openState(o); err != nil {
 		return err

@@ -141,6 +141,10 @@ func TestServeRefusesBadInput(t *testing.T) {
 		{"bad fixture", []string{"--fixtures", dir}, nil, "broken.json"},
 		{"missing fixtures dir", []string{"--fixtures", filepath.Join(dir, "nope")}, nil, "nope"},
 		{"log format", []string{"--log-format", "xml"}, nil, `log-format "xml"`},
+		{"no webhook timeout", []string{"--webhook-timeout", "0s"}, nil, "webhook-timeout 0s"},
+		{"webhook timeout too long", []string{"--webhook-timeout", "1h"}, nil, "webhook-timeout 1h0m0s"},
+		{"webhook timeout env", nil, map[string]string{"MORIMOCK_WEBHOOK_TIMEOUT": "soon"}, `MORIMOCK_WEBHOOK_TIMEOUT="soon"`},
+		{"no deliveries", []string{"--max-deliveries", "0"}, nil, "max-deliveries 0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -161,12 +165,13 @@ func TestParseServeEnvironment(t *testing.T) {
 		"PORT": "9999", "MORIMOCK_SEED": "3", "MORIMOCK_TOKEN": "t", "MORIMOCK_LATENCY": "10ms-20ms",
 		"MORIMOCK_RATE_LIMIT": "pro", "MORIMOCK_VALIDATE_RESPONSES": "true", "MORIMOCK_NOW": "2026-03-12T10:00:00Z",
 		"MORIMOCK_ERROR_RATE": "0.1", "MORIMOCK_QUIET": "1",
+		"MORIMOCK_WEBHOOK_TIMEOUT": "750ms", "MORIMOCK_MAX_DELIVERIES": "4",
 	}), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := []any{o.addr, o.seed, o.token, o.latency.String(), o.rateLimit, o.validateResponses, o.now.Format(time.RFC3339), o.errorRate, o.quiet}
-	want := []any{":9999", int64(5), "t", "10ms-20ms", 300, true, "2026-03-12T10:00:00Z", 0.1, true}
+	got := []any{o.addr, o.seed, o.token, o.latency.String(), o.rateLimit, o.validateResponses, o.now.Format(time.RFC3339), o.errorRate, o.quiet, o.webhookTimeout, o.maxDeliveries}
+	want := []any{":9999", int64(5), "t", "10ms-20ms", 300, true, "2026-03-12T10:00:00Z", 0.1, true, 750 * time.Millisecond, 4}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("parseServe() mismatch (-want +got):\n%s", diff)
 	}

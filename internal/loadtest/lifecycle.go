@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -28,6 +29,11 @@ import (
 // twice, one order per idempotency key, every observed change of status one that
 // order.CanMove allows (several steps between two polls are fine), results that
 // download as protected copies of what was uploaded (the same dimensions, other bytes).
+// With webhooks (the default), each tenant first registers a webhook at the load
+// test's own receiver: every order that completes or fails must arrive there once,
+// signed (checked with the public webhook package), with its event type and status,
+// and the events endpoint must list each order's event once, SENT, before the tenant
+// deletes its webhook.
 
 const (
 	flowsPerTenant = 4
@@ -72,7 +78,7 @@ func (lc *lifecycle) run(ctx context.Context) {
 		if lc.r.IntN(4) == 0 {
 			token = fmt.Sprintf("sk_test_loadtest_%d_%d_%d", lc.l.o.seed, lc.worker, n)
 		}
-		err := lc.tenant(ctx, token)
+		err := lc.tenant(ctx, token, fmt.Sprintf("%d-%d", lc.worker, n))
 		if err == nil || ctx.Err() != nil {
 			continue
 		}
@@ -184,6 +190,7 @@ type tracked struct {
 	last   order.Status
 	fail   bool
 	upload []byte
+	event  string // the eventId of its delivery
 }
 
 // observe checks that the order may have gone from what was seen last to st.
@@ -224,17 +231,38 @@ type createdOrder struct {
 	} `json:"files"`
 }
 
-// tenant plays one tenant's whole life.
-func (lc *lifecycle) tenant(ctx context.Context, token string) error {
+// tenant plays one tenant's whole life; hook names its webhook at the receiver.
+func (lc *lifecycle) tenant(ctx context.Context, token, hook string) error {
 	live := strings.HasPrefix(token, "sk_live_")
+	var webhookID int64
+	if rc := lc.l.recv; rc != nil {
+		var created struct {
+			ID     int64  `json:"id"`
+			Secret string `json:"secret"`
+		}
+		if _, err := lc.json(ctx, http.MethodPost, "/api/v2/orders/webhooks", token, map[string]string{"name": "loadtest " + hook, "url": rc.url + "/hook/" + hook}, &created, 200); err != nil {
+			return err
+		}
+		webhookID = created.ID
+		rc.register(hook, created.Secret)
+		defer rc.forget(hook)
+	}
 	var orders []*tracked
 	for f := 0; f < flowsPerTenant; f++ {
-		o, err := lc.flow(ctx, token, f, live)
+		o, err := lc.flow(ctx, token, hook, f, live)
 		if err != nil {
 			return err
 		}
 		lc.t.flows++
 		orders = append(orders, o)
+	}
+	if webhookID != 0 {
+		if err := lc.events(ctx, token, webhookID, orders); err != nil {
+			return err
+		}
+		if _, err := lc.do(ctx, http.MethodDelete, fmt.Sprintf("/api/v2/orders/webhooks/%d", webhookID), token, nil, "", 200); err != nil {
+			return err
+		}
 	}
 	// Every order is listed exactly once.
 	if err := lc.listed(ctx, token, orders, len(orders)); err != nil {
@@ -291,8 +319,52 @@ func (lc *lifecycle) listed(ctx context.Context, token string, orders []*tracked
 	return nil
 }
 
+// events checks the webhook's event log: one event per order, each the one its
+// delivery carried, each SENT once. The sandbox records an attempt's result just
+// after the receiver answers, so a PENDING there is read again a few times.
+func (lc *lifecycle) events(ctx context.Context, token string, webhookID int64, orders []*tracked) error {
+	want := map[string]string{} // eventId: order
+	for _, o := range orders {
+		want[o.event] = o.id
+	}
+	for try := 0; ; try++ {
+		var page struct {
+			Events []struct {
+				EventID string `json:"eventId"`
+				Status  string `json:"status"`
+			} `json:"events"`
+		}
+		if _, err := lc.json(ctx, http.MethodGet, fmt.Sprintf("/api/v2/orders/webhooks/%d/events?limit=100", webhookID), token, nil, &page, 200); err != nil {
+			return err
+		}
+		seen := map[string]int{}
+		settled := true
+		for _, e := range page.Events {
+			if seen[e.EventID]++; seen[e.EventID] > 1 {
+				return broke("webhook event listed twice", "webhook %d: event %s listed %d times", webhookID, e.EventID, seen[e.EventID])
+			}
+			if _, ok := want[e.EventID]; !ok {
+				return broke("webhook event for no order", "webhook %d: event %s (%s) is no delivered order's", webhookID, e.EventID, e.Status)
+			}
+			settled = settled && e.Status == "SENT"
+		}
+		if settled && len(page.Events) == len(want) {
+			lc.t.sent += len(page.Events)
+			return nil
+		}
+		if try == 20 {
+			return broke("webhook events not all SENT", "webhook %d: %d events %+v; want %d, each SENT once", webhookID, len(page.Events), page.Events, len(want))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(min(10*time.Millisecond<<min(try, 6), 500*time.Millisecond)):
+		}
+	}
+}
+
 // flow is one whole antiAi order.
-func (lc *lifecycle) flow(ctx context.Context, token string, f int, live bool) (*tracked, error) {
+func (lc *lifecycle) flow(ctx context.Context, token, hook string, f int, live bool) (*tracked, error) {
 	o := &tracked{key: fmt.Sprintf("lt-%d", f), fail: lc.r.IntN(8) == 0}
 	nFiles := 1 + lc.r.IntN(2)
 	var names []map[string]string
@@ -365,6 +437,9 @@ func (lc *lifecycle) flow(ctx context.Context, token string, f int, live bool) (
 	if (o.last == order.Failed) != o.fail {
 		return nil, broke("outcome", "order %s with _fail=%v ended %s", o.id, o.fail, o.last)
 	}
+	if err := lc.delivered(ctx, hook, o); err != nil {
+		return nil, err
+	}
 	dl := "/api/v2/orders/" + o.id + "/download"
 	switch {
 	case o.fail:
@@ -396,6 +471,36 @@ func (lc *lifecycle) flow(ctx context.Context, token string, f int, live bool) (
 	}
 	return o, nil
 }
+
+// delivered waits for the order's webhook delivery at the receiver, which has checked
+// its signature, and checks what it says: event type and status.
+func (lc *lifecycle) delivered(ctx context.Context, hook string, o *tracked) error {
+	rc := lc.l.recv
+	if rc == nil {
+		return nil
+	}
+	d, err := rc.await(ctx, hook, o.id, deliveryWait)
+	if errors.Is(err, errNoDelivery) {
+		return broke("webhook not delivered", "order %s ended %s; no signed delivery within %s", o.id, o.last, deliveryWait)
+	}
+	if err != nil {
+		return err
+	}
+	outcome := "completed"
+	if o.last == order.Failed {
+		outcome = "failed"
+	}
+	if d.EventType != "order.antiAi."+outcome || d.Data.Status != string(o.last) || d.EventID == "" {
+		return broke("webhook delivery says otherwise", "order %s ended %s; delivered %+v", o.id, o.last, d)
+	}
+	o.event = d.EventID
+	lc.t.delivered++
+	return nil
+}
+
+// deliveryWait bounds the real time between an order's end and its delivery: the
+// sandbox makes it at once, off the request path, but a loaded machine is slow.
+const deliveryWait = 15 * time.Second
 
 // protectedCopy checks that got is the anti-AI copy of sent: an image of the same
 // dimensions with other bytes (the sandbox perturbs every pixel imperceptibly).

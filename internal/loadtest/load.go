@@ -22,6 +22,7 @@ type load struct {
 	o         options
 	spec      *morimock.Spec
 	scenarios []scenario
+	recv      *receiver // the lifecycle tenants' webhook receiver; nil without webhooks
 }
 
 // tally is what one worker saw; workers never share one, so it needs no lock.
@@ -29,6 +30,8 @@ type tally struct {
 	latencies  []time.Duration
 	statuses   map[int]int
 	flows      int               // whole lifecycles done
+	delivered  int               // webhook deliveries checked, one per order that ended
+	sent       int               // events the events endpoint listed SENT, once each
 	transport  int               // requests that got no answer
 	unexpected map[string]int    // scenario: status it should not draw
 	contract   map[string]int    // scenario: what broke
@@ -63,7 +66,10 @@ func (l *load) sample(ctx context.Context) memory {
 // report is the merged outcome of a run.
 type report struct {
 	tally
-	elapsed              time.Duration
+	elapsed       time.Duration
+	twice         int      // webhook deliveries of an eventId already delivered
+	badDeliveries []string // deliveries the receiver refused
+
 	start, warm, peak    memory
 	end, settled         memory
 	duringLoadGoroutines int
@@ -151,6 +157,9 @@ loop:
 	}
 	for _, t := range tallies {
 		rep.merge(t)
+	}
+	if l.recv != nil {
+		rep.twice, rep.badDeliveries = l.recv.counts()
 	}
 	return rep, nil
 }
@@ -257,6 +266,8 @@ func (r *report) merge(t *tally) {
 	r.latencies = append(r.latencies, t.latencies...)
 	r.transport += t.transport
 	r.flows += t.flows
+	r.delivered += t.delivered
+	r.sent += t.sent
 	for k, v := range t.statuses {
 		r.statuses[k] += v
 	}
@@ -299,6 +310,12 @@ func (r *report) problems(o options) []string {
 	if o.lifecycle > 0 && r.flows == 0 {
 		p = append(p, "no order lifecycle finished")
 	}
+	if r.twice > 0 {
+		p = append(p, fmt.Sprintf("%d webhook event(s) delivered twice", r.twice))
+	}
+	if len(r.badDeliveries) > 0 {
+		p = append(p, fmt.Sprintf("%d webhook delivery(ies) refused by the receiver", len(r.badDeliveries)))
+	}
 	if o.soak {
 		if g := r.end.rssKiB - r.warm.rssKiB; r.warm.rssKiB > 0 && g > o.maxGrowth {
 			p = append(p, fmt.Sprintf("RSS grew %s after the warm-up (bound %s)", mib(g), mib(o.maxGrowth)))
@@ -330,6 +347,12 @@ func (r *report) print(w io.Writer, o options) {
 	fmt.Fprintf(w, "statuses            %s\n", strings.Join(parts, "  "))
 	if o.lifecycle > 0 {
 		fmt.Fprintf(w, "lifecycles          %d whole antiAi flows (%.0f/s) on %d connections, each checked end to end\n", r.flows, float64(r.flows)/r.elapsed.Seconds(), o.lifecycle)
+	}
+	if o.lifecycle > 0 && o.webhooks {
+		fmt.Fprintf(w, "webhooks            %d deliveries signed and matching their order, %d events SENT once, %d delivered twice, %d refused\n", r.delivered, r.sent, r.twice, len(r.badDeliveries))
+		if len(r.badDeliveries) > 0 {
+			fmt.Fprintf(w, "          e.g. %s\n", r.badDeliveries[0])
+		}
 	}
 	fmt.Fprintf(w, "no answer           %d\n", r.transport)
 	fmt.Fprintf(w, "unexpected status   %d\n", sum(r.unexpected))

@@ -12,6 +12,7 @@ import (
 
 	"github.com/morimock/morimock"
 	"github.com/morimock/morimock/mockserver"
+	"github.com/morimock/morimock/webhook"
 )
 
 // TestLoadInProcess runs the load test for two seconds against a mock served in this
@@ -37,7 +38,7 @@ func TestLoadInProcess(t *testing.T) {
 	if err != nil {
 		t.Fatalf("run() = %v", err)
 	}
-	for _, want := range []string{"contract failures   0", "unexpected status   0", "no answer           0", "result: PASS"} {
+	for _, want := range []string{"contract failures   0", "unexpected status   0", "no answer           0", "0 delivered twice, 0 refused", "result: PASS"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q", want)
 		}
@@ -91,5 +92,50 @@ func TestLoadCatchesABrokenServer(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "contract failures   0\n") {
 		t.Errorf("no contract failure counted:\n%s", out.String())
+	}
+}
+
+// TestReceiverRefusesAndCounts: the lifecycle's webhook receiver refuses a delivery
+// whose signature does not match and counts an eventId delivered twice, so that the
+// run fails on either.
+func TestReceiverRefusesAndCounts(t *testing.T) {
+	rc, err := startReceiver()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.stop()
+	const secret = "whsec_loadtest"
+	rc.register("a", secret)
+	body := []byte(`{"eventId":"550e8400-e29b-41d4-a716-446655440000","eventType":"order.antiAi.completed","occurredAt":"2026-02-19T12:00:00.000Z","data":{"orderId":"42","status":"complete"}}`)
+	post := func(sig string) int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, rc.url+"/hook/a", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set(webhook.SignatureHeader, sig)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if got := post(webhook.Sign("whsec_other", body)); got != http.StatusBadRequest {
+		t.Errorf("delivery signed with another secret = %d; want 400", got)
+	}
+	for i := 0; i < 2; i++ {
+		if got := post(webhook.Sign(secret, body)); got != http.StatusNoContent {
+			t.Errorf("signed delivery %d = %d; want 204", i, got)
+		}
+	}
+	d, err := rc.await(context.Background(), "a", "42", time.Second)
+	if err != nil || d.EventType != "order.antiAi.completed" {
+		t.Errorf("await(order 42) = %+v, %v; want its delivery", d, err)
+	}
+	if _, err := rc.await(context.Background(), "a", "43", time.Millisecond); err != errNoDelivery {
+		t.Errorf("await(order 43) error = %v; want errNoDelivery", err)
+	}
+	twice, bad := rc.counts()
+	if twice != 1 || len(bad) != 1 {
+		t.Errorf("counts() = %d twice, %d refused %q; want 1 and 1", twice, len(bad), bad)
 	}
 }

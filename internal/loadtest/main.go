@@ -55,6 +55,7 @@ type options struct {
 	seed      uint64
 	lifecycle int    // of conns, how many play tenants' whole order flows
 	advance   string // how far a lifecycle tenant moves its clock to end processing
+	webhooks  bool   // lifecycle tenants register a webhook at the load test's receiver
 }
 
 func parse(args []string, stderr io.Writer) (options, error) {
@@ -75,6 +76,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.Uint64Var(&o.seed, "seed", 1, "seed for the choice of scenarios and ids")
 	fs.IntVar(&o.lifecycle, "lifecycle", -1, "of -conns, how many play tenants' whole antiAi flows (create, upload, confirm, clock, poll, download, expiry); -1 is a fifth, at least 1; 0 is none. Needs a server without --token")
 	fs.StringVar(&o.advance, "advance", "5s", "how far a lifecycle tenant moves its clock after confirming: the server's --processing-time or more")
+	fs.BoolVar(&o.webhooks, "webhooks", true, "lifecycle tenants register a webhook at a receiver this command runs on loopback, and every ended order must be delivered once, signed")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -178,6 +180,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	fmt.Fprintf(stdout, "morimock load test: %s, %d connections (%d playing whole order lifecycles), %d scenarios, http://%s (%s)\n", o.duration, o.conns, o.lifecycle, len(scenarios), o.addr, origin)
 
 	l := &load{o: o, spec: spec, scenarios: scenarios}
+	if o.lifecycle > 0 && o.webhooks {
+		if l.recv, err = startReceiver(); err != nil {
+			return err
+		}
+		defer l.recv.stop()
+	}
 	rep, err := l.run(ctx, stdout)
 	if err != nil {
 		return err
