@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"time"
@@ -46,16 +47,63 @@ const (
 
 type workKey struct{ tenant, id string }
 
+// workQueueOf holds the orders waiting for a worker, a queue per tenant: workers take
+// the tenants in turn, so a tenant that queues many large images delays another's
+// order by one image at most per worker, never by its whole queue.
+type workQueueOf struct {
+	turn     []string // tenants with orders waiting, next first
+	byTenant map[string][]workKey
+	n        int
+}
+
+// push queues k; false when workQueue orders wait already.
+func (q *workQueueOf) push(k workKey) bool {
+	if q.n >= workQueue {
+		return false
+	}
+	if q.byTenant == nil {
+		q.byTenant = map[string][]workKey{}
+	}
+	if len(q.byTenant[k.tenant]) == 0 {
+		q.turn = append(q.turn, k.tenant)
+	}
+	q.byTenant[k.tenant] = append(q.byTenant[k.tenant], k)
+	q.n++
+	return true
+}
+
+// pop takes the oldest order of the tenant whose turn it is, and puts that tenant
+// last in turn when it has more.
+func (q *workQueueOf) pop() (workKey, bool) {
+	if len(q.turn) == 0 {
+		return workKey{}, false
+	}
+	t := q.turn[0]
+	q.turn = q.turn[1:]
+	ks := q.byTenant[t]
+	k := ks[0]
+	if len(ks) == 1 {
+		delete(q.byTenant, t)
+	} else {
+		q.byTenant[t] = ks[1:]
+		q.turn = append(q.turn, t)
+	}
+	q.n--
+	return k, true
+}
+
 // workers is the pool. Its goroutines start with the first order queued and end when
 // the Server is closed.
 type workers struct {
-	mu     sync.Mutex
-	jobs   chan workKey
-	queued map[workKey]bool
-	idle   sync.Cond // signalled when queued empties; L is &mu
-	cancel context.CancelFunc
-	closed bool
-	wg     sync.WaitGroup
+	mu      sync.Mutex
+	started bool
+	waiting workQueueOf
+	queued  map[workKey]bool // waiting or being processed
+	ready   sync.Cond        // signalled when an order is queued or the pool closes; L is &mu
+	idle    sync.Cond        // signalled when queued empties; L is &mu
+	cancel  context.CancelFunc
+	closed  bool
+	wg      sync.WaitGroup
 }
 
 // kick queues the work of an order unless it is queued or running already. It never
@@ -67,10 +115,10 @@ func (s *Server) kick(sb *sandbox, tenantID, id string) {
 	if w.closed {
 		return
 	}
-	if w.jobs == nil {
-		w.jobs = make(chan workKey, workQueue)
+	if !w.started {
+		w.started = true
 		w.queued = map[workKey]bool{}
-		w.idle.L = &w.mu
+		w.idle.L, w.ready.L = &w.mu, &w.mu
 		ctx, cancel := context.WithCancel(context.Background())
 		w.cancel = cancel
 		for range max(1, s.cfg.ImageWorkers) {
@@ -82,31 +130,44 @@ func (s *Server) kick(sb *sandbox, tenantID, id string) {
 	if w.queued[k] {
 		return
 	}
-	select {
-	case w.jobs <- k:
+	if w.waiting.push(k) {
 		w.queued[k] = true
-	default:
+		w.ready.Signal()
 	}
 }
+
+// bigJob is the size of the pixels, in bytes, above which a worker gives the memory
+// of a job back to the system when it ends, rather than keep it for the next one:
+// the sandbox idles most of the time, and a large photo's buffers would otherwise
+// stay resident for minutes.
+const bigJob = 32 << 20
 
 func (s *Server) worker(ctx context.Context, sb *sandbox) {
 	w := &s.work
 	defer w.wg.Done()
 	for {
-		select {
-		case <-ctx.Done():
-			return
-		case k := <-w.jobs:
-			if err := s.process(ctx, sb, k.tenant, k.id); err != nil && ctx.Err() == nil {
-				s.log.Error("image work failed; a later read of the order retries it", "order", k.id, "err", err)
-			}
-			w.mu.Lock()
-			delete(w.queued, k)
-			if len(w.queued) == 0 {
-				w.idle.Broadcast()
-			}
-			w.mu.Unlock()
+		w.mu.Lock()
+		for w.waiting.n == 0 && !w.closed {
+			w.ready.Wait()
 		}
+		k, ok := w.waiting.pop()
+		w.mu.Unlock()
+		if !ok || ctx.Err() != nil {
+			return // closed
+		}
+		pixelBytes, err := s.process(ctx, sb, k.tenant, k.id)
+		if err != nil && ctx.Err() == nil {
+			s.log.Error("image work failed; a later read of the order retries it", "order", k.id, "err", err)
+		}
+		if pixelBytes > bigJob {
+			debug.FreeOSMemory()
+		}
+		w.mu.Lock()
+		delete(w.queued, k)
+		if len(w.queued) == 0 {
+			w.idle.Broadcast()
+		}
+		w.mu.Unlock()
 	}
 }
 
@@ -124,7 +185,7 @@ func (s *Server) WaitIdle(ctx context.Context) error {
 	w := &s.work
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.jobs == nil {
+	if !w.started {
 		return nil // no work was ever queued
 	}
 	stop := context.AfterFunc(ctx, func() { w.mu.Lock(); w.idle.Broadcast(); w.mu.Unlock() })
@@ -142,6 +203,7 @@ func (s *Server) stopWork() {
 	w.mu.Lock()
 	w.closed = true
 	cancel := w.cancel
+	w.ready.Broadcast()
 	w.mu.Unlock()
 	if cancel != nil {
 		cancel()
@@ -162,30 +224,32 @@ func (s *Server) outputsStored(ctx context.Context, sb *sandbox, tenantID, id st
 
 // result is what the work learned from an order's inputs.
 type result struct {
-	fail     string // an input the service cannot process: the failed order's errors
-	detected *bool  // watermarkExtract: read from the file
-	text     string
+	fail       string // an input the service cannot process: the failed order's errors
+	detected   *bool  // watermarkExtract: read from the file
+	text       string
+	pixelBytes int64 // the largest decoded image, in bytes: see bigJob
 }
 
-// process does the work of one order and records it.
-func (s *Server) process(ctx context.Context, sb *sandbox, tenantID, id string) error {
+// process does the work of one order and records it. It returns the size of the
+// largest image it decoded, in bytes.
+func (s *Server) process(ctx context.Context, sb *sandbox, tenantID, id string) (int64, error) {
 	rec, err := sb.store.GetOrder(ctx, tenantID, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil // forgotten meanwhile
+		return 0, nil // forgotten meanwhile
 	}
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if !rec.AwaitsOutputs || rec.OutputsAt != nil || rec.StartedAt == nil {
-		return nil
+		return 0, nil
 	}
 	res, err := s.makeOutputs(ctx, sb, &rec)
 	if err != nil {
-		return err
+		return res.pixelBytes, err
 	}
 	now, err := s.clock(ctx, sb, tenantID)
 	if err != nil {
-		return err
+		return res.pixelBytes, err
 	}
 	_, err = sb.store.UpdateOrder(ctx, tenantID, id, func(r *order.Record) error {
 		if r.OutputsAt != nil {
@@ -201,12 +265,12 @@ func (s *Server) process(ctx context.Context, sb *sandbox, tenantID, id string) 
 		return nil
 	})
 	if errors.Is(err, store.ErrNotFound) {
-		return nil
+		return res.pixelBytes, nil
 	}
 	if err == nil {
 		s.outputsStored(ctx, sb, tenantID, id)
 	}
-	return err
+	return res.pixelBytes, err
 }
 
 // makeOutputs reads the order's inputs and stores its outputs. An input the service
@@ -215,10 +279,7 @@ func (s *Server) process(ctx context.Context, sb *sandbox, tenantID, id string) 
 func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record) (result, error) {
 	prefix := store.OrderBlobPrefix(rec.Tenant, rec.ID)
 	var res result
-	maxPixels := s.cfg.MaxPixels
-	if maxPixels <= 0 {
-		maxPixels = files.DefaultMaxPixels
-	}
+	limits := files.Limits{MaxPixels: s.cfg.MaxPixels}
 	for i := range rec.Files {
 		f := &rec.Files[i]
 		if f.SourceURL == "" {
@@ -229,13 +290,22 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 			return res, err
 		}
 	}
-	putPNG := func(name string, img image.Image) error {
-		var b bytes.Buffer
-		if err := files.EncodePNG(&b, img); err != nil {
-			return err
-		}
-		_, err := sb.store.PutBlob(ctx, prefix+name, &b, int64(b.Len())+1)
+	// put streams an encoder's output to a blob: a full-size output is never held
+	// in memory beside the image it is made from.
+	put := func(name string, encode func(io.Writer) error) error {
+		pr, pw := io.Pipe()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			pw.CloseWithError(encode(pw))
+		}()
+		_, err := sb.store.PutBlob(ctx, prefix+name, pr, 1<<40)
+		pr.CloseWithError(errors.New("store stopped reading")) // ends an encoder the store left
+		<-done
 		return err
+	}
+	putPNG := func(name string, img image.Image) error {
+		return put(name, func(w io.Writer) error { return files.EncodePNG(w, img) })
 	}
 	decodeFile := func(i int) (image.Image, error) {
 		f := &rec.Files[i]
@@ -244,7 +314,7 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 			return nil, err
 		}
 		defer b.Close()
-		return files.DecodeImage(b, f.Name, formatOf(f), maxPixels)
+		return files.DecodeImage(b, f.Name, formatOf(f), limits)
 	}
 	readFile := func(i int) ([]byte, error) {
 		b, err := sb.store.OpenBlob(ctx, inputBlob(rec, i))
@@ -300,6 +370,8 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 		if err != nil {
 			return fail(err)
 		}
+		bnd := img.Bounds()
+		res.pixelBytes = max(res.pixelBytes, 4*int64(bnd.Dx())*int64(bnd.Dy()))
 		pre := files.Preview(img)
 		if i == 0 {
 			if err := putPNG(blobThumbnail, files.Thumbnail(pre)); err != nil {
@@ -322,17 +394,14 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 				}
 			}
 		case order.AntiAI, order.WatermarkEmbed:
-			out := files.ToNRGBA(img)
+			out := files.AsNRGBA(img) // img (and pre, when it is img) is not read after
 			if rec.Type == order.AntiAI {
 				files.Perturb(out, seed^uint64(i))
-			} else {
-				files.EmbedWatermark(out, f.Watermarks)
+			} else if err := files.EmbedWatermark(out, f.Watermarks); err != nil {
+				return fail(err) // an image too small for its texts: the order says so
 			}
-			var b bytes.Buffer
-			if err := files.Encode(&b, out, files.OutputFormat(formatOf(f))); err != nil {
-				return res, err
-			}
-			if _, err := sb.store.PutBlob(ctx, prefix+blobOutput+strconv.Itoa(i), &b, int64(b.Len())+1); err != nil {
+			format := files.OutputFormat(formatOf(f))
+			if err := put(blobOutput+strconv.Itoa(i), func(w io.Writer) error { return files.Encode(w, out, format) }); err != nil {
 				return res, err
 			}
 		case order.WatermarkExtract:

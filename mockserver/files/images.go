@@ -42,6 +42,29 @@ const (
 // so a decompression bomb costs the server nothing.
 const DefaultMaxPixels = 24_000_000
 
+// DefaultMaxBytes is the most memory the sandbox lets the pixels of one image take
+// while it is decoded and worked on: 192 MiB, which a 24-megapixel 8-bit photo fits
+// and a 24-megapixel 16-bit TIFF (or a progressive JPEG of that size, whose decoder
+// keeps 256 bytes per 8 x 8 block and component) does not. Pixels alone do not bound
+// memory: a 186 KB file of zeros can ask for 900 MB.
+const DefaultMaxBytes = 192 << 20
+
+// Limits bound the work on one image; a zero field takes its default.
+type Limits struct {
+	MaxPixels int   // DefaultMaxPixels
+	MaxBytes  int64 // DefaultMaxBytes: see DecodeCost
+}
+
+func (l Limits) orDefaults() Limits {
+	if l.MaxPixels <= 0 {
+		l.MaxPixels = DefaultMaxPixels
+	}
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = DefaultMaxBytes
+	}
+	return l
+}
+
 // ThumbnailSide is the longest side of a thumbnail, in pixels.
 const ThumbnailSide = 320
 
@@ -102,9 +125,11 @@ func ContentType(format string) string {
 // DecodeImage reads an image input whose name says it is of format want. It checks,
 // in order: the content is an image of that format (a PNG named .jpg fails: the
 // order promised the format its name gave, as fileFormat); its header gives a size
-// of at least 1 x 1 and at most maxPixels; then it decodes the pixels. Every refusal
-// is an *InputError. r is read from its start.
-func DecodeImage(r io.ReadSeeker, name, want string, maxPixels int) (image.Image, error) {
+// of at least 1 x 1, at most lim.MaxPixels, and a DecodeCost of at most lim.MaxBytes;
+// then it decodes the pixels. Every refusal is an *InputError. r is read from its start.
+func DecodeImage(r io.ReadSeeker, name, want string, lim Limits) (image.Image, error) {
+	lim = lim.orDefaults()
+	maxPixels := lim.MaxPixels
 	head := make([]byte, 1024)
 	n, _ := io.ReadFull(r, head)
 	head = head[:n]
@@ -156,6 +181,19 @@ func DecodeImage(r io.ReadSeeker, name, want string, maxPixels int) (image.Image
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("rewind %s: %w", name, err)
 	}
+	var layout *jpegLayout
+	if got == JPEG {
+		if layout, err = readJPEGLayout(bufio.NewReader(r)); err != nil {
+			return nil, inputErr("file %s could not be read as %s: %v", name, got, err)
+		}
+		if _, err := r.Seek(0, io.SeekStart); err != nil {
+			return nil, fmt.Errorf("rewind %s: %w", name, err)
+		}
+	}
+	if cost := DecodeCost(got, cfg, layout); cost > lim.MaxBytes {
+		return nil, inputErr("file %s (%d x %d pixels, %s) needs %d MiB of memory to process; the most the service gives one image is %d MiB",
+			name, cfg.Width, cfg.Height, pixelKind(cfg.ColorModel, layout), cost>>20, lim.MaxBytes>>20)
+	}
 	if src != r {
 		src = bufio.NewReader(r)
 	}
@@ -167,6 +205,160 @@ func DecodeImage(r io.ReadSeeker, name, want string, maxPixels int) (image.Image
 		return nil, inputErr("file %s is damaged: its header says %d x %d, its pixels %d x %d", name, cfg.Width, cfg.Height, b.Dx(), b.Dy())
 	}
 	return img, nil
+}
+
+// bytesPerPixel is what one pixel of an image in model takes once decoded.
+func bytesPerPixel(model color.Model) int64 {
+	switch model {
+	case color.GrayModel, color.AlphaModel:
+		return 1
+	case color.Gray16Model, color.Alpha16Model:
+		return 2
+	case color.YCbCrModel:
+		return 3 // at most: 4:4:4; a subsampled JPEG's layout is counted exactly
+	case color.RGBAModel, color.NRGBAModel, color.CMYKModel, color.NYCbCrAModel:
+		return 4
+	case color.RGBA64Model, color.NRGBA64Model:
+		return 8
+	}
+	if _, ok := model.(color.Palette); ok {
+		return 1
+	}
+	return 8 // a model Go adds later: the widest there is
+}
+
+// DecodeCost is the most memory, in bytes, the pixels of an image of format with
+// header cfg take while the sandbox decodes and works on it: the larger of what its
+// decoder holds at once and the decoded image with the 4-byte-per-pixel copy the work
+// makes of it. layout, for a JPEG, is its frame header (nil counts the worst case).
+// Buffers of a few rows and the outputs (a thumbnail, a 2048-pixel preview) are not
+// counted: they are small beside these.
+func DecodeCost(format string, cfg image.Config, layout *jpegLayout) int64 {
+	pixels := int64(cfg.Width) * int64(cfg.Height)
+	img := pixels * bytesPerPixel(cfg.ColorModel)
+	peak := img
+	switch format {
+	case TIFF:
+		// A strip (often the whole image) is read uncompressed into one buffer, grown
+		// by appending, beside the image it is copied into.
+		peak = 3 * img
+	case JPEG:
+		if layout != nil {
+			img = layout.planeBytes()
+			if layout.components == 4 {
+				img *= 2 // YCbCr planes and the CMYK image they become
+			}
+			peak = img
+			if layout.progressive {
+				peak += 4 * layout.sampleCount() // a 256-byte block per 64 samples
+			}
+		} else {
+			peak = img + 4*4*pixels
+		}
+	}
+	work := img
+	if cfg.ColorModel != color.NRGBAModel && cfg.ColorModel != color.RGBAModel {
+		work += 4 * pixels // the NRGBA copy (RGBA ones are converted in place)
+	}
+	return max(peak, work)
+}
+
+func pixelKind(model color.Model, layout *jpegLayout) string {
+	kind := fmt.Sprintf("%d bytes a pixel", bytesPerPixel(model))
+	if layout != nil && layout.progressive {
+		kind += ", progressive"
+	}
+	return kind
+}
+
+// jpegLayout is what a JPEG's frame header says about the memory its decoder takes.
+type jpegLayout struct {
+	width, height int
+	progressive   bool
+	components    int
+	h, v          [4]int // each component's sampling factors
+}
+
+// sampleCount is the number of samples of every component, padded to whole blocks.
+func (l *jpegLayout) sampleCount() int64 {
+	hmax, vmax := 1, 1
+	for i := range l.components {
+		hmax, vmax = max(hmax, l.h[i]), max(vmax, l.v[i])
+	}
+	mcuX := int64((l.width + 8*hmax - 1) / (8 * hmax))
+	mcuY := int64((l.height + 8*vmax - 1) / (8 * vmax))
+	var n int64
+	for i := range l.components {
+		n += mcuX * int64(l.h[i]) * 8 * mcuY * int64(l.v[i]) * 8
+	}
+	return n
+}
+
+// planeBytes is the size of the decoded planes: a byte a sample.
+func (l *jpegLayout) planeBytes() int64 { return l.sampleCount() }
+
+// readJPEGLayout reads a JPEG's markers up to its frame header (SOFn). It only
+// walks the segment lengths: image/jpeg reads the rest, and does not tell whether a
+// file is progressive or how it is subsampled.
+func readJPEGLayout(r *bufio.Reader) (*jpegLayout, error) {
+	var buf [2]byte
+	if _, err := io.ReadFull(r, buf[:]); err != nil || buf != [2]byte{0xff, 0xd8} {
+		return nil, errors.New("missing SOI marker")
+	}
+	for {
+		c, err := r.ReadByte()
+		if err != nil {
+			return nil, errors.New("no frame header")
+		}
+		if c != 0xff {
+			continue // between segments only fill bytes are allowed; be lenient as the decoder is
+		}
+		m, err := r.ReadByte()
+		if err != nil {
+			return nil, errors.New("no frame header")
+		}
+		switch {
+		case m == 0xff || m == 0x00 || m == 0x01 || (m >= 0xd0 && m <= 0xd8):
+			if m == 0xff {
+				_ = r.UnreadByte()
+			}
+			continue // fill, stuffing or a marker with no segment
+		case m == 0xd9:
+			return nil, errors.New("no frame header")
+		}
+		if _, err := io.ReadFull(r, buf[:]); err != nil {
+			return nil, errors.New("short segment")
+		}
+		n := int(buf[0])<<8 | int(buf[1]) - 2
+		if n < 0 {
+			return nil, errors.New("bad segment length")
+		}
+		isSOF := m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc
+		if !isSOF {
+			if _, err := r.Discard(n); err != nil {
+				return nil, errors.New("short segment")
+			}
+			continue
+		}
+		seg := make([]byte, n)
+		if _, err := io.ReadFull(r, seg); err != nil || n < 6 {
+			return nil, errors.New("short frame header")
+		}
+		l := &jpegLayout{
+			height:      int(seg[1])<<8 | int(seg[2]),
+			width:       int(seg[3])<<8 | int(seg[4]),
+			components:  int(seg[5]),
+			progressive: m == 0xc2 || m == 0xc6 || m == 0xca || m == 0xce,
+		}
+		if l.components < 1 || l.components > 4 || n < 6+3*l.components {
+			return nil, errors.New("bad frame header")
+		}
+		for i := range l.components {
+			hv := seg[6+3*i+1]
+			l.h[i], l.v[i] = max(1, int(hv>>4)), max(1, int(hv&15))
+		}
+		return l, nil
+	}
 }
 
 // Thumbnail returns img scaled down so that its longest side is at most
@@ -349,6 +541,38 @@ func Overlay(img image.Image, heat *image.Paletted) *image.RGBA {
 func EncodePNG(w io.Writer, img image.Image) error {
 	enc := png.Encoder{CompressionLevel: png.BestSpeed}
 	return enc.Encode(w, img)
+}
+
+// AsNRGBA returns img as non-premultiplied RGBA with its origin at 0, 0, reusing its
+// pixels when it is one already or an *image.RGBA (un-premultiplied in place, so
+// img must not be used after), else a copy: the work on a large image then holds
+// one full-size buffer, not two.
+func AsNRGBA(img image.Image) *image.NRGBA {
+	switch m := img.(type) {
+	case *image.NRGBA:
+		if m.Rect.Min == (image.Point{}) {
+			return m
+		}
+	case *image.RGBA:
+		if m.Rect.Min == (image.Point{}) {
+			for y := range m.Rect.Dy() {
+				row := m.Pix[y*m.Stride : y*m.Stride+4*m.Rect.Dx()]
+				for x := 0; x < len(row); x += 4 {
+					switch a := uint32(row[x+3]); a {
+					case 255:
+					case 0:
+						row[x], row[x+1], row[x+2] = 0, 0, 0
+					default:
+						for c := range 3 {
+							row[x+c] = uint8(min(255, (uint32(row[x+c])*255+a/2)/a))
+						}
+					}
+				}
+			}
+			return &image.NRGBA{Pix: m.Pix, Stride: m.Stride, Rect: m.Rect}
+		}
+	}
+	return ToNRGBA(img)
 }
 
 // ToNRGBA returns a copy of img as non-premultiplied RGBA, with its origin at 0, 0.

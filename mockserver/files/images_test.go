@@ -67,7 +67,7 @@ func TestDecodeImageEveryFormat(t *testing.T) {
 		{files.WEBP, webp, 150, 100},
 	} {
 		t.Run(c.format, func(t *testing.T) {
-			img, err := files.DecodeImage(bytes.NewReader(c.data), "in", c.format, files.DefaultMaxPixels)
+			img, err := files.DecodeImage(bytes.NewReader(c.data), "in", c.format, files.Limits{})
 			if err != nil {
 				t.Fatalf("DecodeImage(%s) = %v", c.format, err)
 			}
@@ -104,7 +104,7 @@ func TestDecodeImageRefuses(t *testing.T) {
 		{"pdf as image", files.PNG, []byte("%PDF-1.4\n"), "content is PDF"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := files.DecodeImage(bytes.NewReader(c.data), "f", c.want, files.DefaultMaxPixels)
+			_, err := files.DecodeImage(bytes.NewReader(c.data), "f", c.want, files.Limits{})
 			var ie *files.InputError
 			if !errors.As(err, &ie) || !strings.Contains(ie.Msg, c.msg) {
 				t.Errorf("DecodeImage(%s) = %v; want an InputError saying %q", c.name, err, c.msg)
@@ -144,7 +144,7 @@ func TestDecodeImageOddButValid(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			img, err := files.DecodeImage(bytes.NewReader(b.Bytes()), "f", c.format, files.DefaultMaxPixels)
+			img, err := files.DecodeImage(bytes.NewReader(b.Bytes()), "f", c.format, files.Limits{})
 			if err != nil {
 				t.Fatalf("DecodeImage(%s) = %v; want it processed", c.name, err)
 			}
@@ -223,8 +223,8 @@ func TestWatermarkRoundTrip(t *testing.T) {
 	}{{"photo", 400, 300}, {"small", 40, 30}, {"tiny", 20, 16}} {
 		t.Run(c.name, func(t *testing.T) {
 			img := files.ToNRGBA(photo(c.w, c.h))
-			if !files.EmbedWatermark(img, []string{"(c) studio ü", "second"}) {
-				t.Fatal("EmbedWatermark: no room")
+			if err := files.EmbedWatermark(img, []string{"(c) studio ü", "second"}); err != nil {
+				t.Fatal(err)
 			}
 			// PNG -> decode -> image/png encode -> decode: the text survives.
 			data := encode(t, img, files.PNG)
@@ -245,16 +245,18 @@ func TestWatermarkRoundTrip(t *testing.T) {
 	if got, ok := files.ReadWatermark(photo(400, 300)); ok {
 		t.Errorf("ReadWatermark(plain photo) = %q; want none", got)
 	}
-	if files.EmbedWatermark(files.ToNRGBA(photo(1, 1)), []string{"x"}) {
-		t.Error("EmbedWatermark(1 x 1) = true; a pixel holds no frame")
+	if err := files.EmbedWatermark(files.ToNRGBA(photo(1, 1)), []string{"x"}); err == nil {
+		t.Error("EmbedWatermark(1 x 1) = nil; a pixel holds no frame")
 	}
 }
 
 func TestWatermarkSurvivesOtherFormats(t *testing.T) {
 	for _, format := range []string{files.JPEG, files.BMP, files.TIFF} {
 		img := files.ToNRGBA(photo(320, 240))
-		files.EmbedWatermark(img, []string{"studio"})
-		dec, err := files.DecodeImage(bytes.NewReader(encode(t, img, format)), "f", format, files.DefaultMaxPixels)
+		if err := files.EmbedWatermark(img, []string{"studio"}); err != nil {
+			t.Fatal(err)
+		}
+		dec, err := files.DecodeImage(bytes.NewReader(encode(t, img, format)), "f", format, files.Limits{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -340,7 +342,7 @@ func BenchmarkProcess12MP(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ResetTimer()
 	for b.Loop() {
-		img, err := files.DecodeImage(bytes.NewReader(data), "p.jpg", files.JPEG, files.DefaultMaxPixels)
+		img, err := files.DecodeImage(bytes.NewReader(data), "p.jpg", files.JPEG, files.Limits{})
 		if err != nil {
 			b.Fatal(err)
 		}

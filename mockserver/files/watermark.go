@@ -7,8 +7,10 @@ package files
 // the message once). Each block carries one bit by quantisation index modulation:
 // its mean luminance is moved, by the same shift of R, G and B on every pixel, to the
 // nearest multiple of quantStep (bit 0) or odd multiple of quantStep/2 (bit 1). The
-// message is a frame, magic + length + texts + CRC-32, repeated over every block of
-// the image; a reader votes each bit over the copies. Lossless re-encodes keep every
+// message is a frame, magic + length + texts (each with its own length, so any byte,
+// NUL too, may be in a text) + CRC-32, repeated over every block of the image; a
+// reader votes each bit over the copies. Texts are never cut: an image too small for
+// the whole frame is refused, so what a later extract reads is what was asked for. Lossless re-encodes keep every
 // bit; a JPEG at quality 95 moves block means by far less than quantStep/4.
 
 import (
@@ -19,23 +21,64 @@ import (
 )
 
 const (
-	wmMagic     = "MMW1"
+	// wmMagic starts a frame: magic, a 16-bit body length, the body (each text as a
+	// 16-bit length and its bytes), CRC-32 of all before it.
+	wmMagic = "MMW2"
+	// wmMagicV1 started the frames of earlier builds (a length byte, texts joined by
+	// NUL, at most 255 bytes): still read, so files they marked keep reading back.
+	wmMagicV1   = "MMW1"
 	quantStep   = 8.0
-	wmMaxText   = 255
-	wmFrameFix  = len(wmMagic) + 1 + 4 // magic, length byte, CRC-32
+	wmFrameFix  = len(wmMagic) + 1 + 4 // the smallest frame: magic, a length byte, CRC-32
 	wmSeparator = "\x00"
+	// wmMaxBody is the most text bytes a frame carries: the API's 10 texts of 1,000
+	// characters, at up to 4 bytes a character, and their lengths, fit.
+	wmMaxBody = 0xffff
 )
 
 var blockSizes = [...]int{8, 4, 2, 1}
 
-func wmFrame(texts []string) []byte {
-	text := strings.Join(texts, wmSeparator)
-	if len(text) > wmMaxText {
-		text = text[:wmMaxText]
+// wmFrame is the frame that carries texts, or an *InputError when they are longer
+// together than a frame holds.
+func wmFrame(texts []string) ([]byte, error) {
+	var body []byte
+	for _, t := range texts {
+		if len(t) > wmMaxBody {
+			return nil, inputErr("watermark text of %d bytes is longer than the service carries", len(t))
+		}
+		body = binary.BigEndian.AppendUint16(body, uint16(len(t)))
+		body = append(body, t...)
 	}
-	f := append([]byte(wmMagic), byte(len(text)))
-	f = append(f, text...)
-	return binary.BigEndian.AppendUint32(f, crc32.ChecksumIEEE(f))
+	if len(body) > wmMaxBody {
+		return nil, inputErr("watermark texts of %d bytes together are longer than the service carries", len(body))
+	}
+	f := binary.BigEndian.AppendUint16([]byte(wmMagic), uint16(len(body)))
+	f = append(f, body...)
+	return binary.BigEndian.AppendUint32(f, crc32.ChecksumIEEE(f)), nil
+}
+
+// wmFirstText returns the first text of a frame's body (after magic and length).
+func wmFirstText(magic string, body []byte) string {
+	if magic == wmMagicV1 {
+		text, _, _ := strings.Cut(string(body), wmSeparator)
+		return text
+	}
+	if len(body) < 2 {
+		return ""
+	}
+	n := int(binary.BigEndian.Uint16(body))
+	return string(body[2:][:min(n, len(body)-2)])
+}
+
+// wmHead returns the length of a frame's magic and length field, and its body's length,
+// read from its first bytes (ok false when they start no frame).
+func wmHead(head []byte) (headLen, bodyLen int, ok bool) {
+	switch {
+	case len(head) >= len(wmMagic)+2 && string(head[:len(wmMagic)]) == wmMagic:
+		return len(wmMagic) + 2, int(binary.BigEndian.Uint16(head[len(wmMagic):])), true
+	case len(head) >= len(wmMagicV1)+1 && string(head[:len(wmMagicV1)]) == wmMagicV1:
+		return len(wmMagicV1) + 1, int(head[len(wmMagicV1)]), true
+	}
+	return 0, 0, false
 }
 
 // luma is the block brightness the watermark lives in: BT.601 luminance, which a
@@ -55,11 +98,14 @@ func blockMean(img *image.NRGBA, x0, y0, b int) float64 {
 	return sum / float64(b*b)
 }
 
-// EmbedWatermark writes texts into img's pixels, in place, and reports whether the
-// image was large enough to hold them (a frame needs a block per bit; texts longer
-// than 255 bytes together are cut).
-func EmbedWatermark(img *image.NRGBA, texts []string) bool {
-	frame := wmFrame(texts)
+// EmbedWatermark writes texts into img's pixels, in place. An image too small to
+// hold every text (a frame needs a pixel per bit at least) is left as it is and
+// refused with an *InputError that says so.
+func EmbedWatermark(img *image.NRGBA, texts []string) error {
+	frame, err := wmFrame(texts)
+	if err != nil {
+		return err
+	}
 	bits := 8 * len(frame)
 	w, h := img.Rect.Dx(), img.Rect.Dy()
 	for _, b := range blockSizes {
@@ -72,9 +118,10 @@ func EmbedWatermark(img *image.NRGBA, texts []string) bool {
 			bit := frame[j/8] >> (7 - j%8) & 1
 			setBlock(img, (i%gw)*b, (i/gw)*b, b, bit)
 		}
-		return true
+		return nil
 	}
-	return false
+	return inputErr("image of %d x %d pixels is too small to carry its watermark: its %d bytes need at least %d pixels (one per bit)",
+		w, h, len(frame), bits)
 }
 
 // setBlock moves a block's mean luminance into the cell of bit, shifting every
@@ -135,14 +182,15 @@ func ReadWatermark(img image.Image) (string, bool) {
 		}
 		at := func(i int) byte { return readBit(n, (i%gw)*b, (i/gw)*b, b) }
 		// The header from the first copy gives the frame's length ...
-		head := make([]byte, len(wmMagic)+1)
+		head := make([]byte, len(wmMagic)+2)
 		for j := range 8 * len(head) {
 			head[j/8] |= at(j) << (7 - j%8)
 		}
-		if string(head[:len(wmMagic)]) != wmMagic {
+		headLen, bodyLen, ok := wmHead(head)
+		if !ok {
 			continue
 		}
-		bits := 8 * (wmFrameFix + int(head[len(wmMagic)]))
+		bits := 8 * (headLen + bodyLen + 4)
 		if bits > blocks {
 			continue
 		}
@@ -159,11 +207,10 @@ func ReadWatermark(img image.Image) (string, bool) {
 			}
 		}
 		body, sum := frame[:len(frame)-4], binary.BigEndian.Uint32(frame[len(frame)-4:])
-		if string(body[:len(wmMagic)]) != wmMagic || crc32.ChecksumIEEE(body) != sum {
+		if _, _, ok := wmHead(body); !ok || crc32.ChecksumIEEE(body) != sum {
 			continue
 		}
-		text, _, _ := strings.Cut(string(body[len(wmMagic)+1:]), wmSeparator)
-		return text, true
+		return wmFirstText(string(body[:len(wmMagic)]), body[headLen:]), true
 	}
 	return "", false
 }
