@@ -52,6 +52,7 @@ type serveOptions struct {
 	fetchSourceURLs   bool
 	webhookTimeout    time.Duration
 	maxDeliveries     int
+	imageWorkers      int
 	seedSet           bool // --seed (or MORIMOCK_SEED) was given: presigned URLs are signed with a key from it
 
 	// Not flags: tests shorten the server's clocks and watch its requests through these.
@@ -105,7 +106,7 @@ func serveEnv() []envFlag {
 		{"failure-rate", "MORIMOCK_FAILURE_RATE"}, {"state-dir", "MORIMOCK_STATE_DIR"},
 		{"retention", "MORIMOCK_RETENTION"}, {"unknown-orders", "MORIMOCK_UNKNOWN_ORDERS"},
 		{"redis", "MORIMOCK_REDIS_URL"}, {"redis-prefix", "MORIMOCK_REDIS_PREFIX"}, {"files-dir", "MORIMOCK_FILES_DIR"},
-		{"fetch-source-urls", "MORIMOCK_FETCH_SOURCE_URLS"},
+		{"fetch-source-urls", "MORIMOCK_FETCH_SOURCE_URLS"}, {"image-workers", "MORIMOCK_IMAGE_WORKERS"},
 		{"webhook-timeout", "MORIMOCK_WEBHOOK_TIMEOUT"}, {"max-deliveries", "MORIMOCK_MAX_DELIVERIES"},
 	}
 }
@@ -131,6 +132,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.IntVar(&o.maxDelayed, "max-delayed", 256, "most requests held in a Prefer: delay at once, at most half of --max-conns; more are answered 429 (env MORIMOCK_MAX_DELAYED)")
 	fs.StringVar(&processing, "processing-time", "5s", "how long a sandbox order stays inProgress on its key's clock: 5s, 90m, 2h, 1d, a range 2s-8s or 1h-2d, or 0 for at once (env MORIMOCK_PROCESSING_TIME)")
 	fs.BoolVar(&o.fetchSourceURLs, "fetch-source-urls", false, "anti-AI URL mode downloads each originalFileUrl (http/https, at most 32 MiB, 30 s); without it the sandbox uses a generated sample image (env MORIMOCK_FETCH_SOURCE_URLS)")
+	fs.IntVar(&o.imageWorkers, "image-workers", 1, "orders whose images are processed at once, taken from each key in turn; each may take up to 192 MiB (env MORIMOCK_IMAGE_WORKERS)")
 	fs.Float64Var(&o.failureRate, "failure-rate", 0, "share of sandbox orders that fail without a _fail file name, 0..1, seeded (env MORIMOCK_FAILURE_RATE)")
 	fs.StringVar(&o.stateDir, "state-dir", "", "keep sandbox orders, keys, clocks and files in this directory across restarts; in memory when empty (env MORIMOCK_STATE_DIR)")
 	fs.StringVar(&retention, "retention", "30d", "forget sandbox orders this old on their key's clock: a Go duration or days, e.g. 30d (env MORIMOCK_RETENTION)")
@@ -209,6 +211,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	if o.webhookTimeout <= 0 || o.webhookTimeout > maxWebhookTimeout {
 		return o, fmt.Errorf("webhook-timeout %s: want more than 0 and at most %s", o.webhookTimeout, maxWebhookTimeout)
 	}
+	if o.imageWorkers < 1 || o.imageWorkers > 64 {
+		return o, fmt.Errorf("image-workers %d: want 1 to 64", o.imageWorkers)
+	}
 	if o.maxDeliveries < 1 || o.maxDeliveries > 1024 {
 		return o, fmt.Errorf("max-deliveries %d: want 1 to 1024", o.maxDeliveries)
 	}
@@ -277,7 +282,7 @@ func serve(ctx context.Context, o serveOptions, stdout, stderr io.Writer) error 
 		FetchSourceURLs:     o.fetchSourceURLs,
 		// A test's shortened timeout (o.timeouts) wins over the flag.
 		WebhookTimeout: cmp.Or(o.timeouts.webhook, o.webhookTimeout), WebhookLease: o.timeouts.webhookLease,
-		MaxDeliveries: o.maxDeliveries,
+		MaxDeliveries: o.maxDeliveries, ImageWorkers: o.imageWorkers,
 	}
 	if cfg.Store, cfg.SigningKey, err = openState(o); err != nil {
 		return err

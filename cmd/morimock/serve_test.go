@@ -165,13 +165,13 @@ func TestParseServeEnvironment(t *testing.T) {
 		"PORT": "9999", "MORIMOCK_SEED": "3", "MORIMOCK_TOKEN": "t", "MORIMOCK_LATENCY": "10ms-20ms",
 		"MORIMOCK_RATE_LIMIT": "pro", "MORIMOCK_VALIDATE_RESPONSES": "true", "MORIMOCK_NOW": "2026-03-12T10:00:00Z",
 		"MORIMOCK_ERROR_RATE": "0.1", "MORIMOCK_QUIET": "1",
-		"MORIMOCK_WEBHOOK_TIMEOUT": "750ms", "MORIMOCK_MAX_DELIVERIES": "4",
+		"MORIMOCK_WEBHOOK_TIMEOUT": "750ms", "MORIMOCK_MAX_DELIVERIES": "4", "MORIMOCK_IMAGE_WORKERS": "3",
 	}), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := []any{o.addr, o.seed, o.token, o.latency.String(), o.rateLimit, o.validateResponses, o.now.Format(time.RFC3339), o.errorRate, o.quiet, o.webhookTimeout, o.maxDeliveries}
-	want := []any{":9999", int64(5), "t", "10ms-20ms", 300, true, "2026-03-12T10:00:00Z", 0.1, true, 750 * time.Millisecond, 4}
+	got := []any{o.addr, o.seed, o.token, o.latency.String(), o.rateLimit, o.validateResponses, o.now.Format(time.RFC3339), o.errorRate, o.quiet, o.webhookTimeout, o.maxDeliveries, o.imageWorkers}
+	want := []any{":9999", int64(5), "t", "10ms-20ms", 300, true, "2026-03-12T10:00:00Z", 0.1, true, 750 * time.Millisecond, 4, 3}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("parseServe() mismatch (-want +got):\n%s", diff)
 	}
