@@ -43,9 +43,10 @@ const (
 const DefaultMaxPixels = 24_000_000
 
 // DefaultMaxBytes is the most memory the sandbox lets the pixels of one image take
-// while it is decoded and worked on: 192 MiB, which a 24-megapixel 8-bit photo fits
-// and a 24-megapixel 16-bit TIFF (or a progressive JPEG of that size, whose decoder
-// keeps 256 bytes per 8 x 8 block and component) does not. Pixels alone do not bound
+// while it is decoded and worked on: 192 MiB, which a 24-megapixel 8-bit JPEG or PNG
+// and a 12-megapixel 8-bit TIFF fit, and a 24-megapixel 16-bit image (or a
+// progressive JPEG of that size, whose decoder keeps 256 bytes per 8 x 8 block and
+// component) does not. Pixels alone do not bound
 // memory: a 186 KB file of zeros can ask for 900 MB.
 const DefaultMaxBytes = 192 << 20
 
@@ -239,9 +240,10 @@ func DecodeCost(format string, cfg image.Config, layout *jpegLayout) int64 {
 	peak := img
 	switch format {
 	case TIFF:
-		// A strip (often the whole image) is read uncompressed into one buffer, grown
-		// by appending, beside the image it is copied into.
-		peak = 3 * img
+		// A strip (often the whole image, as many bytes as its pixels) is read
+		// uncompressed into a buffer grown by doubling: at the last growth the old and
+		// the new buffer, up to 3 times the strip, sit beside the image.
+		peak = 4 * img
 	case JPEG:
 		if layout != nil {
 			img = layout.planeBytes()
