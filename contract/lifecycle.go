@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/draw"
 	"image/png"
 	"net/http"
 	"strconv"
@@ -118,10 +119,12 @@ func createBody(t order.Type, key, name string) []byte {
 	return b
 }
 
-// tinyPNG is the image every flow uploads: one generated pixel.
+// tinyPNG is the image every flow uploads: 32 x 32 generated pixels of one colour,
+// the fewest a watermark embed of MORIMOCK-CHECK fits in comfortably (an image too
+// small to carry its watermark fails its embed order).
 func tinyPNG() []byte {
-	img := image.NewNRGBA(image.Rect(0, 0, 1, 1))
-	img.Set(0, 0, color.NRGBA{R: 0x4a, G: 0x90, B: 0xd9, A: 0xff})
+	img := image.NewNRGBA(image.Rect(0, 0, 32, 32))
+	draw.Draw(img, img.Bounds(), image.NewUniform(color.NRGBA{R: 0x4a, G: 0x90, B: 0xd9, A: 0xff}), image.Point{}, draw.Src)
 	var b bytes.Buffer
 	_ = png.Encode(&b, img)
 	return b.Bytes()
