@@ -545,3 +545,28 @@ func TestWebhookEndpoints(t *testing.T) {
 		t.Error("a test key's webhook has isTest false")
 	}
 }
+
+// TestWebhookLimitPerKey: a key registers at most MaxWebhooks webhooks; the next
+// create is a 400 VALIDATION_FAILED that says so, another key is not affected, and
+// deleting one makes room (review2 #4).
+func TestWebhookLimitPerKey(t *testing.T) {
+	c, _ := webhookSandbox(t, Config{})
+	var first createdHook
+	for i := range MaxWebhooks {
+		h := c.hook(liveKey, fmt.Sprintf("http://127.0.0.1:9/%d", i))
+		if i == 0 {
+			first = h
+		}
+	}
+	res, body := c.do(http.MethodPost, "/api/v2/orders/webhooks", liveKey, map[string]any{"url": "http://127.0.0.1:9/over"})
+	c.want(res, body, http.StatusBadRequest, "VALIDATION_FAILED")
+	if got := res.Header.Get(HeaderError); !strings.Contains(got, "limit") {
+		t.Errorf("over-limit %s = %q; want it to name the limit", HeaderError, got)
+	}
+	res, body = c.do(http.MethodPost, "/api/v2/orders/webhooks", liveKey2, map[string]any{"url": "http://127.0.0.1:9/other"})
+	c.want(res, body, http.StatusOK, "")
+	res, body = c.do(http.MethodDelete, fmt.Sprintf("/api/v2/orders/webhooks/%d", first.ID), liveKey, nil)
+	c.want(res, body, http.StatusOK, "")
+	res, body = c.do(http.MethodPost, "/api/v2/orders/webhooks", liveKey, map[string]any{"url": "http://127.0.0.1:9/again"})
+	c.want(res, body, http.StatusOK, "")
+}
