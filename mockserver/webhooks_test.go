@@ -570,3 +570,25 @@ func TestWebhookLimitPerKey(t *testing.T) {
 	res, body = c.do(http.MethodPost, "/api/v2/orders/webhooks", liveKey, map[string]any{"url": "http://127.0.0.1:9/again"})
 	c.want(res, body, http.StatusOK, "")
 }
+
+// TestInboxReadMakesNone: reading an unknown inbox answers 404 and makes none, so
+// reading many names cannot push out a real inbox and what it was told (review2 #10);
+// a delivery or a fail configuration makes one.
+func TestInboxReadMakesNone(t *testing.T) {
+	c, _ := webhookSandbox(t, Config{})
+	c.call(http.MethodPost, "/_morimock/inbox/real/fail", liveKey, map[string]any{"count": 2}, nil)
+	for i := range maxInboxes + 10 {
+		res, body := c.do(http.MethodGet, fmt.Sprintf("/_morimock/inbox/nobody-%d", i), liveKey, nil)
+		c.want(res, body, http.StatusNotFound, codeInboxNotFound)
+	}
+	var in struct {
+		Failing int `json:"failing"`
+	}
+	c.call(http.MethodGet, "/_morimock/inbox/real", liveKey, nil, &in)
+	if in.Failing != 2 {
+		t.Errorf("inbox real after %d reads of unknown names fails %d more; want 2 (kept)", maxInboxes+10, in.Failing)
+	}
+	res, body := c.do(http.MethodPost, "/_morimock/inbox/fresh", "", map[string]any{"x": 1})
+	c.want(res, body, http.StatusOK, "")
+	c.call(http.MethodGet, "/_morimock/inbox/fresh", liveKey, nil, nil)
+}
