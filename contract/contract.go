@@ -172,6 +172,9 @@ func (r *runner) run(ctx context.Context) error {
 	}
 	if r.cfg.Deadline <= 0 {
 		n := len(targets) + 4 + surfaceBudget
+		if r.probesDownload() {
+			n += downloadProbeBudget
+		}
 		var waits time.Duration
 		if r.cfg.Lifecycle {
 			n += lifecycleBudget(len(lifecycleFlows()), r.maxPolls(), r.cfg.WebhookListen != "")

@@ -48,8 +48,25 @@ func goldenReport(t *testing.T) *Report {
 	return rep
 }
 
+// stoppedReport is a run that stops before it checks an order (none was given):
+// its reports must not read as a pass.
+func stoppedReport(t *testing.T) *Report {
+	t.Helper()
+	api := &fakeAPI{NotFoundBody: `{"code":"RESOURCE_NOT_FOUND"}`, Date: "Thu, 01 Oct 2026 00:00:00 GMT"}
+	rep, err := Run(t.Context(), spectest.Load(t), Config{
+		BaseURL:    "http://127.0.0.1:8080",
+		Token:      "sk_test_golden",
+		HTTPClient: &http.Client{Transport: handlerTransport{api}},
+	})
+	if err == nil || rep == nil || rep.Stopped == "" {
+		t.Fatalf("Run() without orders = %v, %v; want a stopped report and an error", rep, err)
+	}
+	return rep
+}
+
 func TestGoldenReports(t *testing.T) {
 	rep := goldenReport(t)
+	stopped := stoppedReport(t)
 	tests := []struct {
 		file  string
 		write func(*bytes.Buffer) error
@@ -57,6 +74,8 @@ func TestGoldenReports(t *testing.T) {
 		{"report.txt", func(b *bytes.Buffer) error { return rep.WriteText(b) }},
 		{"report.json", func(b *bytes.Buffer) error { return rep.WriteJSON(b) }},
 		{"report.junit.xml", func(b *bytes.Buffer) error { return rep.WriteJUnit(b) }},
+		{"stopped.txt", func(b *bytes.Buffer) error { return stopped.WriteText(b) }},
+		{"stopped.junit.xml", func(b *bytes.Buffer) error { return stopped.WriteJUnit(b) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

@@ -14,6 +14,7 @@ type junitSuites struct {
 	Name     string       `xml:"name,attr"`
 	Tests    int          `xml:"tests,attr"`
 	Failures int          `xml:"failures,attr"`
+	Errors   int          `xml:"errors,attr"`
 	Skipped  int          `xml:"skipped,attr"`
 	Suites   []junitSuite `xml:"testsuite"`
 }
@@ -22,6 +23,7 @@ type junitSuite struct {
 	Name     string      `xml:"name,attr"`
 	Tests    int         `xml:"tests,attr"`
 	Failures int         `xml:"failures,attr"`
+	Errors   int         `xml:"errors,attr"`
 	Skipped  int         `xml:"skipped,attr"`
 	Cases    []junitCase `xml:"testcase"`
 }
@@ -30,6 +32,7 @@ type junitCase struct {
 	Name      string        `xml:"name,attr"`
 	ClassName string        `xml:"classname,attr"`
 	Failure   *junitMessage `xml:"failure,omitempty"`
+	Error     *junitMessage `xml:"error,omitempty"`
 	Skipped   *junitMessage `xml:"skipped,omitempty"`
 	SystemOut *junitText    `xml:"system-out,omitempty"`
 }
@@ -45,7 +48,9 @@ type junitText struct {
 }
 
 // WriteJUnit writes the report as JUnit XML. Warnings pass, with their findings in
-// system-out; with Strict they are failures.
+// system-out; with Strict they are failures. A run that stopped, could not judge the
+// API or checked nothing gets a "run" suite whose one case is an error, so a CI that
+// shows only the JUnit file never shows it green.
 func (r *Report) WriteJUnit(w io.Writer) error {
 	// XML 1.0 has no way to write most control characters, not even as references:
 	// printable escapes them, and every other string a server sent with them.
@@ -77,6 +82,14 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 		out.Failures += s.Failures
 		out.Skipped += s.Skipped
 		out.Suites = append(out.Suites, s)
+	}
+	if why := r.unfinished(); why != "" {
+		out.Suites = append(out.Suites, junitSuite{Name: "run", Tests: 1, Errors: 1, Cases: []junitCase{{
+			Name: "run", ClassName: "contract.run",
+			Error: &junitMessage{Message: printable(why), Type: "not finished", Text: printable(why)},
+		}}})
+		out.Tests++
+		out.Errors++
 	}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err

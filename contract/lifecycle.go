@@ -223,7 +223,7 @@ func (r *runner) lifecycle(ctx context.Context) error {
 		}
 	}
 	if hook != nil {
-		hook.verify(ctx, r, orders)
+		return hook.verify(ctx, r, orders)
 	}
 	return nil
 }

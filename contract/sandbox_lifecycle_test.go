@@ -3,7 +3,9 @@ package contract_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net"
+	"net/http"
 	"regexp"
 	"testing"
 	"time"
@@ -97,5 +99,62 @@ func TestSandboxLifecycleWebhook(t *testing.T) {
 	}
 	if counts[contract.CheckWebhooksRead+" lifecycle webhook"] != 1 {
 		t.Errorf("the lifecycle webhook's event log was not read and passed: %v", counts)
+	}
+}
+
+// TestSandboxDownloadProbe: against the sandbox with --probe-writes and a live key,
+// the download check has no order to fetch on a fresh sandbox, so it makes one
+// anti-AI order, fetches its downloadUrl without credentials and passes; the key's
+// clock is set back. Without --probe-writes it makes none and is skipped.
+func TestSandboxDownloadProbe(t *testing.T) {
+	s := morimocktest.Start(t)
+	spec, err := morimock.LoadSpec(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	outcome := func(probe bool) (contract.Outcome, int) {
+		t.Helper()
+		rep, err := contract.Run(context.Background(), spec, contract.Config{BaseURL: s.URL, Token: morimocktest.LiveToken, ProbeWrites: probe})
+		if err != nil {
+			t.Fatalf("Run(ProbeWrites: %v) error = %v", probe, err)
+		}
+		for _, res := range rep.Results {
+			if res.Check == contract.CheckDownload {
+				if res.Outcome == contract.Failed {
+					t.Errorf("download failed: %+v", res.Findings)
+				}
+				return res.Outcome, rep.Orders
+			}
+		}
+		t.Fatal("no download result")
+		return "", 0
+	}
+	if got, _ := outcome(false); got != contract.Skipped {
+		t.Errorf("download without --probe-writes = %s; want skipped (nothing made)", got)
+	}
+	liveNow := func() time.Time {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, s.URL+"/_morimock/clock", nil)
+		req.Header.Set("Authorization", "Bearer "+morimocktest.LiveToken)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var c struct {
+			Now time.Time `json:"now"`
+		}
+		if err := json.NewDecoder(res.Body).Decode(&c); err != nil {
+			t.Fatal(err)
+		}
+		return c.Now
+	}
+	before := liveNow()
+	if got, _ := outcome(true); got != contract.Passed {
+		t.Errorf("download with --probe-writes against the sandbox = %s; want passed", got)
+	}
+	// The probe moved the key's clock by minutes; it must be back, running on.
+	if after := liveNow(); after.Before(before) || after.After(before.Add(time.Minute)) {
+		t.Errorf("the live key's clock reads %s after the probe, %s before; want it set back", after, before)
 	}
 }

@@ -43,7 +43,8 @@ type listPage struct {
 const listLimit = 10
 
 // readSurface checks the documented reads beside GET order: the list, download,
-// usage stats, the webhooks. GETs only.
+// usage stats, the webhooks. GETs only, except the one order the download check
+// makes on the sandbox when writes were allowed (probesDownload).
 func (r *runner) readSurface(ctx context.Context) error {
 	page, err := r.checkList(ctx)
 	if err != nil {
@@ -186,7 +187,8 @@ func itemFindings(it listItem, resp *response) []Finding {
 }
 
 // checkDownload: a complete order that has a file answers a downloadUrl, which
-// answers a GET without credentials.
+// answers a GET without credentials. Against the sandbox with --probe-writes and a
+// live key, when the list has no such order, it makes one (makeDownloadable).
 func (r *runner) checkDownload(ctx context.Context, page *listPage) error {
 	id := ""
 	if page != nil {
@@ -196,6 +198,18 @@ func (r *runner) checkDownload(ctx context.Context, page *listPage) error {
 				break
 			}
 		}
+	}
+	if id == "" && r.probesDownload() {
+		made, why, restore, err := r.makeDownloadable(ctx)
+		defer restore()
+		if err != nil {
+			return err
+		}
+		if made == "" {
+			r.add(Result{Request: "GET /api/v2/orders/{orderId}/download"}, CheckDownload, nil, why)
+			return nil
+		}
+		id = made
 	}
 	if id == "" {
 		r.add(Result{Request: "GET /api/v2/orders/{orderId}/download"}, CheckDownload, nil, "no complete antiAi or watermarkEmbed order on the list's first page")

@@ -65,8 +65,9 @@ func writeFindings(w io.Writer, r *Report) {
 	fmt.Fprintln(w, r.Verdict())
 }
 
-// Verdict is the report in one line: PASS or FAIL, how many checks passed, warned
-// and were only skipped.
+// Verdict is the report in one line: FAIL, STOPPED, INCONCLUSIVE or PASS, how many
+// checks passed, warned and were only skipped. A run that stopped early or checked
+// nothing is never a PASS: what it did not check may be broken.
 func (r *Report) Verdict() string {
 	failed, passed, warned, skipped := 0, 0, 0, 0
 	for _, c := range r.Checks {
@@ -83,9 +84,16 @@ func (r *Report) Verdict() string {
 		}
 	}
 	var s string
-	if failed > 0 {
+	switch {
+	case failed > 0:
 		s = fmt.Sprintf("FAIL: %d of %d checks failed", failed, len(r.Checks))
-	} else {
+	case r.Stopped != "":
+		s = fmt.Sprintf("STOPPED: the run did not finish, so it is not a pass (%d checks passed before it stopped)", passed)
+	case r.Inconclusive != "":
+		s = fmt.Sprintf("INCONCLUSIVE: the API could not be judged (%d checks passed)", passed)
+	case passed == 0:
+		s = "INCONCLUSIVE: nothing was checked"
+	default:
 		s = fmt.Sprintf("PASS: the API keeps the contract (%d checks passed", passed)
 		if skipped > 0 {
 			s += fmt.Sprintf(", %d skipped", skipped)
@@ -96,6 +104,23 @@ func (r *Report) Verdict() string {
 		s += fmt.Sprintf(", %d with warnings", warned)
 	}
 	return s
+}
+
+// unfinished says why the run is neither a pass nor a failure of the API: it
+// stopped, could not judge, or checked nothing; "" when it finished.
+func (r *Report) unfinished() string {
+	switch {
+	case r.Stopped != "":
+		return "the run stopped: " + r.Stopped
+	case r.Inconclusive != "":
+		return "the run is inconclusive: " + r.Inconclusive
+	}
+	for _, c := range r.Checks {
+		if c.Passed+c.Warned+c.Failed > 0 {
+			return ""
+		}
+	}
+	return "the run checked nothing"
 }
 
 func writeResult(w io.Writer, title string, res Result) {

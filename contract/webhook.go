@@ -138,8 +138,11 @@ func (h *hook) close(r *runner) {
 	}
 }
 
-// verify waits (bounded) for a signed event of each order's end and checks it.
-func (h *hook) verify(ctx context.Context, r *runner, orders []lifeOrder) {
+// verify waits (bounded) for a signed event of each order's end and checks it. When
+// ctx ends during the wait (the run was interrupted or ran out of time), an order
+// whose event has not come yet is not a finding: its check is recorded as not run,
+// and ctx's error ends the run as stopped.
+func (h *hook) verify(ctx context.Context, r *runner, orders []lifeOrder) error {
 	wait := r.cfg.WebhookWait
 	if wait <= 0 {
 		wait = 15 * time.Second
@@ -150,16 +153,25 @@ func (h *hook) verify(ctx context.Context, r *runner, orders []lifeOrder) {
 			break
 		}
 	}
+	cut := ctx.Err()
 	for _, o := range orders {
 		base := Result{OrderID: o.id, Scenario: o.flow.scenario(), Request: "POST " + r.cfg.WebhookPublicURL}
 		d, ok := h.find(o.id)
-		if !ok {
+		switch {
+		case !ok && cut != nil:
+			r.add(base, CheckLifeWebhook, nil, "not run: the run stopped while waiting for this order's event")
+		case !ok:
 			r.add(base, CheckLifeWebhook, []Finding{{Rule: "webhook_event", Path: "$.data.orderId", Message: fmt.Sprintf("no event for order %s reached the webhook within %s", o.id, wait), Want: "an event", Got: "none", Fix: "deliver order.<type>.completed or .failed to every active webhook (facts §5)"}}, "")
-			continue
+		default:
+			r.add(base, CheckLifeWebhook, eventFindings(d, h.secret, o), "")
 		}
-		r.add(base, CheckLifeWebhook, eventFindings(d, h.secret, o), "")
+	}
+	if cut != nil {
+		r.add(Result{Request: "GET " + webhooksPath + "/" + h.id + "/events", Scenario: "lifecycle webhook"}, CheckWebhooksRead, nil, "not run: the run stopped before the webhook's event log was read")
+		return cut
 	}
 	h.readEvents(ctx, r)
+	return ctx.Err()
 }
 
 // readEvents reads the temporary webhook's event log before it is deleted: the one

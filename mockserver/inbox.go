@@ -31,6 +31,9 @@ type inboxes struct {
 	mu    sync.Mutex
 	boxes map[string]*inbox
 	order []string // names, oldest first, to drop the oldest past maxInboxes
+	// made is closed and replaced when an inbox is made: a long poll of a name that
+	// has none yet waits on it.
+	made chan struct{}
 }
 
 type inbox struct {
@@ -51,9 +54,14 @@ type delivered struct {
 	Body        string `json:"body"`
 }
 
-func newInboxes() *inboxes { return &inboxes{boxes: map[string]*inbox{}} }
+func newInboxes() *inboxes { return &inboxes{boxes: map[string]*inbox{}, made: make(chan struct{})} }
 
-// get returns the inbox name, making it if needed; holds ib.mu.
+// codeInboxNotFound answers a read of an inbox nothing was delivered to or configured.
+const codeInboxNotFound = "INBOX_NOT_FOUND"
+
+// get returns the inbox name, making it if needed; holds ib.mu. Only a delivery and
+// a fail configuration make one: a read never does, so reading many names cannot
+// push a real inbox (and what it was told) out of the maxInboxes kept.
 func (ib *inboxes) get(name string) *inbox {
 	b := ib.boxes[name]
 	if b == nil {
@@ -64,6 +72,8 @@ func (ib *inboxes) get(name string) *inbox {
 		b = &inbox{arrived: make(chan struct{})}
 		ib.boxes[name] = b
 		ib.order = append(ib.order, name)
+		close(ib.made)
+		ib.made = make(chan struct{})
 	}
 	return b
 }
@@ -126,7 +136,8 @@ type inboxAnswer struct {
 }
 
 // handleInboxRead serves GET /_morimock/inbox/{name}: the deliveries after ?after=
-// (a seq), waiting up to ?wait= for one when there is none yet.
+// (a seq), waiting up to ?wait= for one when there is none yet; 404 for a name no
+// delivery or fail configuration made (after the wait, when one was given).
 func (s *Server) handleInboxRead(w http.ResponseWriter, r *http.Request, c *call) {
 	name := c.params["name"]
 	q := r.URL.Query()
@@ -144,7 +155,23 @@ func (s *Server) handleInboxRead(w http.ResponseWriter, r *http.Request, c *call
 	defer deadline.Stop()
 	for {
 		s.inboxes.mu.Lock()
-		b := s.inboxes.get(name)
+		b := s.inboxes.boxes[name]
+		if b == nil {
+			made := s.inboxes.made
+			s.inboxes.mu.Unlock()
+			if wait == 0 {
+				s.fail(w, &apiError{status: http.StatusNotFound, code: codeInboxNotFound, detail: "no inbox " + name + ": nothing was delivered to it and it was not told to fail (yet)"})
+				return
+			}
+			select {
+			case <-made:
+			case <-deadline.C:
+				wait = 0
+			case <-r.Context().Done():
+				return
+			}
+			continue
+		}
 		ans := inboxAnswer{Deliveries: []delivered{}, Failing: b.failNext}
 		for _, d := range b.kept {
 			if d.Seq > after {

@@ -25,6 +25,11 @@ const (
 	codeInvalidDateRange     = "INVALID_DATE_RANGE"
 )
 
+// MaxWebhooks is how many webhooks (besides the legacy one) a key may register. Each
+// gets every event of the key's orders, so the cap bounds what one key's orders cost
+// the deliveries every key shares; the vendor documents no limit.
+const MaxWebhooks = 20
+
 type webhookItem struct {
 	ID         int64   `json:"id"`
 	Name       string  `json:"name"`
@@ -175,6 +180,23 @@ func (s *Server) handleCreateWebhook(w http.ResponseWriter, r *http.Request, c *
 	}
 	if b.IsTest != nil && *b.IsTest != c.tenant.test {
 		s.fail(w, &apiError{status: http.StatusForbidden, code: codeForbidden, detail: "a test key (sk_test_) manages test webhooks only (isTest: true), a live key live ones only"})
+		return
+	}
+	hooks, err := c.sb.store.ListWebhooks(r.Context(), c.tenant.id)
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	n := 0
+	for _, h := range hooks {
+		if !h.Legacy {
+			n++
+		}
+	}
+	if n >= MaxWebhooks {
+		// Counted before the create, so two creates at once may pass a full key by one
+		// each: a bound on cost, not an exact quota.
+		s.fail(w, &apiError{status: http.StatusBadRequest, code: codeValidationFailed, detail: "this key has " + strconv.Itoa(MaxWebhooks) + " webhooks, the sandbox's limit: delete one first"})
 		return
 	}
 	hook, err := c.sb.store.CreateWebhook(r.Context(), store.Webhook{

@@ -545,3 +545,50 @@ func TestWebhookEndpoints(t *testing.T) {
 		t.Error("a test key's webhook has isTest false")
 	}
 }
+
+// TestWebhookLimitPerKey: a key registers at most MaxWebhooks webhooks; the next
+// create is a 400 VALIDATION_FAILED that says so, another key is not affected, and
+// deleting one makes room (review2 #4).
+func TestWebhookLimitPerKey(t *testing.T) {
+	c, _ := webhookSandbox(t, Config{})
+	var first createdHook
+	for i := range MaxWebhooks {
+		h := c.hook(liveKey, fmt.Sprintf("http://127.0.0.1:9/%d", i))
+		if i == 0 {
+			first = h
+		}
+	}
+	res, body := c.do(http.MethodPost, "/api/v2/orders/webhooks", liveKey, map[string]any{"url": "http://127.0.0.1:9/over"})
+	c.want(res, body, http.StatusBadRequest, "VALIDATION_FAILED")
+	if got := res.Header.Get(HeaderError); !strings.Contains(got, "limit") {
+		t.Errorf("over-limit %s = %q; want it to name the limit", HeaderError, got)
+	}
+	res, body = c.do(http.MethodPost, "/api/v2/orders/webhooks", liveKey2, map[string]any{"url": "http://127.0.0.1:9/other"})
+	c.want(res, body, http.StatusOK, "")
+	res, body = c.do(http.MethodDelete, fmt.Sprintf("/api/v2/orders/webhooks/%d", first.ID), liveKey, nil)
+	c.want(res, body, http.StatusOK, "")
+	res, body = c.do(http.MethodPost, "/api/v2/orders/webhooks", liveKey, map[string]any{"url": "http://127.0.0.1:9/again"})
+	c.want(res, body, http.StatusOK, "")
+}
+
+// TestInboxReadMakesNone: reading an unknown inbox answers 404 and makes none, so
+// reading many names cannot push out a real inbox and what it was told (review2 #10);
+// a delivery or a fail configuration makes one.
+func TestInboxReadMakesNone(t *testing.T) {
+	c, _ := webhookSandbox(t, Config{})
+	c.call(http.MethodPost, "/_morimock/inbox/real/fail", liveKey, map[string]any{"count": 2}, nil)
+	for i := range maxInboxes + 10 {
+		res, body := c.do(http.MethodGet, fmt.Sprintf("/_morimock/inbox/nobody-%d", i), liveKey, nil)
+		c.want(res, body, http.StatusNotFound, codeInboxNotFound)
+	}
+	var in struct {
+		Failing int `json:"failing"`
+	}
+	c.call(http.MethodGet, "/_morimock/inbox/real", liveKey, nil, &in)
+	if in.Failing != 2 {
+		t.Errorf("inbox real after %d reads of unknown names fails %d more; want 2 (kept)", maxInboxes+10, in.Failing)
+	}
+	res, body := c.do(http.MethodPost, "/_morimock/inbox/fresh", "", map[string]any{"x": 1})
+	c.want(res, body, http.StatusOK, "")
+	c.call(http.MethodGet, "/_morimock/inbox/fresh", liveKey, nil, nil)
+}

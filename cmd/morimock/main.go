@@ -94,7 +94,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "healthcheck":
 		return runHealthcheck(ctx, rest, getenv, stdout, stderr)
 	case "webhook":
-		return runWebhook(ctx, rest, stdin, stdout, stderr)
+		return runWebhook(ctx, rest, getenv, stdin, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "morimock", version)
 		return nil

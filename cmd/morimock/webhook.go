@@ -18,11 +18,44 @@ import (
 )
 
 const webhookUsage = `Usage:
-  morimock webhook send --url URL --secret S --event TYPE [--order ID]
+  morimock webhook send --url URL [--secret S | --secret-file F] --event TYPE [--order ID]
       POST one signed, realistic event to a receiver (no order flow needed)
-  morimock webhook verify --secret S [--signature SIG] [--body-file F]
+  morimock webhook verify [--secret S | --secret-file F] --signature SIG [--body-file F]
       check a body (F, or standard input) against its X-MoriBiz-Signature
+
+The secret comes from --secret, else the file --secret-file names, else the
+environment variable ` + secretEnv + `. A flag is visible to every user
+of the machine (ps) and lands in shell history: prefer the file or the variable.
 `
+
+// secretEnv holds the webhook secret when neither --secret nor --secret-file is given.
+const secretEnv = "BIZMORI_WEBHOOK_SECRET"
+
+// secretFlags adds --secret and --secret-file to fs; the returned function gives the
+// secret from them or from secretEnv, in that order.
+func secretFlags(fs *flag.FlagSet, getenv func(string) string) func() (string, error) {
+	secret := fs.String("secret", "", "the webhook secret, whsec_... (visible in ps: prefer --secret-file or $"+secretEnv+")")
+	file := fs.String("secret-file", "", "a file holding the webhook secret (one line)")
+	return func() (string, error) {
+		switch {
+		case *secret != "":
+			return *secret, nil
+		case *file != "":
+			b, err := os.ReadFile(*file)
+			if err != nil {
+				return "", fmt.Errorf("read the secret: %w", err)
+			}
+			s := strings.TrimSpace(string(b))
+			if s == "" || strings.ContainsAny(s, "\r\n") {
+				return "", fmt.Errorf("--secret-file %s: want the secret alone on one line", *file)
+			}
+			return s, nil
+		case getenv(secretEnv) != "":
+			return getenv(secretEnv), nil
+		}
+		return "", errors.New("the secret is required: --secret-file F, $" + secretEnv + " or --secret")
+	}
+}
 
 // eventTypes are the eight the current guide lists (C12).
 var eventTypes = []string{
@@ -32,16 +65,16 @@ var eventTypes = []string{
 	"order.aiDetection.completed", "order.aiDetection.failed",
 }
 
-func runWebhook(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+func runWebhook(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, webhookUsage)
 		return &exitError{code: 2}
 	}
 	switch args[0] {
 	case "send":
-		return runWebhookSend(ctx, args[1:], stdout, stderr)
+		return runWebhookSend(ctx, args[1:], getenv, stdout, stderr)
 	case "verify":
-		return runWebhookVerify(args[1:], stdin, stdout, stderr)
+		return runWebhookVerify(args[1:], getenv, stdin, stdout, stderr)
 	}
 	fmt.Fprint(stderr, webhookUsage)
 	return &exitError{code: 2, err: fmt.Errorf("unknown webhook command %q", args[0])}
@@ -100,11 +133,11 @@ func sampleEvent(typ, orderID string, now time.Time) ([]byte, error) {
 	})
 }
 
-func runWebhookSend(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runWebhookSend(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("webhook send", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	target := fs.String("url", "", "the receiver's URL (required)")
-	secret := fs.String("secret", "", "the webhook secret, whsec_... (required)")
+	secretOf := secretFlags(fs, getenv)
 	event := fs.String("event", "order.antiAi.completed", "the event type: "+strings.Join(eventTypes, ", "))
 	orderID := fs.String("order", "123456789", "the orderId in the event")
 	timeout := fs.Duration("timeout", 5*time.Second, "how long the receiver has to answer (the vendor's: 5s)")
@@ -118,8 +151,9 @@ func runWebhookSend(ctx context.Context, args []string, stdout, stderr io.Writer
 	if *target == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return &exitError{code: 2, err: errors.New("webhook send: --url must be an http or https URL")}
 	}
-	if *secret == "" {
-		return &exitError{code: 2, err: errors.New("webhook send: --secret is required")}
+	secret, err := secretOf()
+	if err != nil {
+		return &exitError{code: 2, err: fmt.Errorf("webhook send: %w", err)}
 	}
 	body, err := sampleEvent(*event, *orderID, time.Now())
 	if err != nil {
@@ -130,7 +164,7 @@ func runWebhookSend(ctx context.Context, args []string, stdout, stderr io.Writer
 		return &exitError{code: 2, err: fmt.Errorf("webhook send: %w", err)}
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(webhook.SignatureHeader, webhook.Sign(*secret, body))
+	req.Header.Set(webhook.SignatureHeader, webhook.Sign(secret, body))
 	client := &http.Client{Timeout: *timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	fmt.Fprintf(stdout, "POST %s\n%s: %s\n%s\n", *target, webhook.SignatureHeader, req.Header.Get(webhook.SignatureHeader), body)
 	res, err := client.Do(req)
@@ -146,10 +180,10 @@ func runWebhookSend(ctx context.Context, args []string, stdout, stderr io.Writer
 	return nil
 }
 
-func runWebhookVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+func runWebhookVerify(args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("webhook verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	secret := fs.String("secret", "", "the webhook secret, whsec_... (required)")
+	secretOf := secretFlags(fs, getenv)
 	sig := fs.String("signature", "", "the X-MoriBiz-Signature value (required)")
 	file := fs.String("body-file", "", "the raw body, byte for byte (default: standard input)")
 	if err := parseFlags(fs, args); err != nil {
@@ -158,11 +192,14 @@ func runWebhookVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) 
 		}
 		return err
 	}
-	if *secret == "" || *sig == "" {
-		return &exitError{code: 2, err: errors.New("webhook verify: --secret and --signature are required")}
+	if *sig == "" {
+		return &exitError{code: 2, err: errors.New("webhook verify: --signature is required")}
+	}
+	secret, err := secretOf()
+	if err != nil {
+		return &exitError{code: 2, err: fmt.Errorf("webhook verify: %w", err)}
 	}
 	var body []byte
-	var err error
 	if *file != "" {
 		body, err = os.ReadFile(*file)
 	} else {
@@ -171,10 +208,10 @@ func runWebhookVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) 
 	if err != nil {
 		return &exitError{code: 2, err: fmt.Errorf("webhook verify: read the body: %w", err)}
 	}
-	if webhook.Verify(*secret, body, strings.TrimSpace(*sig)) {
+	if webhook.Verify(secret, body, strings.TrimSpace(*sig)) {
 		fmt.Fprintln(stdout, "valid: the signature matches the body")
 		return nil
 	}
-	fmt.Fprintf(stdout, "INVALID: the signature does not match (expected %s over %d bytes; check the secret, the whole whsec_ string, and that the body is the raw bytes received)\n", webhook.Sign(*secret, body), len(body))
+	fmt.Fprintf(stdout, "INVALID: the signature does not match (expected %s over %d bytes; check the secret, the whole whsec_ string, and that the body is the raw bytes received)\n", webhook.Sign(secret, body), len(body))
 	return &exitError{code: 1}
 }

@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -48,5 +50,59 @@ func TestWebhookSendVerify(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"webhook", "send", "--url", rc.URL, "--secret", "s", "--event", "order.nope.completed"}, func(string) string { return "" }, nil, &out, &errb); err == nil {
 		t.Error("webhook send --event order.nope.completed: no error")
+	}
+}
+
+// TestWebhookVerifySecretSources: verify takes the secret from --secret-file or
+// BIZMORI_WEBHOOK_SECRET too, so it need not show in ps; --help says so (review2 #10).
+func TestWebhookVerifySecretSources(t *testing.T) {
+	body := `{"a":1}`
+	sig := webhook.Sign("whsec_s", []byte(body))
+	file := t.TempDir() + "/secret"
+	if err := os.WriteFile(file, []byte("whsec_s\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := func(k string) string {
+		if k == "BIZMORI_WEBHOOK_SECRET" {
+			return "whsec_s"
+		}
+		return ""
+	}
+	none := func(string) string { return "" }
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		getenv   func(string) string
+		wantCode int // 0: valid
+	}{
+		{"file", []string{"--secret-file", file}, none, 0},
+		{"env", nil, env, 0},
+		{"flag wins over env", []string{"--secret", "whsec_other"}, env, 1},
+		{"missing", nil, none, 2},
+		{"unreadable file", []string{"--secret-file", file + ".nope"}, env, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			args := append([]string{"webhook", "verify", "--signature", sig}, tc.args...)
+			err := run(context.Background(), args, tc.getenv, strings.NewReader(body), &out, &errb)
+			code := 0
+			var ee *exitError
+			if errors.As(err, &ee) {
+				code = ee.code
+			} else if err != nil {
+				code = -1
+			}
+			if code != tc.wantCode {
+				t.Errorf("verify %v = exit %d (%v, %s); want %d", tc.args, code, err, out.String(), tc.wantCode)
+			}
+			if strings.Contains(out.String()+errb.String(), "whsec_s") {
+				t.Errorf("verify %v printed the secret: %s%s", tc.args, out.String(), errb.String())
+			}
+		})
+	}
+	var out, errb bytes.Buffer
+	_ = run(context.Background(), []string{"webhook", "verify", "--help"}, none, strings.NewReader(""), &out, &errb)
+	if help := out.String() + errb.String(); !strings.Contains(help, "BIZMORI_WEBHOOK_SECRET") || !strings.Contains(help, "-secret-file") {
+		t.Errorf("webhook verify --help = %q; want --secret-file and BIZMORI_WEBHOOK_SECRET named", help)
 	}
 }

@@ -3,6 +3,12 @@
 // its tenant's clock) and sleeps until then or until woken, because a tenant moved
 // its clock or an order changed. Each attempt is leased in the store, so with several
 // replicas exactly one makes it.
+//
+// The attempts in flight are shared fairly between tenants: due events are claimed
+// into a queue per tenant, and a free slot goes to the waiting tenant with the fewest
+// attempts in flight. One tenant's slow receivers can then hold every slot only while
+// no other tenant has an event waiting, and another tenant's event waits at most for
+// one attempt to end (Timeout), not for the first tenant's whole backlog.
 package delivery
 
 import (
@@ -31,6 +37,8 @@ const (
 	MaxAnswer = 4 << 10
 	// MaxRetryFailed is the most events one retry-failed call resends.
 	MaxRetryFailed = 50
+	// claimBatch is how many due events one ClaimDue call leases.
+	claimBatch = 64
 )
 
 // Schedule is the wait before each retry after a failed attempt: three quick ones,
@@ -63,6 +71,11 @@ type Config struct {
 	// Timeout is how long a receiver has to answer (DefaultTimeout when 0).
 	Timeout     time.Duration
 	MaxInFlight int // attempts at once (DefaultMaxInFlight when 0)
+	// MaxQueued bounds the claimed events waiting for a slot, per tenant (4 x
+	// MaxInFlight when 0). A tenant's due events beyond it stay leased, unsent,
+	// until their lease runs out and they are claimed again: the price of a backlog
+	// larger than its receivers can take, paid by that tenant alone.
+	MaxQueued int
 	// Lease is how long an event claimed for an attempt is held against every other
 	// owner; 0 is Timeout plus 25 s. It must outlive the longest attempt: it runs out
 	// only when its owner died, and then another owner attempts the event.
@@ -85,8 +98,21 @@ type Deliverer struct {
 	lease  time.Duration
 	client *http.Client
 	wake   chan struct{}
-	slots  chan struct{}
 	wg     sync.WaitGroup
+
+	mu       sync.Mutex
+	running  int                 // attempts in flight
+	tenants  map[string]*tenantQ // tenants with events queued or in flight
+	held     map[int64]bool      // the events queued or in flight
+	lastPick uint64              // turn counter: ties go to the tenant served longest ago
+}
+
+// tenantQ is one tenant's share of the Deliverer: its claimed events waiting for a
+// slot (oldest due first) and its attempts in flight.
+type tenantQ struct {
+	queue   []store.Event
+	running int
+	served  uint64 // lastPick when it last got a slot
 }
 
 // New returns a Deliverer; Run starts it.
@@ -102,6 +128,9 @@ func New(cfg Config) *Deliverer {
 	}
 	if cfg.MaxInFlight <= 0 {
 		cfg.MaxInFlight = DefaultMaxInFlight
+	}
+	if cfg.MaxQueued <= 0 {
+		cfg.MaxQueued = 4 * cfg.MaxInFlight
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -129,8 +158,9 @@ func New(cfg Config) *Deliverer {
 			// would send the body where the tenant did not register.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
-		wake:  make(chan struct{}, 1),
-		slots: make(chan struct{}, cfg.MaxInFlight),
+		wake:    make(chan struct{}, 1),
+		tenants: map[string]*tenantQ{},
+		held:    map[int64]bool{},
 	}
 }
 
@@ -166,7 +196,7 @@ func (d *Deliverer) Run(ctx context.Context) {
 					wait = min(wait, d.cfg.Poll)
 				}
 				stop = d.cfg.AfterFunc(wait, d.Wake)
-			case len(d.slots) < cap(d.slots) && (claimed > 0 || ctx.Err() == nil):
+			case d.free() > 0 && (claimed > 0 || ctx.Err() == nil):
 				continue // due already (the clock moved meanwhile), or more at once
 			}
 			// Due but every slot busy: an attempt's end wakes the loop.
@@ -181,30 +211,136 @@ func (d *Deliverer) Run(ctx context.Context) {
 	}
 }
 
-// claim leases as many due events as there are free slots and starts them.
+// free is the number of slots no attempt holds.
+func (d *Deliverer) free() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.cfg.MaxInFlight - d.running
+}
+
+// claim leases the due events into the tenants' queues, then starts attempts while
+// slots are free. It returns how many events it took.
 func (d *Deliverer) claim(ctx context.Context) (int, error) {
-	free := cap(d.slots) - len(d.slots)
-	if free <= 0 {
-		return 0, nil
+	took, err := d.fill(ctx)
+	d.start(ctx)
+	return took, err
+}
+
+// fill leases every due event it can queue. Events of a tenant whose queue is full
+// keep the lease ClaimDue gave them, so the next ClaimDue reaches past them to the
+// other tenants' events; they come back when that lease runs out.
+func (d *Deliverer) fill(ctx context.Context) (int, error) {
+	took := 0
+	for {
+		evs, err := d.cfg.Store.ClaimDue(ctx, d.owner, d.cfg.Now(), d.lease, claimBatch)
+		if err != nil {
+			return took, err
+		}
+		d.mu.Lock()
+		for _, e := range evs {
+			if d.held[e.ID] {
+				continue // queued already; ClaimDue renewed its lease
+			}
+			t := d.tenants[e.Tenant]
+			if t == nil {
+				t = &tenantQ{}
+				d.tenants[e.Tenant] = t
+			}
+			if len(t.queue) >= d.cfg.MaxQueued {
+				continue
+			}
+			t.queue = append(t.queue, e)
+			d.held[e.ID] = true
+			took++
+		}
+		d.mu.Unlock()
+		if len(evs) < claimBatch {
+			return took, nil
+		}
 	}
-	evs, err := d.cfg.Store.ClaimDue(ctx, d.owner, d.cfg.Now(), d.lease, free)
-	if err != nil {
-		return 0, err
+}
+
+// next takes a slot for the queued event of the tenant with the fewest attempts in
+// flight (ties: the one served longest ago); false when no slot is free or nothing
+// waits.
+func (d *Deliverer) next() (store.Event, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.running >= d.cfg.MaxInFlight {
+		return store.Event{}, false
 	}
-	for _, e := range evs {
-		d.slots <- struct{}{}
+	var pick *tenantQ
+	for _, t := range d.tenants {
+		if len(t.queue) > 0 && (pick == nil || t.running < pick.running || t.running == pick.running && t.served < pick.served) {
+			pick = t
+		}
+	}
+	if pick == nil {
+		return store.Event{}, false
+	}
+	e := pick.queue[0]
+	pick.queue = pick.queue[1:]
+	pick.running++
+	d.lastPick++
+	pick.served = d.lastPick
+	d.running++
+	return e, true
+}
+
+// done gives back the slot of e's attempt (or of e, dropped before it).
+func (d *Deliverer) done(e store.Event) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.running--
+	delete(d.held, e.ID)
+	t := d.tenants[e.Tenant]
+	t.running--
+	if t.running == 0 && len(t.queue) == 0 {
+		delete(d.tenants, e.Tenant)
+	}
+}
+
+// start begins an attempt for queued events while slots are free.
+func (d *Deliverer) start(ctx context.Context) {
+	for {
+		e, ok := d.next()
+		if !ok {
+			return
+		}
 		d.wg.Add(1)
 		go func() {
 			defer d.wg.Done()
-			defer func() { <-d.slots; d.Wake() }()
+			defer func() { d.done(e); d.Wake() }()
 			// Detached from Run's ctx: an attempt started ends and records its
 			// result, within Timeout, even while the server stops.
-			if err := d.handle(context.WithoutCancel(ctx), e); err != nil {
+			if err := d.attempt(context.WithoutCancel(ctx), e); err != nil {
 				d.cfg.Log.Error("webhook delivery", "event", e.EventID, "err", err)
 			}
 		}()
 	}
-	return len(evs), nil
+}
+
+// attempt renews the lease of an event that waited in its queue, so that it
+// outlives the attempt, then makes the attempt. An event whose lease another owner
+// took meanwhile (or whose webhook went) is left alone.
+func (d *Deliverer) attempt(ctx context.Context, e store.Event) error {
+	if now := d.cfg.Now(); e.LeaseUntil.Sub(now) < d.cfg.Timeout+5*time.Second {
+		var err error
+		e, err = d.cfg.Store.UpdateEvent(ctx, e.Tenant, e.ID, func(x *store.Event) error {
+			if x.LeaseOwner != d.owner || x.NextAt == nil {
+				return store.ErrLeaseLost
+			}
+			x.LeaseUntil = now.Add(d.lease)
+			return nil
+		})
+		if errors.Is(err, store.ErrLeaseLost) || errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return d.handle(ctx, e)
 }
 
 // tenantNow is the tenant's clock.

@@ -1,0 +1,104 @@
+package delivery
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/morimock/morimock/mockserver/store"
+)
+
+// call is one delivery the fake receiver holds until the test answers it.
+type call struct {
+	url    string
+	answer chan struct{}
+}
+
+// heldTransport hands every request to the test and answers 200 when told (or when
+// the request is abandoned): a receiver that hangs until the test lets it go.
+type heldTransport chan call
+
+func (h heldTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	c := call{url: req.URL.String(), answer: make(chan struct{})}
+	select {
+	case h <- c:
+	case <-req.Context().Done():
+		return nil, req.Context().Err()
+	}
+	select {
+	case <-c.answer:
+	case <-req.Context().Done():
+		return nil, req.Context().Err()
+	}
+	return &http.Response{StatusCode: http.StatusOK, Status: "200 OK", Body: io.NopCloser(strings.NewReader("")), Header: http.Header{}, Request: req}, nil
+}
+
+// addDue registers a webhook at url for tenant with one event due at at.
+func addDue(t *testing.T, st store.Store, tenant, url string, at time.Time) {
+	t.Helper()
+	ctx := t.Context()
+	w, err := st.CreateWebhook(ctx, store.Webhook{Tenant: tenant, Name: url, URL: url, Secret: "whsec_test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.AddEvent(ctx, store.Event{Tenant: tenant, WebhookID: w.ID, OrderID: "o-" + url, EventID: url, Status: store.EventPending, Body: []byte(`{}`), NextAt: &at}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestFairShareBetweenTenants: one tenant whose receivers hang holds every slot
+// while it is alone, but when another tenant's event comes due, the next slot that
+// frees goes to it, although the first tenant's events came due earlier (review2 #4:
+// 300 hanging webhooks delayed another tenant's delivery by about 80 s).
+func TestFairShareBetweenTenants(t *testing.T) {
+	st, err := store.NewMemory(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	for i := range 10 {
+		addDue(t, st, "hog", fmt.Sprintf("http://hog.invalid/%d", i), now.Add(-time.Minute))
+	}
+	calls := make(heldTransport)
+	d := New(Config{
+		Store:       st,
+		Occur:       func(context.Context, store.Event, time.Time) (Occurrence, error) { return Occurrence{Drop: true}, nil },
+		Now:         func() time.Time { return now },
+		AfterFunc:   func(time.Duration, func()) func() bool { return func() bool { return false } },
+		MaxInFlight: 4,
+		Transport:   calls,
+	})
+	ctx, cancel := context.WithCancel(t.Context())
+	ran := make(chan struct{})
+	go func() { defer close(ran); d.Run(ctx) }()
+	var held []call
+	defer func() {
+		cancel()
+		for _, c := range held {
+			close(c.answer)
+		}
+		<-ran
+	}()
+	// Alone, the hog may use every slot.
+	for range 4 {
+		c := <-calls
+		if !strings.HasPrefix(c.url, "http://hog.invalid/") {
+			t.Fatalf("delivery to %s; want the hog's", c.url)
+		}
+		held = append(held, c)
+	}
+	addDue(t, st, "victim", "http://victim.invalid/1", now)
+	d.Wake()
+	// The next slot that frees is the victim's, ahead of the hog's six waiting events.
+	close(held[0].answer)
+	held = held[1:]
+	c := <-calls
+	held = append(held, c)
+	if c.url != "http://victim.invalid/1" {
+		t.Errorf("after one of the hog's attempts ended, the next delivery went to %s; want the victim's", c.url)
+	}
+}
