@@ -186,7 +186,7 @@ func (s *Server) upload(ctx context.Context, sb *sandbox, g files.Grant, r *http
 		f := &rec.Files[i]
 		replaced = f.Blob
 		f.UploadedAt, f.Size, f.ContentType, f.Blob = &at, n, ctype, blob
-		if !order.NeedsConfirm(rec.Type) && allUploaded(rec) {
+		if !order.NeedsConfirm(rec.Type) && rec.AllUploaded() {
 			rec.StartedAt = &at // watermark orders need no confirm
 		}
 		return nil
@@ -244,15 +244,6 @@ func fileIndex(rec *order.Record, key string) int {
 		}
 	}
 	return -1
-}
-
-func allUploaded(rec *order.Record) bool {
-	for i := range rec.Files {
-		if rec.Files[i].UploadedAt == nil {
-			return false
-		}
-	}
-	return true
 }
 
 // serveBlob answers a presigned GET as a storage service does (http.ServeContent:
