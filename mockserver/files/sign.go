@@ -28,10 +28,6 @@ import (
 	"time"
 )
 
-// Lifetime is how long every presigned URL of the sandbox is valid, on the tenant's
-// clock, as the vendor's upload and download URLs are.
-const Lifetime = time.Hour
-
 // Paths the signed URLs point at. FilesPath is followed by the escaped storage key
 // (a key holds slashes, escaped as %2F so that it stays one path segment).
 const (
@@ -62,8 +58,8 @@ var (
 )
 
 // Grant is what a presigned URL allows: one method on one storage key, for one
-// tenant, from Issued for Lifetime. The URL carries the tenant sealed (sealTenant),
-// never the digest itself.
+// tenant, from Issued for For (order.PresignedURLLifetime on every URL the sandbox
+// makes). The URL carries the tenant sealed (sealTenant), never the digest itself.
 type Grant struct {
 	Method string
 	Tenant string // the tenant digest; never a token

@@ -13,7 +13,7 @@ import (
 var issued = time.Date(2026, 3, 12, 10, 0, 0, 0, time.UTC)
 
 func grant() Grant {
-	return Grant{Method: "PUT", Tenant: "0123456789abcdef", Key: "temp/123456789/0/photo.jpg", Issued: issued, For: Lifetime}
+	return Grant{Method: "PUT", Tenant: "0123456789abcdef", Key: "temp/123456789/0/photo.jpg", Issued: issued, For: time.Hour}
 }
 
 // splitS3 turns a presigned URL back into what a request carries: the unescaped key
@@ -134,7 +134,7 @@ func TestExpired(t *testing.T) {
 	for _, tc := range []struct {
 		at   time.Duration
 		want bool
-	}{{0, false}, {Lifetime - time.Second, false}, {Lifetime, true}, {2 * Lifetime, true}} {
+	}{{0, false}, {time.Hour - time.Second, false}, {time.Hour, true}, {2 * time.Hour, true}} {
 		if got := g.Expired(issued.Add(tc.at)); got != tc.want {
 			t.Errorf("Expired(issued+%s) = %v; want %v", tc.at, got, tc.want)
 		}
