@@ -23,19 +23,31 @@ func (s *Server) authenticate(_ context.Context, in *openapi3filter.Authenticati
 }
 
 func (s *Server) checkToken(values []string) *apiError {
-	if len(values) == 0 || (len(values) == 1 && strings.TrimSpace(values[0]) == "") {
-		return &apiError{status: http.StatusUnauthorized, code: codeNotAuthenticated, detail: "no Authorization header; send Authorization: Bearer <API key>"}
-	}
-	if len(values) > 1 {
-		return &apiError{status: http.StatusUnauthorized, code: codeTokenInvalidFormat, detail: "more than one Authorization header"}
-	}
-	scheme, token, ok := strings.Cut(strings.TrimSpace(values[0]), " ")
-	token = strings.TrimSpace(token)
-	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || strings.ContainsAny(token, " \t") {
-		return &apiError{status: http.StatusUnauthorized, code: codeTokenInvalidFormat, detail: "the Authorization header is not a bearer token; send Authorization: Bearer <API key>"}
+	token, e := bearerToken(values)
+	if e != nil {
+		return e
 	}
 	if s.cfg.Token != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.cfg.Token)) != 1 {
 		return &apiError{status: http.StatusUnauthorized, code: codeTokenInvalid, detail: "the bearer token is not the one this server was started with (--token)"}
 	}
 	return nil
+}
+
+// bearerToken is the one reader of the Authorization header: the token of its only
+// value, "Bearer <token>", or the 401 the contract answers for anything else.
+// Authentication and the sandbox's tenant both come from it, so that the token a
+// request is let in with is the token its orders are kept under.
+func bearerToken(values []string) (string, *apiError) {
+	if len(values) == 0 || (len(values) == 1 && strings.TrimSpace(values[0]) == "") {
+		return "", &apiError{status: http.StatusUnauthorized, code: codeNotAuthenticated, detail: "no Authorization header; send Authorization: Bearer <API key>"}
+	}
+	if len(values) > 1 {
+		return "", &apiError{status: http.StatusUnauthorized, code: codeTokenInvalidFormat, detail: "more than one Authorization header"}
+	}
+	scheme, token, ok := strings.Cut(strings.TrimSpace(values[0]), " ")
+	token = strings.TrimSpace(token)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || strings.ContainsAny(token, " \t") {
+		return "", &apiError{status: http.StatusUnauthorized, code: codeTokenInvalidFormat, detail: "the Authorization header is not a bearer token; send Authorization: Bearer <API key>"}
+	}
+	return token, nil
 }

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/morimock/morimock/mockserver/files"
 	"github.com/morimock/morimock/mockserver/store"
 	"github.com/morimock/morimock/order"
 )
@@ -39,7 +38,7 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request, c *call)
 			key = store.OrderBlobPrefix(rec.Tenant, rec.ID) + blobResultZip
 		}
 		u := s.getURL(r, c.sb, rec.Tenant, key, c.now.Truncate(time.Second))
-		s.reply(w, r, c, download{DownloadURL: u, ExpiresIn: int(files.Lifetime / time.Second)})
+		s.reply(w, r, c, download{DownloadURL: u, ExpiresIn: int(order.PresignedURLLifetime / time.Second)})
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/morimock/morimock"
+	"github.com/morimock/morimock/mockserver/files"
+	"github.com/morimock/morimock/mockserver/store"
 )
 
 // apiError is every answer that is not an order: its HTTP status, the error code the
@@ -193,3 +195,23 @@ func validationDetail(err error) string {
 	}
 	return strconv.QuoteToASCII(msg)
 }
+
+// internalS3 is internal for the storage paths (/_morimock/files/), which stand for
+// S3 and answer every error as its XML document, a 500 too (sandbox.yaml's S3Error):
+// a client's S3 library reads the code from there, never from JSON.
+func (s *Server) internalS3(w http.ResponseWriter, err error) {
+	w.Header().Set(HeaderSource, "error")
+	if errors.Is(err, store.ErrUnavailable) {
+		s.log.Warn("shared store unavailable", "err", err)
+		w.Header().Set("Retry-After", "1")
+		w.Header().Set(HeaderError, "the sandbox's shared store (Redis) is unavailable; retry shortly")
+		files.WriteS3Error(w, http.StatusInternalServerError, codeS3Internal, "We encountered an internal error. Please try again.", "")
+		return
+	}
+	s.log.Error("sandbox failure", "err", err)
+	w.Header().Set(HeaderError, "the sandbox failed; see its log")
+	files.WriteS3Error(w, http.StatusInternalServerError, codeS3Internal, "We encountered an internal error. Please try again.", "")
+}
+
+// codeS3Internal is S3's code for a 500.
+const codeS3Internal = "InternalError"

@@ -31,15 +31,16 @@ func (s *Server) handleConfirm(t order.Type) opFunc {
 		rec, e, err := s.lookupOrder(r.Context(), c, b.OrderID)
 		if err == nil && e == nil {
 			rec, err = c.sb.store.UpdateOrder(r.Context(), c.tenant.id, b.OrderID, func(rec *order.Record) error {
-				if e := confirmRule(rec, t, b.IdempotencyKey, c); e != nil {
-					return e
-				}
-				if rec.ConfirmedAt != nil {
+				switch what := order.ConfirmOf(rec, t, b.IdempotencyKey, c.now); what {
+				case order.ConfirmStarts:
+					at := c.now
+					rec.ConfirmedAt, rec.StartedAt, rec.ConfirmKey = &at, &at, b.IdempotencyKey
+					return nil
+				case order.ConfirmRepeat:
 					return nil // the same confirm again: nothing changes
+				default:
+					return confirmRefused(what, rec, t, c)
 				}
-				at := c.now
-				rec.ConfirmedAt, rec.StartedAt, rec.ConfirmKey = &at, &at, b.IdempotencyKey
-				return nil
 			})
 			errors.As(err, &e)
 		}
@@ -56,19 +57,16 @@ func (s *Server) handleConfirm(t order.Type) opFunc {
 	}
 }
 
-// confirmRule is what must hold for a confirm, checked in the vendor's order.
-func confirmRule(rec *order.Record, t order.Type, key string, c *call) *apiError {
-	switch st := statusAt(rec, c.now); {
-	case rec.Type != t:
+// confirmRefused is the vendor's error for a confirm order.ConfirmOf refuses.
+func confirmRefused(what order.Confirm, rec *order.Record, t order.Type, c *call) *apiError {
+	switch what {
+	case order.ConfirmWrongType:
 		return &apiError{status: http.StatusBadRequest, code: codeTypeNotMatch, detail: "order " + rec.ID + " is a " + string(rec.Type) + " order; this confirm is for " + string(t)}
-	case rec.ConfirmedAt != nil && rec.ConfirmKey == key:
-		return nil
-	case rec.ConfirmedAt != nil:
+	case order.ConfirmAlreadyConfirmed:
 		return &apiError{status: http.StatusBadRequest, code: codeAlreadyConfirmed, detail: "order " + rec.ID + " was confirmed already, with another idempotencyKey"}
-	case st != order.Pending:
-		return &apiError{status: http.StatusBadRequest, code: codeOrderNotPending, detail: "order " + rec.ID + " is " + string(st) + ", not pending"}
-	case !allUploaded(rec):
+	case order.ConfirmNotPending:
+		return &apiError{status: http.StatusBadRequest, code: codeOrderNotPending, detail: "order " + rec.ID + " is " + string(statusAt(rec, c.now)) + ", not pending"}
+	default: // order.ConfirmFilesMissing
 		return &apiError{status: http.StatusBadRequest, code: codeFileNotUploaded, detail: "PUT every file to its uploadUrl before confirming"}
 	}
-	return nil
 }

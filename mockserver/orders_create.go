@@ -179,7 +179,7 @@ func orderIDOfKey(key string) string {
 // uploadURL is the presigned PUT URL of a file: the vendor's test-upload URL for a
 // test key, an S3-style one otherwise; absolute, on the host the client called.
 func (s *Server) uploadURL(r *http.Request, sb *sandbox, rec *order.Record, key string, issued time.Time) string {
-	g := files.Grant{Method: http.MethodPut, Tenant: rec.Tenant, Key: key, Issued: issued, For: files.Lifetime}
+	g := files.Grant{Method: http.MethodPut, Tenant: rec.Tenant, Key: key, Issued: issued, For: order.PresignedURLLifetime}
 	if rec.Test {
 		return baseURL(r) + sb.signer.TestUploadURL(g)
 	}
@@ -188,7 +188,7 @@ func (s *Server) uploadURL(r *http.Request, sb *sandbox, rec *order.Record, key 
 
 // getURL is the presigned GET URL of a blob the sandbox serves.
 func (s *Server) getURL(r *http.Request, sb *sandbox, tenantID, key string, issued time.Time) string {
-	return baseURL(r) + sb.signer.S3URL(files.Grant{Method: http.MethodGet, Tenant: tenantID, Key: key, Issued: issued, For: files.Lifetime})
+	return baseURL(r) + sb.signer.S3URL(files.Grant{Method: http.MethodGet, Tenant: tenantID, Key: key, Issued: issued, For: order.PresignedURLLifetime})
 }
 
 // baseURL is the scheme and host the client reached the sandbox on.

@@ -158,10 +158,10 @@ type tenant struct {
 	test bool // an sk_test_ key: test-upload URLs, no processed files
 }
 
-// tenantOf returns the tenant of a request that passed authentication.
+// tenantOf returns the tenant of a request that passed authentication (so its
+// bearer token parses).
 func tenantOf(r *http.Request) tenant {
-	_, token, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
-	token = strings.TrimSpace(token)
+	token, _ := bearerToken(r.Header.Values("Authorization"))
 	sum := sha256.Sum256([]byte("morimock tenant\x00" + token))
 	return tenant{id: hex.EncodeToString(sum[:16]), test: strings.HasPrefix(token, testKeyPrefix)}
 }

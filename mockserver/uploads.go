@@ -46,7 +46,7 @@ func (s *Server) handleFiles(w http.ResponseWriter, r *http.Request) {
 	}
 	sb, err := s.sandbox(r.Context())
 	if err != nil {
-		s.internal(w, err)
+		s.internalS3(w, err)
 		return
 	}
 	g, err := sb.signer.CheckS3(method, key, r.URL.Query())
@@ -60,7 +60,7 @@ func (s *Server) handleFiles(w http.ResponseWriter, r *http.Request) {
 	}
 	now, err := s.clock(r.Context(), sb, g.Tenant)
 	if err != nil {
-		s.internal(w, err)
+		s.internalS3(w, err)
 		return
 	}
 	if g.Expired(now) {
@@ -88,7 +88,7 @@ func (s *Server) handleFiles(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(e, errNotPending):
 		files.WriteS3Error(w, http.StatusForbidden, files.CodeAccessDenied, "The order is no longer pending; it takes no uploads.", key)
 	case e != nil:
-		s.internal(w, e)
+		s.internalS3(w, e)
 	default:
 		w.Header().Set("ETag", `"`+hex.EncodeToString(sum.Sum(nil))+`"`)
 		w.WriteHeader(http.StatusOK)
@@ -186,7 +186,7 @@ func (s *Server) upload(ctx context.Context, sb *sandbox, g files.Grant, r *http
 		f := &rec.Files[i]
 		replaced = f.Blob
 		f.UploadedAt, f.Size, f.ContentType, f.Blob = &at, n, ctype, blob
-		if !order.NeedsConfirm(rec.Type) && allUploaded(rec) {
+		if !order.NeedsConfirm(rec.Type) && rec.AllUploaded() {
 			rec.StartedAt = &at // watermark orders need no confirm
 		}
 		return nil
@@ -244,15 +244,6 @@ func fileIndex(rec *order.Record, key string) int {
 		}
 	}
 	return -1
-}
-
-func allUploaded(rec *order.Record) bool {
-	for i := range rec.Files {
-		if rec.Files[i].UploadedAt == nil {
-			return false
-		}
-	}
-	return true
 }
 
 // serveBlob answers a presigned GET as a storage service does (http.ServeContent:
@@ -321,7 +312,7 @@ func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, sb *sandbox, 
 		return
 	}
 	if err != nil {
-		s.internal(w, err)
+		s.internalS3(w, err)
 		return
 	}
 	defer b.Close()

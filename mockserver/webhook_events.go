@@ -134,7 +134,7 @@ func (s *Server) schedule(ctx context.Context, sb *sandbox, w store.Webhook, ori
 }
 
 func filesGrant(tenant, key string, issued time.Time) files.Grant {
-	return files.Grant{Method: "GET", Tenant: tenant, Key: key, Issued: issued, For: files.Lifetime}
+	return files.Grant{Method: "GET", Tenant: tenant, Key: key, Issued: issued, For: order.PresignedURLLifetime}
 }
 
 // newUUID returns a random (version 4) UUID.

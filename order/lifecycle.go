@@ -149,3 +149,54 @@ func AppendDefaultName(b []byte, t Type, created time.Time) []byte {
 func DefaultName(t Type, created time.Time) string {
 	return string(AppendDefaultName(nil, t, created))
 }
+
+// AllUploaded reports whether every file of rec has been uploaded at least once.
+func (rec *Record) AllUploaded() bool {
+	for i := range rec.Files {
+		if rec.Files[i].UploadedAt == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// Confirm is what a confirm does to an order: start it, answer it as it stands, or
+// one of the vendor's refusals.
+type Confirm int
+
+// The outcomes of a confirm, in the order the vendor checks them.
+const (
+	// ConfirmStarts: the order was waiting for this confirm and starts now.
+	ConfirmStarts Confirm = iota
+	// ConfirmRepeat: the confirm that started the order, sent again with its
+	// idempotencyKey; it changes nothing and answers the current state.
+	ConfirmRepeat
+	// ConfirmWrongType: the order is not of the confirm's type (ORDER_TYPE_NOT_MATCH).
+	ConfirmWrongType
+	// ConfirmAlreadyConfirmed: confirmed before, with another idempotencyKey
+	// (ORDER_ALREADY_CONFIRMED).
+	ConfirmAlreadyConfirmed
+	// ConfirmNotPending: the order is no longer pending (ORDER_NOT_PENDING).
+	ConfirmNotPending
+	// ConfirmFilesMissing: a file has not been uploaded yet (ORDER_FILE_NOT_UPLOADED).
+	ConfirmFilesMissing
+)
+
+// ConfirmOf decides what a confirm for orders of type t, sent with idempotencyKey
+// key at now (the tenant's clock), does to rec: only a pending order of type t whose
+// every file is uploaded starts; the one confirm that started it may be repeated.
+func ConfirmOf(rec *Record, t Type, key string, now time.Time) Confirm {
+	switch {
+	case rec.Type != t:
+		return ConfirmWrongType
+	case rec.ConfirmedAt != nil && rec.ConfirmKey == key:
+		return ConfirmRepeat
+	case rec.ConfirmedAt != nil:
+		return ConfirmAlreadyConfirmed
+	case rec.StatusAt(now) != Pending:
+		return ConfirmNotPending
+	case !rec.AllUploaded():
+		return ConfirmFilesMissing
+	}
+	return ConfirmStarts
+}

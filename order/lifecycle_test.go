@@ -152,3 +152,47 @@ func TestSingleFile(t *testing.T) {
 		}
 	}
 }
+
+// TestConfirmOf is the vendor's confirm rules (errors page, confirm operations): a
+// wrong type first, then an order confirmed already (the same key answers again,
+// another is refused), then one no longer pending, then one with a file missing.
+func TestConfirmOf(t *testing.T) {
+	created := time.Date(2026, 3, 12, 10, 0, 0, 0, time.UTC)
+	up := created.Add(time.Minute)
+	conf := created.Add(2 * time.Minute)
+	pending := func() *order.Record {
+		return &order.Record{ID: "1", Type: order.AntiAI, CreatedAt: created, ProcessFor: time.Minute,
+			Files: []order.File{{ID: 1, UploadedAt: &up}, {ID: 2, UploadedAt: &up}}}
+	}
+	confirmed := func() *order.Record {
+		r := pending()
+		r.ConfirmedAt, r.StartedAt, r.ConfirmKey = &conf, &conf, "k1"
+		return r
+	}
+	missing := pending()
+	missing.Files[1].UploadedAt = nil
+	tests := []struct {
+		name string
+		rec  *order.Record
+		t    order.Type
+		key  string
+		now  time.Time
+		want order.Confirm
+	}{
+		{"pending, every file uploaded", pending(), order.AntiAI, "k1", conf, order.ConfirmStarts},
+		{"another type's confirm", pending(), order.AIDetection, "k1", conf, order.ConfirmWrongType},
+		{"a file not uploaded", missing, order.AntiAI, "k1", conf, order.ConfirmFilesMissing},
+		{"the same confirm again", confirmed(), order.AntiAI, "k1", conf.Add(time.Second), order.ConfirmRepeat},
+		{"the same confirm after completing", confirmed(), order.AntiAI, "k1", conf.Add(time.Hour), order.ConfirmRepeat},
+		{"another key after confirm", confirmed(), order.AntiAI, "k2", conf.Add(time.Second), order.ConfirmAlreadyConfirmed},
+		{"wrong type beats confirmed", confirmed(), order.AIDetection, "k1", conf, order.ConfirmWrongType},
+		{"expired, never confirmed", pending(), order.AntiAI, "k1", order.ExpiresAt(created).Add(time.Second), order.ConfirmNotPending},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := order.ConfirmOf(tt.rec, tt.t, tt.key, tt.now); got != tt.want {
+				t.Errorf("ConfirmOf() = %d; want %d", got, tt.want)
+			}
+		})
+	}
+}

@@ -88,7 +88,9 @@ func StatusCodeFor(p float64) StatusCode {
 // least this old.
 const ExpiresAfter = 7 * 24 * time.Hour
 
-// PresignedURLLifetime is how long a presigned download URL is valid.
+// PresignedURLLifetime is how long every presigned URL is valid, upload and download
+// alike, on the tenant's clock: the vendor's upload and download URLs and the
+// download operation's expiresIn.
 const PresignedURLLifetime = time.Hour
 
 // TimeLayout is the wire format of timestamps: UTC with milliseconds.

@@ -48,19 +48,9 @@ func run(args []string, stderr io.Writer) error {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
-	// The input and both outputs are those of an order for a 480 x 360 photo (the
-	// sample scaled down, so that the overlay stays under maxBytes): the heat map is of
-	// the input's size, the overlay is the heat map over the input.
-	sample := files.Sample(*seed)
-	img := image.NewRGBA(image.Rect(0, 0, 480, 360))
-	xdraw.CatmullRom.Scale(img, img.Bounds(), sample, sample.Bounds(), draw.Src, nil)
-	b := img.Bounds()
-	heat := files.Heatmap(b.Dx(), b.Dy(), *p, *seed)
-	for name, m := range map[string]image.Image{
-		"sample-input.png":   img,
-		"sample-heatmap.png": heat,
-		"sample-overlay.png": files.Overlay(img, heat),
-	} {
+	pictures := render(*seed, *p)
+	for _, name := range pictureNames {
+		m := pictures[name]
 		var buf bytes.Buffer
 		// The best compression, not the sandbox's fastest: these are checked in.
 		enc := png.Encoder{CompressionLevel: png.BestCompression}
@@ -76,4 +66,24 @@ func run(args []string, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "%s: %d x %d, %d bytes\n", filepath.Join(*out, name), m.Bounds().Dx(), m.Bounds().Dy(), buf.Len())
 	}
 	return nil
+}
+
+// pictureNames are the files run writes, in the order it writes them.
+var pictureNames = []string{"sample-input.png", "sample-heatmap.png", "sample-overlay.png"}
+
+// render draws the pictures, by file name. The input and both outputs are those of
+// an order for a 480 x 360 photo (the sample scaled down, so that the overlay stays
+// under maxBytes): the heat map is of the input's size, the overlay is the heat map
+// over the input.
+func render(seed uint64, p float64) map[string]image.Image {
+	sample := files.Sample(seed)
+	img := image.NewRGBA(image.Rect(0, 0, 480, 360))
+	xdraw.CatmullRom.Scale(img, img.Bounds(), sample, sample.Bounds(), draw.Src, nil)
+	b := img.Bounds()
+	heat := files.Heatmap(b.Dx(), b.Dy(), p, seed)
+	return map[string]image.Image{
+		"sample-input.png":   img,
+		"sample-heatmap.png": heat,
+		"sample-overlay.png": files.Overlay(img, heat),
+	}
 }

@@ -11,6 +11,8 @@
 package files
 
 import (
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -25,10 +27,6 @@ import (
 	"strings"
 	"time"
 )
-
-// Lifetime is how long every presigned URL of the sandbox is valid, on the tenant's
-// clock, as the vendor's upload and download URLs are.
-const Lifetime = time.Hour
 
 // Paths the signed URLs point at. FilesPath is followed by the escaped storage key
 // (a key holds slashes, escaped as %2F so that it stays one path segment).
@@ -60,7 +58,8 @@ var (
 )
 
 // Grant is what a presigned URL allows: one method on one storage key, for one
-// tenant, from Issued for Lifetime.
+// tenant, from Issued for For (order.PresignedURLLifetime on every URL the sandbox
+// makes). The URL carries the tenant sealed (sealTenant), never the digest itself.
 type Grant struct {
 	Method string
 	Tenant string // the tenant digest; never a token
@@ -76,10 +75,61 @@ func (g Grant) Expired(now time.Time) bool { return !now.Before(g.Issued.Add(g.F
 // Signer signs and checks URLs with one key. It is safe for concurrent use.
 type Signer struct {
 	key []byte
+	// sealKey encrypts the tenant digest a URL carries (see sealTenant), derived
+	// from key so that every replica and restart sharing the key reads it back.
+	sealKey []byte
 }
 
 // NewSigner returns a Signer for key, which should be at least 32 random bytes.
-func NewSigner(key []byte) *Signer { return &Signer{key: append([]byte(nil), key...)} }
+func NewSigner(key []byte) *Signer {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("morimock tenant seal key"))
+	return &Signer{key: append([]byte(nil), key...), sealKey: m.Sum(nil)}
+}
+
+// sealTenant is what a URL carries instead of the tenant digest (X-Amz-Credential's
+// access key, the test-upload token's second field). The digest is a fast hash of
+// the bearer token, so a URL that carried it would let anyone holding the URL guess
+// a weak token offline. Sealed, it is an HMAC of the tenant under the signing key
+// (the synthetic IV) followed by the tenant encrypted in CTR mode under that IV:
+// deterministic (one tenant, one access key, as with S3), unreadable without the
+// key, and read back by every process that shares the key (--state-dir, Redis), so
+// URLs stay valid across restarts and replicas. Tampering is caught by unsealTenant
+// and, in any case, by the URL's signature, which covers the tenant itself.
+func (s *Signer) sealTenant(tenant string) string {
+	m := hmac.New(sha256.New, s.sealKey)
+	m.Write([]byte(tenant))
+	iv := m.Sum(nil)[:aes.BlockSize]
+	out := make([]byte, aes.BlockSize+len(tenant))
+	copy(out, iv)
+	s.ctr(iv).XORKeyStream(out[aes.BlockSize:], []byte(tenant))
+	return hex.EncodeToString(out)
+}
+
+// unsealTenant reverses sealTenant, refusing a value sealTenant did not make.
+func (s *Signer) unsealTenant(sealed string) (string, bool) {
+	b, err := hex.DecodeString(sealed)
+	if err != nil || len(b) <= aes.BlockSize {
+		return "", false
+	}
+	iv := b[:aes.BlockSize]
+	tenant := make([]byte, len(b)-aes.BlockSize)
+	s.ctr(iv).XORKeyStream(tenant, b[aes.BlockSize:])
+	m := hmac.New(sha256.New, s.sealKey)
+	m.Write(tenant)
+	if !hmac.Equal(iv, m.Sum(nil)[:aes.BlockSize]) {
+		return "", false
+	}
+	return string(tenant), true
+}
+
+func (s *Signer) ctr(iv []byte) cipher.Stream {
+	block, err := aes.NewCipher(s.sealKey) // 32 bytes: never fails
+	if err != nil {
+		panic(err)
+	}
+	return cipher.NewCTR(block, iv)
+}
 
 // KeyFromSeed derives a signing key from a seed, so that a server started with the
 // same --seed signs the same URLs and a restart keeps them valid.
@@ -148,7 +198,7 @@ func (s *Signer) S3URL(g Grant) string {
 	g.Issued = g.Issued.UTC().Truncate(time.Second)
 	q := url.Values{}
 	q.Set(amzAlgorithm, algorithm)
-	q.Set(amzCredential, g.Tenant+"/"+g.Issued.Format("20060102")+"/"+credentialScope)
+	q.Set(amzCredential, s.sealTenant(g.Tenant)+"/"+g.Issued.Format("20060102")+"/"+credentialScope)
 	q.Set(amzDate, g.Issued.Format(amzDateLayout))
 	q.Set(amzExpires, strconv.FormatInt(int64(g.For/time.Second), 10))
 	q.Set("X-Amz-SignedHeaders", "host")
@@ -176,14 +226,18 @@ func (s *Signer) CheckS3(method, key string, query url.Values) (Grant, error) {
 	if err != nil || secs < 1 || secs > 7*24*3600 {
 		return Grant{}, fmt.Errorf("%w: %s is not 1 to 604800 seconds", ErrMalformed, amzExpires)
 	}
-	tenant, _, ok := strings.Cut(query.Get(amzCredential), "/")
-	if !ok || tenant == "" {
+	access, _, ok := strings.Cut(query.Get(amzCredential), "/")
+	if !ok || access == "" {
 		return Grant{}, fmt.Errorf("%w: %s has no access key", ErrMalformed, amzCredential)
 	}
-	g := Grant{Method: method, Tenant: tenant, Key: key, Issued: issued, For: time.Duration(secs) * time.Second}
-	if query.Get(amzCredential) != tenant+"/"+issued.Format("20060102")+"/"+credentialScope {
+	if query.Get(amzCredential) != access+"/"+issued.Format("20060102")+"/"+credentialScope {
 		return Grant{}, ErrSignature
 	}
+	tenant, ok := s.unsealTenant(access)
+	if !ok {
+		return Grant{}, ErrSignature
+	}
+	g := Grant{Method: method, Tenant: tenant, Key: key, Issued: issued, For: time.Duration(secs) * time.Second}
 	sig, err := hex.DecodeString(query.Get(amzSignature))
 	if err != nil || !hmac.Equal(sig, s.mac(g)) {
 		return Grant{}, ErrSignature
@@ -201,8 +255,8 @@ func (s *Signer) TestUploadURL(g Grant) string {
 
 func (s *Signer) testToken(g Grant) string {
 	var b strings.Builder
-	b.WriteString("v1.")
-	b.WriteString(g.Tenant)
+	b.WriteString("v2.")
+	b.WriteString(s.sealTenant(g.Tenant))
 	b.WriteByte('.')
 	b.WriteString(strconv.FormatInt(g.Issued.Unix(), 10))
 	b.WriteByte('.')
@@ -218,8 +272,12 @@ func (s *Signer) testToken(g Grant) string {
 // ErrMalformed, or ErrSignature.
 func (s *Signer) CheckTestUpload(token string) (Grant, error) {
 	parts := strings.Split(token, ".")
-	if len(parts) != 6 || parts[0] != "v1" || parts[1] == "" {
-		return Grant{}, fmt.Errorf("%w: want v1.<tenant>.<issued>.<seconds>.<key>.<signature>", ErrMalformed)
+	if len(parts) != 6 || parts[0] != "v2" || parts[1] == "" {
+		return Grant{}, fmt.Errorf("%w: want v2.<sealed tenant>.<issued>.<seconds>.<key>.<signature>", ErrMalformed)
+	}
+	tenant, ok := s.unsealTenant(parts[1])
+	if !ok {
+		return Grant{}, ErrSignature
 	}
 	issued, err := strconv.ParseInt(parts[2], 10, 64)
 	if err != nil || issued < 0 || issued > 1<<40 {
@@ -237,7 +295,7 @@ func (s *Signer) CheckTestUpload(token string) (Grant, error) {
 	if err != nil {
 		return Grant{}, ErrSignature
 	}
-	g := Grant{Method: "PUT", Tenant: parts[1], Key: string(key), Issued: time.Unix(issued, 0).UTC(), For: time.Duration(secs) * time.Second}
+	g := Grant{Method: "PUT", Tenant: tenant, Key: string(key), Issued: time.Unix(issued, 0).UTC(), For: time.Duration(secs) * time.Second}
 	if !hmac.Equal(sig, s.mac(g)) {
 		return Grant{}, ErrSignature
 	}

@@ -13,7 +13,7 @@ import (
 var issued = time.Date(2026, 3, 12, 10, 0, 0, 0, time.UTC)
 
 func grant() Grant {
-	return Grant{Method: "PUT", Tenant: "0123456789abcdef", Key: "temp/123456789/0/photo.jpg", Issued: issued, For: Lifetime}
+	return Grant{Method: "PUT", Tenant: "0123456789abcdef", Key: "temp/123456789/0/photo.jpg", Issued: issued, For: time.Hour}
 }
 
 // splitS3 turns a presigned URL back into what a request carries: the unescaped key
@@ -63,7 +63,12 @@ func TestS3Tampered(t *testing.T) {
 		},
 		"tenant": func() (string, string, url.Values) {
 			c := clone(q)
-			c.Set(amzCredential, strings.Replace(c.Get(amzCredential), "0123", "9999", 1))
+			cred := c.Get(amzCredential)
+			flip := "0"
+			if cred[0] == '0' {
+				flip = "1"
+			}
+			c.Set(amzCredential, flip+cred[1:])
 			return "PUT", key, c
 		},
 		"signature": func() (string, string, url.Values) {
@@ -129,7 +134,7 @@ func TestExpired(t *testing.T) {
 	for _, tc := range []struct {
 		at   time.Duration
 		want bool
-	}{{0, false}, {Lifetime - time.Second, false}, {Lifetime, true}, {2 * Lifetime, true}} {
+	}{{0, false}, {time.Hour - time.Second, false}, {time.Hour, true}, {2 * time.Hour, true}} {
 		if got := g.Expired(issued.Add(tc.at)); got != tc.want {
 			t.Errorf("Expired(issued+%s) = %v; want %v", tc.at, got, tc.want)
 		}
@@ -166,7 +171,7 @@ func FuzzCheck(f *testing.F) {
 	u := s.S3URL(grant())
 	f.Add(u)
 	f.Add(s.TestUploadURL(grant()))
-	f.Add("v1.a.1.1.00.00")
+	f.Add("v2.a.1.1.00.00")
 	f.Add(FilesPath + "x?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=-1")
 	f.Fuzz(func(t *testing.T, raw string) {
 		if tok, ok := strings.CutPrefix(raw, TestUploadsPath); ok {
@@ -191,4 +196,47 @@ func FuzzCheck(f *testing.F) {
 		}
 		s.CheckTestUpload(raw)
 	})
+}
+
+// TestURLsHideTheTenant: the tenant digest is a fast hash of a bearer token, so a URL
+// that carried it would let whoever holds the URL guess a weak token offline. Every
+// URL carries it sealed under the signing key instead; a signer with the same key (a
+// restart with --state-dir, another replica on Redis) reads it back, another refuses.
+func TestURLsHideTheTenant(t *testing.T) {
+	s := NewSigner(KeyFromSeed(1))
+	g := grant()
+	g.Tenant = "5e884898da28047151d0e56f8dc62927" // a 16-byte digest, as the sandbox's
+	s3 := s.S3URL(g)
+	g.Method = "PUT"
+	test := s.TestUploadURL(g)
+	for _, u := range []string{s3, test} {
+		if strings.Contains(u, g.Tenant) {
+			t.Errorf("URL %q carries the tenant digest %s", u, g.Tenant)
+		}
+	}
+	same := NewSigner(KeyFromSeed(1))
+	key, q := splitS3(t, s3)
+	if got, err := same.CheckS3("PUT", key, q); err != nil || got.Tenant != g.Tenant {
+		t.Errorf("CheckS3() by a signer with the same key = %q, %v; want tenant %q", got.Tenant, err, g.Tenant)
+	}
+	tok := strings.TrimPrefix(test, TestUploadsPath)
+	if got, err := same.CheckTestUpload(tok); err != nil || got.Tenant != g.Tenant {
+		t.Errorf("CheckTestUpload() by a signer with the same key = %q, %v; want tenant %q", got.Tenant, err, g.Tenant)
+	}
+	other := NewSigner(KeyFromSeed(2))
+	if _, err := other.CheckS3("PUT", key, q); !errors.Is(err, ErrSignature) {
+		t.Errorf("CheckS3() by another key error = %v; want ErrSignature", err)
+	}
+	if _, err := other.CheckTestUpload(tok); !errors.Is(err, ErrSignature) {
+		t.Errorf("CheckTestUpload() by another key error = %v; want ErrSignature", err)
+	}
+	// One tenant, one access key: the sealed credential is the same on every URL.
+	g2 := g
+	g2.Key, g2.Issued = "other/1/0/b.jpg", issued.Add(time.Minute)
+	_, q2 := splitS3(t, s.S3URL(g2))
+	a1, _, _ := strings.Cut(q.Get(amzCredential), "/")
+	a2, _, _ := strings.Cut(q2.Get(amzCredential), "/")
+	if a1 != a2 {
+		t.Errorf("access keys of one tenant differ: %q and %q", a1, a2)
+	}
 }
