@@ -13,10 +13,11 @@ import (
 	"github.com/morimock/morimock/order"
 )
 
-// Memory is a Store that keeps orders, keys and clocks in memory and blobs as files
-// in a directory. It forgets everything but the blobs' directory when closed.
+// Memory is a Store that keeps orders, keys and clocks in memory, and blobs in memory
+// up to a bound (see memBlobLimit) and beyond it as files in a directory, written
+// without fsync. It forgets everything but the blobs' directory when closed.
 type Memory struct {
-	blobs   *blobDir
+	blobs   *memBlobs
 	tempDir string // removed by Close; "" when the caller chose the directory
 
 	mu      sync.RWMutex
@@ -54,7 +55,7 @@ func NewMemory(dir string) (*Memory, error) {
 		}
 		return nil, err
 	}
-	m.blobs = b
+	m.blobs = newMemBlobs(b, memBlobMax, memBlobLimit)
 	return m, nil
 }
 
@@ -286,6 +287,9 @@ func (m *Memory) Close() error {
 	m.mu.Lock()
 	m.orders, m.tenants, m.hooks = map[string]*order.Record{}, map[string]*memTenant{}, newMemHooks()
 	m.mu.Unlock()
+	m.blobs.mu.Lock()
+	m.blobs.root, m.blobs.used = memNode{}, 0
+	m.blobs.mu.Unlock()
 	if m.tempDir != "" {
 		if err := os.RemoveAll(m.tempDir); err != nil {
 			return fmt.Errorf("remove blob dir: %w", err)
