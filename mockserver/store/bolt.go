@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -16,10 +15,11 @@ import (
 )
 
 // Bolt is a Store that keeps everything under one directory (--state-dir): orders,
-// idempotency keys and clock offsets in a bbolt file (dir/state.db), blobs as files
-// under dir/blobs. bbolt commits are atomic and fsynced, and blobs are renamed into
-// place after an fsync, so a process killed at any moment reopens with every write
-// that returned and none half done.
+// idempotency keys, clock offsets and blobs up to 256 KiB in a bbolt file
+// (dir/state.db), larger blobs as files under dir/blobs (see bolt_blobs.go). bbolt
+// commits are atomic and fsynced, and blob files are renamed into place after an
+// fsync, so a process killed at any moment reopens with every write that returned and
+// none half done.
 //
 // bbolt was chosen over SQLite (cgo, or a large pure-Go port) and hand-rolled files
 // (a write-ahead log to get right): it is one small pure-Go dependency, opens by
@@ -31,8 +31,9 @@ import (
 // bucket "clocks" maps a tenant to its offset in nanoseconds. Webhooks and events: see
 // bolt_webhooks.go.
 type Bolt struct {
-	db    *bolt.DB
-	blobs *blobDir
+	db      *bolt.DB
+	blobs   *blobDir
+	blobMax int64 // larger blobs are files (boltBlobMax but in tests)
 }
 
 var (
@@ -44,7 +45,7 @@ var (
 )
 
 // allBuckets are the top-level buckets Open creates.
-var allBuckets = [][]byte{bucketOrders, bucketTenants, bucketClocks, bucketWebhooks, bucketEvents, bucketEventKeys, bucketHookEvents, bucketDue}
+var allBuckets = [][]byte{bucketOrders, bucketBlobs, bucketTenants, bucketClocks, bucketWebhooks, bucketEvents, bucketEventKeys, bucketHookEvents, bucketDue}
 
 // Open opens (creating if needed) the store kept in dir.
 func Open(dir string) (*Bolt, error) {
@@ -75,7 +76,7 @@ func Open(dir string) (*Bolt, error) {
 	// Creates and updates go through Batch: concurrent requests share one commit and
 	// one fsync. A lone writer waits this long for company before it commits.
 	db.MaxBatchDelay = 2 * time.Millisecond
-	return &Bolt{db: db, blobs: blobs}, nil
+	return &Bolt{db: db, blobs: blobs, blobMax: boltBlobMax}, nil
 }
 
 // sortKey orders a tenant's list by creation instant, then id (shorter first), as
@@ -374,7 +375,7 @@ func (s *Bolt) Expire(ctx context.Context, tenant string, now time.Time, filesAf
 	if err != nil {
 		return 0, fmt.Errorf("expire orders: %w", err)
 	}
-	return n, s.blobs.removeAll(prefixes, blobs)
+	return n, s.removeBlobs(prefixes, blobs)
 }
 
 // ClockOffset implements Store.
@@ -427,22 +428,7 @@ func (s *Bolt) Reset(ctx context.Context, tenant string) error {
 	if err != nil {
 		return fmt.Errorf("reset tenant: %w", err)
 	}
-	return s.blobs.removeAll([]string{tenantBlobPrefix(tenant)}, blobs)
-}
-
-// PutBlob implements Store.
-func (s *Bolt) PutBlob(ctx context.Context, key string, r io.Reader, max int64) (int64, error) {
-	return s.blobs.put(ctx, key, r, max)
-}
-
-// OpenBlob implements Store.
-func (s *Bolt) OpenBlob(ctx context.Context, key string) (Blob, error) {
-	return s.blobs.open(key)
-}
-
-// DeleteBlobs implements Store.
-func (s *Bolt) DeleteBlobs(ctx context.Context, prefix string) error {
-	return s.blobs.deletePrefix(prefix)
+	return s.removeBlobs([]string{tenantBlobPrefix(tenant)}, blobs)
 }
 
 // Close implements Store.
