@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -34,6 +35,7 @@ type Bolt struct {
 	db      *bolt.DB
 	blobs   *blobDir
 	blobMax int64 // larger blobs are files (boltBlobMax but in tests)
+	writers atomic.Int32
 }
 
 var (
@@ -73,10 +75,22 @@ func Open(dir string) (*Bolt, error) {
 		db.Close()
 		return nil, fmt.Errorf("open state dir %s: %w", dir, err)
 	}
-	// Creates and updates go through Batch: concurrent requests share one commit and
-	// one fsync. A lone writer waits this long for company before it commits.
+	// Creates and updates go through write: concurrent requests share one commit and
+	// one fsync (Batch), waiting at most this long for company.
 	db.MaxBatchDelay = 2 * time.Millisecond
 	return &Bolt{db: db, blobs: blobs, blobMax: boltBlobMax}, nil
+}
+
+// write commits fn. Concurrent writers share one commit and one fsync (bbolt's
+// Batch), but a lone writer commits at once: Batch would make it wait MaxBatchDelay
+// for company, and the image worker, which stores an order's outputs one after the
+// other, would pay that wait on every write.
+func (s *Bolt) write(fn func(*bolt.Tx) error) error {
+	defer s.writers.Add(-1)
+	if s.writers.Add(1) == 1 {
+		return s.db.Update(fn)
+	}
+	return s.db.Batch(fn)
 }
 
 // sortKey orders a tenant's list by creation instant, then id (shorter first), as
@@ -159,7 +173,7 @@ func (s *Bolt) CreateOrder(ctx context.Context, rec order.Record) (order.Record,
 	}
 	var got order.Record
 	var created bool
-	err := s.db.Batch(func(tx *bolt.Tx) error {
+	err := s.write(func(tx *bolt.Tx) error {
 		var err error
 		got, created, err = s.createTx(tx, &rec)
 		return err
@@ -194,7 +208,7 @@ func (s *Bolt) OrderExists(ctx context.Context, id string) (bool, error) {
 // UpdateOrder implements Store.
 func (s *Bolt) UpdateOrder(ctx context.Context, tenant, id string, fn func(*order.Record) error) (order.Record, error) {
 	var upd order.Record
-	err := s.db.Batch(func(tx *bolt.Tx) error {
+	err := s.write(func(tx *bolt.Tx) error {
 		old, err := s.getTx(tx, tenant, id)
 		if err != nil {
 			return err

@@ -43,7 +43,7 @@ func (s *Bolt) PutBlob(ctx context.Context, key string, r io.Reader, max int64) 
 	if n <= small {
 		v := buf.Bytes()
 		binary.BigEndian.PutUint64(v, uint64(time.Now().UnixNano()))
-		err := s.db.Batch(func(tx *bolt.Tx) error { return tx.Bucket(bucketBlobs).Put([]byte(key), v) })
+		err := s.write(func(tx *bolt.Tx) error { return tx.Bucket(bucketBlobs).Put([]byte(key), v) })
 		if err != nil {
 			return 0, fmt.Errorf("write blob %q: %w", key, err)
 		}
@@ -58,7 +58,7 @@ func (s *Bolt) PutBlob(ctx context.Context, key string, r io.Reader, max int64) 
 	var had bool
 	s.db.View(func(tx *bolt.Tx) error { had = tx.Bucket(bucketBlobs).Get([]byte(key)) != nil; return nil })
 	if had {
-		err := s.db.Batch(func(tx *bolt.Tx) error { return tx.Bucket(bucketBlobs).Delete([]byte(key)) })
+		err := s.write(func(tx *bolt.Tx) error { return tx.Bucket(bucketBlobs).Delete([]byte(key)) })
 		if err != nil {
 			return 0, fmt.Errorf("write blob %q: %w", key, err)
 		}
