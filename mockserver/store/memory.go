@@ -83,8 +83,9 @@ type memTenant struct {
 	sweptSet bool
 }
 
-// NewMemory returns an in-memory store whose blobs live under dir, or under a new
-// temporary directory (removed by Close) when dir is "".
+// NewMemory returns an in-memory store whose blobs that do not fit in memory (see
+// memBlobLimit) live under dir, or under a new temporary directory (removed by Close)
+// when dir is "".
 func NewMemory(dir string) (*Memory, error) {
 	m := &Memory{orders: map[string]*memRec{}, tenants: map[string]*memTenant{}, hooks: newMemHooks()}
 	if dir == "" {
