@@ -4,16 +4,19 @@
 #
 #   - GET of a stored order (1,000 orders of 10 keys) against the bare net/http
 #     ceiling answering that order's body, wrk in the same round: requests/s and ratio;
-#   - whole antiAi lifecycles per second (create, PUT 16 KiB, confirm, GET until
+#   - whole antiAi lifecycles per second (create, PUT a JPEG, confirm, GET until
 #     complete, download link, fetch it; 50 connections, one key each,
-#     --processing-time 0), in memory and with --state-dir;
+#     --processing-time 0), in memory and with --state-dir, each with a 16 KiB
+#     640 x 480 photo (which the sandbox's image worker decodes, perturbs and
+#     re-encodes, as for every antiAi order) and with an 8 x 8 one (the same requests,
+#     next to no image work), so the figures say how much of a lifecycle is image work;
 #   - resident memory per stored order: RSS of the real process after 100,000 orders
 #     minus after 1,000, over the 99,000 between (orders with one file each, pending:
 #     no file bytes, which live on disk anyway);
 #   - restart: a --state-dir holding 100,000 orders, the time from process start to the
 #     first 200 for GET of one of them.
 #
-#   bash bench/lifecycle.sh                          # 3 rounds of 10 s, about 6 minutes
+#   bash bench/lifecycle.sh                          # 3 rounds of 10 s, about 8 minutes
 #   ROUNDS=1 DURATION=3s ORDERS=20000 bash bench/lifecycle.sh   # a quicker look
 #
 # It installs wrk from Debian's packages when missing, needs 2 cores, sends traffic only
@@ -112,20 +115,22 @@ for round in $(seq "$ROUNDS"); do
 	echo "$out" | awk '/^Requests\/sec:/ {print $2}' >>"$work/ceiling.rps"
 	stop "$pid"
 
-	# Whole lifecycles, in memory and on disk.
+	# Whole lifecycles, in memory and on disk, with a photo and with a tiny image.
 	for kind in memory disk; do
-		log "round $round: lifecycles, $kind"
-		port=$((BASE_PORT + 3))
-		if [ "$kind" = disk ]; then
-			rm -rf "$work/state"
-			sandbox "$port" --state-dir "$work/state"
-		else
-			sandbox "$port"
-		fi
-		read -r n secs failed < <(taskset -c 1 "$work/lifecycle" -addr "127.0.0.1:$port" -mode flows -duration "$DURATION" -conns "$CONNS" -key "r$round")
-		awk -v n="$n" -v s="$secs" 'BEGIN {printf "%.0f\n", n / s}' >>"$work/flows.$kind"
-		echo "$failed" >>"$work/flows.$kind.failed"
-		stop "$pid"
+		for image in photo tiny; do
+			log "round $round: lifecycles, $kind, $image image"
+			port=$((BASE_PORT + 3))
+			if [ "$kind" = disk ]; then
+				rm -rf "$work/state"
+				sandbox "$port" --state-dir "$work/state"
+			else
+				sandbox "$port"
+			fi
+			read -r n secs failed < <(taskset -c 1 "$work/lifecycle" -addr "127.0.0.1:$port" -mode flows -duration "$DURATION" -conns "$CONNS" -key "r$round" -image "$image")
+			awk -v n="$n" -v s="$secs" 'BEGIN {printf "%.0f\n", n / s}' >>"$work/flows.$kind.$image"
+			echo "$failed" >>"$work/flows.$kind.$image.failed"
+			stop "$pid"
+		done
 	done
 done
 
@@ -154,13 +159,19 @@ stop "$pid"
 ratio=$(paste -d' ' "$work/get.rps" "$work/ceiling.rps" | awk '{print 100 * $1 / $2}' | median)
 ratios=$(paste -d' ' "$work/get.rps" "$work/ceiling.rps" | awk '{printf "%.0f ", 100 * $1 / $2}')
 echo
-echo "bench/lifecycle.sh: servers on core 0, load on core 1; median of $ROUNDS rounds of $DURATION, $CONNS connections; $(nproc) cores, $(go version | awk '{print $3}'); load average before the run: $load"
+echo "bench/lifecycle.sh: servers on core 0, load on core 1; median of $ROUNDS rounds of $DURATION, $CONNS connections; $(nproc) cores, $(go version | awk '{print $3}'); load average before the run: $load, after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "| measure | figure | rounds | target |"
 echo "|---|---:|---|---:|"
 printf '| GET of a stored order, requests/s (ceiling %.0f) | %.0f (%.0f %% of the ceiling) | %% by round: %s| >= 40 %% |\n' \
 	"$(median <"$work/ceiling.rps")" "$(median <"$work/get.rps")" "$ratio" "$ratios"
-printf '| antiAi lifecycles/s, in memory | %.0f | %s, failed %s | >= 2,000 |\n' "$(median <"$work/flows.memory")" "$(spread <"$work/flows.memory")" "$(paste -sd+ "$work/flows.memory.failed" | bc)"
-printf '| antiAi lifecycles/s, --state-dir | %.0f | %s, failed %s | >= 500 |\n' "$(median <"$work/flows.disk")" "$(spread <"$work/flows.disk")" "$(paste -sd+ "$work/flows.disk.failed" | bc)"
+flows() { # KIND IMAGE LABEL TARGET
+	printf '| antiAi lifecycles/s, %s | %.0f | %s, failed %s | %s |\n' "$3" "$(median <"$work/flows.$1.$2")" \
+		"$(spread <"$work/flows.$1.$2")" "$(paste -sd+ "$work/flows.$1.$2.failed" | bc)" "$4"
+}
+flows memory photo "in memory, 16 KiB photo" ">= 2,000"
+flows memory tiny "in memory, 8 x 8 image" ""
+flows disk photo "--state-dir, 16 KiB photo" ">= 500"
+flows disk tiny "--state-dir, 8 x 8 image" ""
 printf '| resident memory per stored order | %s bytes | RSS %s -> %s KiB over %s orders | <= 2,048 |\n' "$per_order" "$rss0" "$rss1" "$filled"
 printf '| restart with %s stored orders, start to first 200 | %s ms | one run | <= 1,000 |\n' "$ORDERS" "$restart_ms"

@@ -2,9 +2,12 @@
 //
 //	lifecycle -addr 127.0.0.1:18490 -mode flows -duration 10s -conns 50
 //
-// runs whole antiAi lifecycles (create, PUT 16 KiB, confirm, GET until complete, get
+// runs whole antiAi lifecycles (create, PUT a JPEG, confirm, GET until complete, get
 // the download link, fetch it) from -conns connections, each its own key, and prints
-// "FLOWS SECONDS FAILED". The server must run with --processing-time 0.
+// "FLOWS SECONDS FAILED". The server must run with --processing-time 0. The JPEG is
+// -image photo (a generated 640 x 480 photo at quality 85: 16 KiB, which the sandbox
+// decodes, perturbs and re-encodes, as it does every antiAi order's files) or -image
+// tiny (8 x 8 pixels: the same requests with next to no image work).
 //
 //	lifecycle -addr 127.0.0.1:18490 -mode fill -orders 100000 -conns 50 -ids ids.txt
 //
@@ -19,6 +22,8 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"image"
+	"image/jpeg"
 	"io"
 	"net/http"
 	"os"
@@ -26,6 +31,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/morimock/morimock/mockserver/files"
 )
 
 func main() {
@@ -108,7 +115,9 @@ func (c *client) flow(token, key string, upload []byte) error {
 	if _, _, err := c.do(http.MethodPost, "/api/v2/orders/anti-ai/confirm", token, []byte(confirm), "application/json", nil); err != nil {
 		return err
 	}
-	for i := 0; ; i++ {
+	// The image work runs on the server's worker pool after confirm: poll as a client
+	// would, a millisecond apart, for at most 30 s.
+	for start := time.Now(); ; time.Sleep(time.Millisecond) {
 		var d struct{ Status string }
 		if _, _, err := c.do(http.MethodGet, "/api/v2/orders/"+o.OrderID, token, nil, "", &d); err != nil {
 			return err
@@ -116,7 +125,7 @@ func (c *client) flow(token, key string, upload []byte) error {
 		if d.Status == "complete" {
 			break
 		}
-		if i == 100 {
+		if d.Status != "inProgress" || time.Since(start) > 30*time.Second {
 			return fmt.Errorf("order %s still %s (run the server with --processing-time 0)", o.OrderID, d.Status)
 		}
 	}
@@ -127,10 +136,29 @@ func (c *client) flow(token, key string, upload []byte) error {
 		return err
 	}
 	_, got, err := c.do(http.MethodGet, link.DownloadURL, "", nil, "", nil)
-	if err == nil && len(got) != len(upload) {
-		err = fmt.Errorf("download of %s: %d bytes; want %d", o.OrderID, len(got), len(upload))
+	if err == nil && !bytes.HasPrefix(got, []byte{0xff, 0xd8}) {
+		err = fmt.Errorf("download of %s: %d bytes, not a JPEG", o.OrderID, len(got))
 	}
 	return err
+}
+
+// uploadImage is the JPEG every lifecycle uploads (see the package comment).
+func uploadImage(kind string) ([]byte, error) {
+	var img image.Image
+	quality := 85
+	switch kind {
+	case "photo":
+		img = files.Sample(1)
+	case "tiny":
+		img = files.Sample(1).SubImage(image.Rect(0, 0, 8, 8))
+	default:
+		return nil, fmt.Errorf("-image %q: want photo or tiny", kind)
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: quality}); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }
 
 func run() error {
@@ -141,6 +169,7 @@ func run() error {
 	orders := flag.Int("orders", 100000, "fill: how many orders")
 	ids := flag.String("ids", "", "fill: where to write KEY ORDERID lines")
 	prefix := flag.String("key", "bench", "prefix of the keys (tokens) used")
+	imageKind := flag.String("image", "photo", "flows: the JPEG uploaded, photo (640 x 480, 16 KiB) or tiny (8 x 8)")
 	flag.Parse()
 	if *addr == "" {
 		return fmt.Errorf("-addr is required")
@@ -153,7 +182,10 @@ func run() error {
 	start := time.Now()
 	switch *mode {
 	case "flows":
-		upload := bytes.Repeat([]byte("morimock"), 16<<10/8)
+		upload, err := uploadImage(*imageKind)
+		if err != nil {
+			return err
+		}
 		deadline := start.Add(*duration)
 		for w := 0; w < *conns; w++ {
 			wg.Add(1)

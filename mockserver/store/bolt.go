@@ -5,9 +5,9 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -16,10 +16,11 @@ import (
 )
 
 // Bolt is a Store that keeps everything under one directory (--state-dir): orders,
-// idempotency keys and clock offsets in a bbolt file (dir/state.db), blobs as files
-// under dir/blobs. bbolt commits are atomic and fsynced, and blobs are renamed into
-// place after an fsync, so a process killed at any moment reopens with every write
-// that returned and none half done.
+// idempotency keys, clock offsets and blobs up to 256 KiB in a bbolt file
+// (dir/state.db), larger blobs as files under dir/blobs (see bolt_blobs.go). bbolt
+// commits are atomic and fsynced, and blob files are renamed into place after an
+// fsync, so a process killed at any moment reopens with every write that returned and
+// none half done.
 //
 // bbolt was chosen over SQLite (cgo, or a large pure-Go port) and hand-rolled files
 // (a write-ahead log to get right): it is one small pure-Go dependency, opens by
@@ -31,8 +32,10 @@ import (
 // bucket "clocks" maps a tenant to its offset in nanoseconds. Webhooks and events: see
 // bolt_webhooks.go.
 type Bolt struct {
-	db    *bolt.DB
-	blobs *blobDir
+	db      *bolt.DB
+	blobs   *blobDir
+	blobMax int64 // larger blobs are files (boltBlobMax but in tests)
+	writers atomic.Int32
 }
 
 var (
@@ -44,7 +47,7 @@ var (
 )
 
 // allBuckets are the top-level buckets Open creates.
-var allBuckets = [][]byte{bucketOrders, bucketTenants, bucketClocks, bucketWebhooks, bucketEvents, bucketEventKeys, bucketHookEvents, bucketDue}
+var allBuckets = [][]byte{bucketOrders, bucketBlobs, bucketTenants, bucketClocks, bucketWebhooks, bucketEvents, bucketEventKeys, bucketHookEvents, bucketDue}
 
 // Open opens (creating if needed) the store kept in dir.
 func Open(dir string) (*Bolt, error) {
@@ -72,10 +75,22 @@ func Open(dir string) (*Bolt, error) {
 		db.Close()
 		return nil, fmt.Errorf("open state dir %s: %w", dir, err)
 	}
-	// Creates and updates go through Batch: concurrent requests share one commit and
-	// one fsync. A lone writer waits this long for company before it commits.
+	// Creates and updates go through write: concurrent requests share one commit and
+	// one fsync (Batch), waiting at most this long for company.
 	db.MaxBatchDelay = 2 * time.Millisecond
-	return &Bolt{db: db, blobs: blobs}, nil
+	return &Bolt{db: db, blobs: blobs, blobMax: boltBlobMax}, nil
+}
+
+// write commits fn. Concurrent writers share one commit and one fsync (bbolt's
+// Batch), but a lone writer commits at once: Batch would make it wait MaxBatchDelay
+// for company, and the image worker, which stores an order's outputs one after the
+// other, would pay that wait on every write.
+func (s *Bolt) write(fn func(*bolt.Tx) error) error {
+	defer s.writers.Add(-1)
+	if s.writers.Add(1) == 1 {
+		return s.db.Update(fn)
+	}
+	return s.db.Batch(fn)
 }
 
 // sortKey orders a tenant's list by creation instant, then id (shorter first), as
@@ -158,7 +173,7 @@ func (s *Bolt) CreateOrder(ctx context.Context, rec order.Record) (order.Record,
 	}
 	var got order.Record
 	var created bool
-	err := s.db.Batch(func(tx *bolt.Tx) error {
+	err := s.write(func(tx *bolt.Tx) error {
 		var err error
 		got, created, err = s.createTx(tx, &rec)
 		return err
@@ -193,7 +208,7 @@ func (s *Bolt) OrderExists(ctx context.Context, id string) (bool, error) {
 // UpdateOrder implements Store.
 func (s *Bolt) UpdateOrder(ctx context.Context, tenant, id string, fn func(*order.Record) error) (order.Record, error) {
 	var upd order.Record
-	err := s.db.Batch(func(tx *bolt.Tx) error {
+	err := s.write(func(tx *bolt.Tx) error {
 		old, err := s.getTx(tx, tenant, id)
 		if err != nil {
 			return err
@@ -374,7 +389,7 @@ func (s *Bolt) Expire(ctx context.Context, tenant string, now time.Time, filesAf
 	if err != nil {
 		return 0, fmt.Errorf("expire orders: %w", err)
 	}
-	return n, s.blobs.removeAll(prefixes, blobs)
+	return n, s.removeBlobs(prefixes, blobs)
 }
 
 // ClockOffset implements Store.
@@ -427,22 +442,7 @@ func (s *Bolt) Reset(ctx context.Context, tenant string) error {
 	if err != nil {
 		return fmt.Errorf("reset tenant: %w", err)
 	}
-	return s.blobs.removeAll([]string{tenantBlobPrefix(tenant)}, blobs)
-}
-
-// PutBlob implements Store.
-func (s *Bolt) PutBlob(ctx context.Context, key string, r io.Reader, max int64) (int64, error) {
-	return s.blobs.put(ctx, key, r, max)
-}
-
-// OpenBlob implements Store.
-func (s *Bolt) OpenBlob(ctx context.Context, key string) (Blob, error) {
-	return s.blobs.open(key)
-}
-
-// DeleteBlobs implements Store.
-func (s *Bolt) DeleteBlobs(ctx context.Context, prefix string) error {
-	return s.blobs.deletePrefix(prefix)
+	return s.removeBlobs([]string{tenantBlobPrefix(tenant)}, blobs)
 }
 
 // Close implements Store.

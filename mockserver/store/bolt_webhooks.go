@@ -192,7 +192,7 @@ func (s *Bolt) DeleteWebhook(ctx context.Context, tenant string, id int64) error
 func (s *Bolt) AddEvent(ctx context.Context, e Event) (Event, bool, error) {
 	var got Event
 	var created bool
-	err := s.db.Batch(func(tx *bolt.Tx) error {
+	err := s.write(func(tx *bolt.Tx) error {
 		created = false
 		if _, err := getWebhookTx(tx, e.Tenant, e.WebhookID); err != nil {
 			return err
@@ -263,7 +263,7 @@ func (s *Bolt) ListEvents(ctx context.Context, tenant string, webhookID int64) (
 // UpdateEvent implements Store.
 func (s *Bolt) UpdateEvent(ctx context.Context, tenant string, id int64, fn func(*Event) error) (Event, error) {
 	var upd Event
-	err := s.db.Batch(func(tx *bolt.Tx) error {
+	err := s.write(func(tx *bolt.Tx) error {
 		old, err := getEventTx(tx, idKey(id))
 		if err == nil && old.Tenant != tenant {
 			err = ErrNotFound

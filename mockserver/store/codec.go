@@ -205,6 +205,16 @@ func (d *decoder) timePtr() *time.Time {
 // bytes missing or left over, an order without id or tenant) is an error, never a
 // panic: the file may have been damaged outside the store.
 func decodeRecord(data []byte) (order.Record, error) {
+	r, err := decodeFields(data)
+	if err == nil && (r.ID == "" || r.Tenant == "") {
+		return order.Record{}, errors.New("decode record: no id or tenant")
+	}
+	return r, err
+}
+
+// decodeFields is decodeRecord for a record whose ID and Tenant may be kept elsewhere
+// (the in-memory store's).
+func decodeFields(data []byte) (order.Record, error) {
 	d := &decoder{b: data}
 	v := d.byte()
 	if d.err == nil && (v < codecV1 || v > codecV4) {
@@ -288,8 +298,6 @@ func decodeRecord(data []byte) (order.Record, error) {
 		return order.Record{}, fmt.Errorf("decode record: %w", d.err)
 	case len(d.b) > 0:
 		return order.Record{}, errors.New("decode record: bytes after the record")
-	case r.ID == "" || r.Tenant == "":
-		return order.Record{}, errors.New("decode record: no id or tenant")
 	}
 	return r, nil
 }

@@ -26,9 +26,14 @@ const crashTenant = "crash"
 func crashID(round, i int) string { return fmt.Sprint(round*1_000_000 + i) }
 
 // crashBlob is blob i's content: long enough to take several writes, and telling
-// which blob it is at every position, so a torn or mixed blob shows.
+// which blob it is at every position, so a torn or mixed blob shows. Odd blobs are
+// over 256 KiB, so the bolt store writes them as files and the even ones into bbolt.
 func crashBlob(round, i int) []byte {
-	return bytes.Repeat([]byte(fmt.Sprintf("%d/%d;", round, i)), 8<<10)
+	n := 8 << 10
+	if i%2 == 1 {
+		n = 64 << 10
+	}
+	return bytes.Repeat([]byte(fmt.Sprintf("%d/%d;", round, i)), n)
 }
 
 var crashT0 = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)

@@ -18,6 +18,19 @@ func TestMemory(t *testing.T) {
 	})
 }
 
+// TestMemorySpill runs the suite with almost no room for blobs in memory: the first
+// few bytes stay there, every other blob goes to the spill directory.
+func TestMemorySpill(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s, err := store.NewMemoryBudget(4, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
 func openBolt(t *testing.T, dir string) store.Store {
 	t.Helper()
 	s, err := store.Open(dir)
@@ -31,4 +44,18 @@ func openBolt(t *testing.T, dir string) store.Store {
 func TestBolt(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return openBolt(t, t.TempDir()) })
 	storetest.RunPersistent(t, openBolt)
+}
+
+// TestBoltBlobFiles runs the suite with every blob over 4 bytes kept as a file.
+func TestBoltBlobFiles(t *testing.T) {
+	open := func(t *testing.T, dir string) store.Store {
+		s, err := store.OpenBudget(dir, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	storetest.Run(t, func(t *testing.T) store.Store { return open(t, t.TempDir()) })
+	storetest.RunPersistent(t, open)
 }

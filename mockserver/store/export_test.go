@@ -1,0 +1,23 @@
+package store
+
+// NewMemoryBudget is NewMemory with the in-memory blob bounds set, so that the tests
+// can send blobs to the spill directory with small bodies.
+func NewMemoryBudget(max, limit int64) (*Memory, error) {
+	m, err := NewMemory("")
+	if err != nil {
+		return nil, err
+	}
+	m.blobs.max, m.blobs.lim = max, limit
+	return m, nil
+}
+
+// OpenBudget is Open with blobs over max bytes kept as files, so that the tests reach
+// the file tier with small bodies.
+func OpenBudget(dir string, max int64) (*Bolt, error) {
+	s, err := Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	s.blobMax = max
+	return s, nil
+}
