@@ -89,6 +89,19 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b 
 // the request against the document that declares the operation, applies the rate
 // limit, and hands the request to the operation's handler by operationId.
 func (s *Server) handleAPI() http.Handler {
+	api := s.serveAPI()
+	if !s.cfg.ValidateResponses {
+		return api
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hold := &errorHold{ResponseWriter: w}
+		api.ServeHTTP(hold, r)
+		s.release(hold, r)
+	})
+}
+
+// serveAPI is handleAPI without the check of error answers.
+func (s *Server) serveAPI() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isPreflight(r) {
 			s.preflight(w)
@@ -211,8 +224,11 @@ func (s *Server) serveOrder(w http.ResponseWriter, r *http.Request, params map[s
 			return
 		}
 		e := &apiError{status: sc.Code, code: code, detail: fmt.Sprintf("answered %d because the request asked for it (Prefer: code=%d)", sc.Code, sc.Code)}
-		if sc.Code == http.StatusTooManyRequests {
+		switch sc.Code {
+		case http.StatusTooManyRequests:
 			e.retryAfter = 1
+		case http.StatusMethodNotAllowed:
+			e.allow = http.MethodGet // what a real 405 on this path says
 		}
 		s.fail(w, e)
 		return

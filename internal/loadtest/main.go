@@ -56,6 +56,20 @@ type options struct {
 	lifecycle int    // of conns, how many play tenants' whole order flows
 	advance   string // how far a lifecycle tenant moves its clock to end processing
 	webhooks  bool   // lifecycle tenants register a webhook at the load test's receiver
+	workers   int    // the server's --image-workers
+}
+
+// pool is how many goroutines the sandbox starts with its first order and keeps:
+// its image workers, and the webhook deliverer once a webhook exists. They are
+// not connections' goroutines, so the soak's count at the end allows for them.
+func (o options) pool() int {
+	if o.lifecycle == 0 {
+		return 0
+	}
+	if o.webhooks {
+		return o.workers + 1
+	}
+	return o.workers
 }
 
 func parse(args []string, stderr io.Writer) (options, error) {
@@ -77,6 +91,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.lifecycle, "lifecycle", -1, "of -conns, how many play tenants' whole antiAi flows (create, upload, confirm, clock, poll, download, expiry); -1 is a fifth, at least 1; 0 is none. Needs a server without --token")
 	fs.StringVar(&o.advance, "advance", "5s", "how far a lifecycle tenant moves its clock after confirming: the server's --processing-time or more")
 	fs.BoolVar(&o.webhooks, "webhooks", true, "lifecycle tenants register a webhook at a receiver this command runs on loopback, and every ended order must be delivered once, signed")
+	fs.IntVar(&o.workers, "image-workers", 1, "the server's --image-workers (given to the server it starts; with -addr, what it was started with): a pool its first order starts and keeps")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -154,6 +169,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		if o.lifecycle > 0 {
 			args = args[2:] // lifecycle tenants are tokens of their own
 		}
+		args = append(args, "--image-workers", fmt.Sprint(o.workers))
 		m, err := startMock(ctx, bin, args...)
 		if err != nil {
 			return err
