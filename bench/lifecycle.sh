@@ -30,64 +30,15 @@ ORDERS=${ORDERS:-100000}
 BASE_PORT=${BASE_PORT:-18580}
 
 cd "$(dirname "$0")/.."
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	local pid
-	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-log() { printf '%s\n' "$*" >&2; }
-
-if [ "$(nproc)" -lt 2 ]; then
-	log "bench/lifecycle.sh needs 2 cores (server on 0, load on 1); this machine has $(nproc)"
-	exit 1
-fi
-if ! command -v wrk >/dev/null; then
-	log "installing wrk from Debian's packages"
-	(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) >/dev/null 2>&1
-fi
-load=$(cut -d' ' -f1-3 /proc/loadavg)
+. bench/lib.sh bench/lifecycle.sh
 log "building morimock, the ceiling, the start-up probe and the lifecycle driver"
-go build -o "$work/morimock" ./cmd/morimock
-go build -o "$work/ceiling" ./bench/ceiling
-go build -o "$work/firstok" ./bench/firstok
-go build -o "$work/lifecycle" ./bench/lifecycle
+build morimock ceiling firstok lifecycle
 
-# start NAME PORT PROBE-PATH CMD...: starts a server pinned to core 0 (no auth on the
-# probe: /healthz) and sets pid and startup_ms.
-start() {
-	local name=$1 port=$2 probe=$3 auth=$4
-	shift 4
-	local out
-	out=$(taskset -c 1 "$work/firstok" -timeout 20s -log "$work/$name.log" \
-		-url "http://127.0.0.1:$port$probe" -auth "$auth" -- taskset -c 0 "$@")
-	pid=${out%% *}
-	startup_ms=${out##* }
-	pids+=("$pid")
-}
-stop() {
-	local p keep=()
-	for p in "${pids[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
-	pids=("${keep[@]}")
-	kill "$1" 2>/dev/null || true
-	local i
-	for i in $(seq 100); do
-		kill -0 "$1" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	kill -9 "$1" 2>/dev/null || true
-}
-rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 sandbox() { # PORT [flags...]
 	local port=$1
 	shift
 	start "sandbox-$port" "$port" /healthz "" "$work/morimock" serve --quiet --addr "127.0.0.1:$port" --processing-time 0 "$@"
 }
-median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 spread() { sort -g | awk 'NR == 1 {lo = $1} {hi = $1} END {printf "%s-%s", lo, hi}'; }
 
 for round in $(seq "$ROUNDS"); do
@@ -156,7 +107,7 @@ start restart "$port" "/api/v2/orders/$oid" "Bearer $tok" "$work/morimock" serve
 restart_ms=$startup_ms
 stop "$pid"
 
-ratio=$(paste -d' ' "$work/get.rps" "$work/ceiling.rps" | awk '{print 100 * $1 / $2}' | median)
+ratio=$(paste -d' ' "$work/get.rps" "$work/ceiling.rps" | awk '{print 100 * $1 / $2}' | median_of)
 ratios=$(paste -d' ' "$work/get.rps" "$work/ceiling.rps" | awk '{printf "%.0f ", 100 * $1 / $2}')
 echo
 echo "bench/lifecycle.sh: servers on core 0, load on core 1; median of $ROUNDS rounds of $DURATION, $CONNS connections; $(nproc) cores, $(go version | awk '{print $3}'); load average before the run: $load, after: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -164,9 +115,9 @@ echo
 echo "| measure | figure | rounds | target |"
 echo "|---|---:|---|---:|"
 printf '| GET of a stored order, requests/s (ceiling %.0f) | %.0f (%.0f %% of the ceiling) | %% by round: %s| >= 40 %% |\n' \
-	"$(median <"$work/ceiling.rps")" "$(median <"$work/get.rps")" "$ratio" "$ratios"
+	"$(median_of <"$work/ceiling.rps")" "$(median_of <"$work/get.rps")" "$ratio" "$ratios"
 flows() { # KIND IMAGE LABEL TARGET
-	printf '| antiAi lifecycles/s, %s | %.0f | %s, failed %s | %s |\n' "$3" "$(median <"$work/flows.$1.$2")" \
+	printf '| antiAi lifecycles/s, %s | %.0f | %s, failed %s | %s |\n' "$3" "$(median_of <"$work/flows.$1.$2")" \
 		"$(spread <"$work/flows.$1.$2")" "$(paste -sd+ "$work/flows.$1.$2.failed" | bc)" "$4"
 }
 flows memory photo "in memory, 16 KiB photo" ">= 2,000"

@@ -22,38 +22,9 @@ BASE_PORT=${BASE_PORT:-18480}
 TOKEN=bench-token
 
 cd "$(dirname "$0")/.."
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	local pid
-	for pid in "${pids[@]}"; do
-		kill "$pid" 2>/dev/null || true
-	done
-	for pid in "${pids[@]}"; do
-		wait "$pid" 2>/dev/null || true
-	done
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-log() { printf '%s\n' "$*" >&2; }
-
-if [ "$(nproc)" -lt 2 ]; then
-	log "bench/run.sh needs 2 cores (server on 0, wrk on 1); this machine has $(nproc)"
-	exit 1
-fi
-if ! command -v wrk >/dev/null; then
-	log "installing wrk from Debian's packages"
-	(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) >/dev/null 2>&1
-fi
-
-# Other work on the machine shares both cores and skews every figure: say how busy it was.
-load=$(cut -d' ' -f1-3 /proc/loadavg)
+. bench/lib.sh bench/run.sh
 log "building morimock, the ceiling and the start-up probe"
-go build -o "$work/morimock" ./cmd/morimock
-go build -o "$work/ceiling" ./bench/ceiling
-go build -o "$work/firstok" ./bench/firstok
+build morimock ceiling firstok
 
 # The load: 1000 distinct 19-digit ids (their last two digits walk every type and
 # status), and on one request in four a Prefer header choosing the type and status, so
@@ -79,39 +50,16 @@ function request()
 end
 EOF
 
-# start NAME PORT CMD...: starts a server pinned to core 0 and sets pid and startup_ms.
-start() {
+# serve NAME PORT CMD...: starts a server, probed with one order of the load.
+serve() {
 	local name=$1 port=$2
 	shift 2
-	local out
-	out=$(taskset -c 1 "$work/firstok" -timeout 10s -log "$work/$name.log" \
-		-url "http://127.0.0.1:$port/api/v2/orders/4247065412300000000" -auth "Bearer $TOKEN" \
-		-- taskset -c 0 "$@")
-	pid=${out%% *}
-	startup_ms=${out##* }
-	pids+=("$pid")
-}
-
-stop() {
-	local p keep=()
-	for p in "${pids[@]}"; do
-		[ "$p" = "$1" ] || keep+=("$p")
-	done
-	pids=("${keep[@]}")
-	kill "$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
-	# firstok is gone, so the server is not our child: wait for it by polling.
-	local i
-	for i in $(seq 50); do
-		kill -0 "$1" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	kill -9 "$1" 2>/dev/null || true
+	start "$name" "$port" /api/v2/orders/4247065412300000000 "Bearer $TOKEN" "$@"
 }
 
 # The ceiling answers with one body of the mock's mean size over the ids of the load.
 log "sampling the mock's body size"
-start sample "$BASE_PORT" "$work/morimock" serve --quiet --addr "127.0.0.1:$BASE_PORT" --token "$TOKEN"
+serve sample "$BASE_PORT" "$work/morimock" serve --quiet --addr "127.0.0.1:$BASE_PORT" --token "$TOKEN"
 total=0 count=0 best="" best_diff=999999
 for k in $(seq 0 99); do
 	f="$work/body.$k"
@@ -137,12 +85,12 @@ measure() {
 	local name=$1 port=$2
 	shift 2
 	log "round $round: $name"
-	start "$name" "$port" "$@"
+	serve "$name" "$port" "$@"
 	local out
 	out=$(timeout 60 taskset -c 1 wrk -t1 -c"$CONNS" -d"$DURATION" --latency -s "$work/load.lua" "http://127.0.0.1:$port")
 	printf '%s\n' "$out" >"$work/$name.$round.wrk"
 	local rss_kb
-	rss_kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")
+	rss_kb=$(rss_kib "$pid")
 	stop "$pid"
 	local rps p50 p99 bad
 	rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
@@ -155,7 +103,7 @@ measure() {
 
 # median NAME COLUMN: the median over the rounds of one column of NAME's results.
 median() {
-	awk -v c="$2" '{print $c}' "$work/$1.results" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+	awk -v c="$2" '{print $c}' "$work/$1.results" | median_of
 }
 
 # ms turns wrk's 812.00us / 1.23ms / 1.02s into milliseconds.
@@ -186,8 +134,7 @@ echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 # moved by how busy the machine was in another round.
 ratio() {
 	paste -d' ' <(awk '{print $1}' "$work/$1.results") <(awk '{print $1}' "$work/ceiling.results") |
-		awk '{print 100 * $1 / $2}' | sort -g |
-		awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+		awk '{print 100 * $1 / $2}' | median_of
 }
 row() {
 	printf '| %s | %.0f | %.0f %% | %.2f ms | %.2f ms | %.1f MB | %.1f ms | %d |\n' "$2" "$(median "$1" 1)" \
