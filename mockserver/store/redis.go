@@ -242,21 +242,30 @@ func (s *Redis) CreateOrder(ctx context.Context, rec order.Record) (order.Record
 
 // GetOrder implements Store.
 func (s *Redis) GetOrder(ctx context.Context, tenant, id string) (order.Record, error) {
+	r, _, err := s.readOrder(ctx, "get order", tenant, id)
+	return r, err
+}
+
+// readOrder reads and decodes tenant's order id, returning the stored bytes too (for
+// UpdateOrder's compare-and-set). Another tenant's order is ErrNotFound, as a missing
+// one is, so a tenant cannot learn which ids others hold. op names the caller in
+// errors from Redis.
+func (s *Redis) readOrder(ctx context.Context, op, tenant, id string) (order.Record, []byte, error) {
 	data, err := s.rdb.Get(ctx, s.orderKey(id)).Bytes()
 	if errors.Is(err, redis.Nil) {
-		return order.Record{}, ErrNotFound
+		return order.Record{}, nil, ErrNotFound
 	}
 	if err != nil {
-		return order.Record{}, s.fail("get order "+id, err)
+		return order.Record{}, nil, s.fail(op+" "+id, err)
 	}
 	r, err := decodeRecord(data)
 	if err != nil {
-		return order.Record{}, fmt.Errorf("order %s: %w", id, err)
+		return order.Record{}, nil, fmt.Errorf("order %s: %w", id, err)
 	}
 	if r.Tenant != tenant {
-		return order.Record{}, ErrNotFound
+		return order.Record{}, nil, ErrNotFound
 	}
-	return r, nil
+	return r, data, nil
 }
 
 // OrderExists implements Store.
@@ -289,19 +298,9 @@ const maxUpdateAttempts = 1000
 func (s *Redis) UpdateOrder(ctx context.Context, tenant, id string, fn func(*order.Record) error) (order.Record, error) {
 	key := s.orderKey(id)
 	for range maxUpdateAttempts {
-		data, err := s.rdb.Get(ctx, key).Bytes()
-		if errors.Is(err, redis.Nil) {
-			return order.Record{}, ErrNotFound
-		}
+		cur, data, err := s.readOrder(ctx, "update order", tenant, id)
 		if err != nil {
-			return order.Record{}, s.fail("update order "+id, err)
-		}
-		cur, err := decodeRecord(data)
-		if err != nil {
-			return order.Record{}, fmt.Errorf("order %s: %w", id, err)
-		}
-		if cur.Tenant != tenant {
-			return order.Record{}, ErrNotFound
+			return order.Record{}, err
 		}
 		upd := cur.Clone()
 		if err := fn(&upd); err != nil {
