@@ -110,21 +110,12 @@ func pdfObjectDict(data []byte, num, gen string) string {
 	}
 	start := locs[len(locs)-1][1]
 	// Find the matching >>, skipping nested dictionaries, strings and hex strings.
-	depth, inStr := 1, 0
+	depth := 1
 	for i := start; i < len(data); i++ {
 		c := data[i]
 		switch {
-		case inStr > 0:
-			switch c {
-			case '\\':
-				i++
-			case '(':
-				inStr++
-			case ')':
-				inStr--
-			}
 		case c == '(':
-			inStr = 1
+			i = pdfStringEnd(data, i)
 		case c == '<' && i+1 < len(data) && data[i+1] == '<':
 			depth++
 			i++
@@ -145,12 +136,33 @@ func pdfObjectDict(data []byte, num, gen string) string {
 	return ""
 }
 
+// pdfStringEnd returns the index of the ')' closing the literal string opened at
+// s[open], minding nested parentheses and backslash escapes, or len(s) when the
+// string is never closed.
+func pdfStringEnd[T string | []byte](s T, open int) int {
+	depth := 0
+	for i := open; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth == 0 {
+				return i
+			}
+		}
+	}
+	return len(s)
+}
+
 // pdfKeptEntries returns the entries of an information dictionary's body but those
 // the watermark writes, as written: "/Title (A) /Author <FEFF...>".
 func pdfKeptEntries(body string) string {
 	var kept []string
 	// Entries start at a name at depth 0; split there.
-	depth, inStr, from := 0, 0, -1
+	depth, from := 0, -1
 	flush := func(to int) {
 		if from >= 0 {
 			if e := strings.TrimSpace(body[from:to]); e != "" && !pdfOwnKeys.MatchString(e) {
@@ -162,20 +174,11 @@ func pdfKeptEntries(body string) string {
 	for i := 0; i < len(body); i++ {
 		c := body[i]
 		switch {
-		case inStr > 0:
-			switch c {
-			case '\\':
-				i++
-			case '(':
-				inStr++
-			case ')':
-				inStr--
-				if inStr == 0 && depth == 0 {
-					keyNext = true
-				}
-			}
 		case c == '(':
-			inStr = 1
+			i = pdfStringEnd(body, i)
+			if depth == 0 {
+				keyNext = true
+			}
 		case c == '<' && i+1 < len(body) && body[i+1] == '<', c == '[':
 			depth++
 		case c == '>' && i+1 < len(body) && body[i+1] == '>', c == ']':
