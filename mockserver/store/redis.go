@@ -391,31 +391,16 @@ func (s *Redis) PageOrders(ctx context.Context, tenant string, offset, limit int
 // readOrders reads the orders of list members in one MGET, in order, skipping those
 // deleted meanwhile and those keep refuses.
 func (s *Redis) readOrders(ctx context.Context, tenant string, members []string, keep func(*order.Record) bool) ([]order.Record, error) {
-	if len(members) == 0 {
-		return nil, nil
-	}
-	keys := make([]string, len(members))
-	for i, m := range members {
-		keys[i] = s.orderKey(idOfMember(m))
-	}
-	vals, err := s.rdb.MGet(ctx, keys...).Result()
+	recs, err := s.recordsOf(ctx, members)
 	if err != nil {
-		return nil, s.fail("read orders", err)
+		return nil, err
 	}
-	out := make([]order.Record, 0, len(vals))
-	for i, v := range vals {
-		data, ok := v.(string)
-		if !ok {
-			continue // deleted since the list was read
+	out := make([]order.Record, 0, len(recs))
+	for _, r := range recs {
+		if r == nil || r.Tenant != tenant || (keep != nil && !keep(r)) {
+			continue // deleted since the list was read, or refused
 		}
-		r, err := decodeRecord([]byte(data))
-		if err != nil {
-			return nil, fmt.Errorf("order %s: %w", idOfMember(members[i]), err)
-		}
-		if r.Tenant != tenant || (keep != nil && !keep(&r)) {
-			continue
-		}
-		out = append(out, r)
+		out = append(out, *r)
 	}
 	return out, nil
 }
