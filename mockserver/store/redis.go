@@ -392,8 +392,8 @@ func (s *Redis) PageOrders(ctx context.Context, tenant string, offset, limit int
 // deleted meanwhile and those keep refuses.
 func (s *Redis) readOrders(ctx context.Context, tenant string, members []string, keep func(*order.Record) bool) ([]order.Record, error) {
 	recs, err := s.recordsOf(ctx, members)
-	if err != nil {
-		return nil, err
+	if err != nil || recs == nil {
+		return nil, err // no members: nil, as a list with none has always read
 	}
 	out := make([]order.Record, 0, len(recs))
 	for _, r := range recs {
