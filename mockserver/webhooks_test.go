@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -177,9 +178,32 @@ func (c *sbx) settleEvent(key string, hookID int64, status string, retries int) 
 	}
 }
 
+// smallSources has the sandbox fetch every URL-mode source as a 96 x 64 image,
+// served in-process: the webhook tests are about deliveries, and the 640 x 480
+// generated sample (TestAntiAIURLMode covers it) costs seconds of PNG encoding per
+// order under the race detector.
+func smallSources(t *testing.T, cfg *Config) {
+	png := testImage(t, "PNG")
+	cfg.FetchSourceURLs = true
+	cfg.FetchClient = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		return &http.Response{
+			StatusCode:    http.StatusOK,
+			Header:        http.Header{"Content-Type": {"image/png"}},
+			Body:          io.NopCloser(bytes.NewReader(png)),
+			ContentLength: int64(len(png)),
+			Request:       r,
+		}, nil
+	})}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
 func webhookSandbox(t *testing.T, cfg Config) (*sbx, *fakeClock) {
 	fc := &fakeClock{now: sandboxNow}
 	cfg.Now, cfg.AfterFunc = fc.Now, fc.AfterFunc
+	smallSources(t, &cfg)
 	if cfg.WebhookTimeout == 0 {
 		cfg.WebhookTimeout = 300 * time.Millisecond
 	}
@@ -470,7 +494,9 @@ func TestWebhookRestartMidRetry(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := startSandbox(t, Config{Store: st, Now: fc.Now, AfterFunc: fc.AfterFunc, WebhookTimeout: 300 * time.Millisecond, ProcessingTime: Latency{Min: 5 * time.Second, Max: 5 * time.Second}})
+		cfg := Config{Store: st, Now: fc.Now, AfterFunc: fc.AfterFunc, WebhookTimeout: 300 * time.Millisecond, ProcessingTime: Latency{Min: 5 * time.Second, Max: 5 * time.Second}}
+		smallSources(t, &cfg)
+		c := startSandbox(t, cfg)
 		t.Cleanup(func() { st.Close() })
 		return c
 	}
