@@ -57,6 +57,7 @@ func runCheckCmd(t *testing.T, env map[string]string, args ...string) (code int,
 }
 
 func TestCheckPassesAgainstTheMock(t *testing.T) {
+	t.Parallel() // its own mock on a free port and its own temp dir
 	base := startMock(t)
 	dir := t.TempDir()
 	junit, jsonFile := filepath.Join(dir, "junit.xml"), filepath.Join(dir, "report.json")
@@ -270,6 +271,7 @@ func TestCheckLifecycleNeedsATestKey(t *testing.T) {
 // TestCheckLifecycleAgainstTheSandbox: the sandbox passes --lifecycle (clock moved,
 // the watermark flows run before the sunset), exit 0.
 func TestCheckLifecycleAgainstTheSandbox(t *testing.T) {
+	t.Parallel() // its own mock on a free port and its own temp dir
 	s := morimocktest.Start(t)
 	code, stdout, _, err := runCheckCmd(t, nil, "--base-url", s.URL, "--token", s.Token, "--lifecycle", "--quiet")
 	if code != 0 {
