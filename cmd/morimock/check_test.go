@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/morimock/morimock"
+	"github.com/morimock/morimock/internal/spectest"
 	"github.com/morimock/morimock/mockserver"
 	"github.com/morimock/morimock/morimocktest"
 )
@@ -25,10 +25,7 @@ import (
 // startMock serves morimock with a frozen clock and returns its base URL.
 func startMock(t *testing.T) string {
 	t.Helper()
-	spec, err := morimock.LoadSpec(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	spec := spectest.Load(t)
 	frozen := time.Date(2026, 10, 1, 12, 0, 0, 0, time.UTC)
 	mock, err := mockserver.New(context.Background(), spec, mockserver.Config{Seed: 1, Now: func() time.Time { return frozen }})
 	if err != nil {
