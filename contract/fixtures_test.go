@@ -63,6 +63,7 @@ func keys(m map[string][]string) []string {
 // sandbox's strictness) it fails its check, as always; against a live API a documented
 // rule still fails and an inferred one is a named warning, never a pass.
 func TestInvalidFixturesFailTheirCheck(t *testing.T) {
+	t.Parallel() // its own servers on free ports; TestHostileAnswersAreBounded, which reads MemStats, is serial and done before
 	broken, err := fixtures.Invalid()
 	if err != nil {
 		t.Fatalf("fixtures.Invalid() error = %v", err)

@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/morimock/morimock"
 	"github.com/morimock/morimock/contract"
 	"github.com/morimock/morimock/contract/contracttest"
+	"github.com/morimock/morimock/internal/spectest"
 	"github.com/morimock/morimock/mockserver"
 	"github.com/morimock/morimock/order"
 )
@@ -18,10 +18,7 @@ import (
 // newMock serves morimock on a free port with a frozen clock.
 func newMock(t *testing.T, cfg mockserver.Config) string {
 	t.Helper()
-	spec, err := morimock.LoadSpec(context.Background())
-	if err != nil {
-		t.Fatalf("LoadSpec() error = %v", err)
-	}
+	spec := spectest.Load(t)
 	if cfg.Now == nil {
 		frozen := time.Date(2026, 10, 1, 12, 0, 0, 0, time.UTC)
 		cfg.Now = func() time.Time { return frozen }
@@ -39,6 +36,7 @@ func newMock(t *testing.T, cfg mockserver.Config) string {
 // given, passes every check for every type x status, fixture and example, with no
 // warning.
 func TestMockKeepsTheContract(t *testing.T) {
+	t.Parallel() // its own servers on free ports; TestHostileAnswersAreBounded, which reads MemStats, is serial and done before
 	base := newMock(t, mockserver.Config{Seed: 7})
 	rep := contracttest.Run(t, contract.Config{BaseURL: base, Token: "x", ProbeWrites: true})
 	if !rep.Mock {
@@ -68,6 +66,7 @@ func TestMockKeepsTheContract(t *testing.T) {
 // old, the mock leaves them out and serves generated orders for their ids; the suite
 // checks those as plain orders and still passes.
 func TestMockWithAnEarlyClock(t *testing.T) {
+	t.Parallel() // its own servers on free ports; TestHostileAnswersAreBounded, which reads MemStats, is serial and done before
 	early := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 	base := newMock(t, mockserver.Config{Seed: 7, Now: func() time.Time { return early }})
 	rep := contracttest.Run(t, contract.Config{BaseURL: base, Token: "x"})

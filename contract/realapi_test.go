@@ -329,6 +329,7 @@ func outcomesCount(rep *Report, o Outcome) map[string]int {
 
 // TestLifecycleMutants: each broken promise fails its named check.
 func TestLifecycleMutants(t *testing.T) {
+	t.Parallel() // its own servers on free ports; TestHostileAnswersAreBounded, which reads MemStats, is serial and done before
 	tests := []struct {
 		name string
 		api  *realAPI

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/morimock/morimock"
 	"github.com/morimock/morimock/contract"
+	"github.com/morimock/morimock/internal/spectest"
 	"github.com/morimock/morimock/morimocktest"
 )
 
@@ -19,11 +19,9 @@ import (
 // test key and no warning, its clock moved instead of waited on, before the sunset for
 // the v2 watermark flows; the JUnit report has a case per step and order type.
 func TestSandboxLifecycle(t *testing.T) {
+	t.Parallel() // its own servers on free ports; TestHostileAnswersAreBounded, which reads MemStats, is serial and done before
 	s := morimocktest.Start(t)
-	spec, err := morimock.LoadSpec(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	spec := spectest.Load(t)
 	before, err := s.Now()
 	if err != nil {
 		t.Fatal(err)
@@ -67,11 +65,9 @@ func TestSandboxLifecycle(t *testing.T) {
 // every order's signed event, and its event log (read before it is deleted) lists
 // each delivery once, SENT.
 func TestSandboxLifecycleWebhook(t *testing.T) {
+	t.Parallel() // its own servers on free ports; TestHostileAnswersAreBounded, which reads MemStats, is serial and done before
 	s := morimocktest.Start(t)
-	spec, err := morimock.LoadSpec(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	spec := spectest.Load(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -107,11 +103,9 @@ func TestSandboxLifecycleWebhook(t *testing.T) {
 // anti-AI order, fetches its downloadUrl without credentials and passes; the key's
 // clock is set back. Without --probe-writes it makes none and is skipped.
 func TestSandboxDownloadProbe(t *testing.T) {
+	t.Parallel() // its own servers on free ports; TestHostileAnswersAreBounded, which reads MemStats, is serial and done before
 	s := morimocktest.Start(t)
-	spec, err := morimock.LoadSpec(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	spec := spectest.Load(t)
 	outcome := func(probe bool) (contract.Outcome, int) {
 		t.Helper()
 		rep, err := contract.Run(context.Background(), spec, contract.Config{BaseURL: s.URL, Token: morimocktest.LiveToken, ProbeWrites: probe})

@@ -116,6 +116,7 @@ func (c *sbx) urlOrder(idem, sourceURL string) (created, detail) {
 }
 
 func TestAntiAIURLMode(t *testing.T) {
+	t.Parallel() // its own sandboxes and source server
 	photo := testImage(t, files.JPEG)
 	source := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
@@ -207,6 +208,7 @@ func bytesBody(b []byte) func() (io.Reader, int64) {
 // its file, and checks that every answer is below 500 and that the order ends failed
 // with a message, or complete.
 func TestBadInputs(t *testing.T) {
+	t.Parallel() // its own sandboxes and source server
 	pngData := testImage(t, files.PNG)
 	var bomb bytes.Buffer // a PNG header claiming 100,000 x 100,000 pixels, and no pixels
 	bomb.Write(pngData[:16])

@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -177,9 +178,32 @@ func (c *sbx) settleEvent(key string, hookID int64, status string, retries int) 
 	}
 }
 
+// smallSources has the sandbox fetch every URL-mode source as a 96 x 64 image,
+// served in-process: the webhook tests are about deliveries, and the 640 x 480
+// generated sample (TestAntiAIURLMode covers it) costs seconds of PNG encoding per
+// order under the race detector.
+func smallSources(t *testing.T, cfg *Config) {
+	png := testImage(t, "PNG")
+	cfg.FetchSourceURLs = true
+	cfg.FetchClient = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		return &http.Response{
+			StatusCode:    http.StatusOK,
+			Header:        http.Header{"Content-Type": {"image/png"}},
+			Body:          io.NopCloser(bytes.NewReader(png)),
+			ContentLength: int64(len(png)),
+			Request:       r,
+		}, nil
+	})}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
 func webhookSandbox(t *testing.T, cfg Config) (*sbx, *fakeClock) {
 	fc := &fakeClock{now: sandboxNow}
 	cfg.Now, cfg.AfterFunc = fc.Now, fc.AfterFunc
+	smallSources(t, &cfg)
 	if cfg.WebhookTimeout == 0 {
 		cfg.WebhookTimeout = 300 * time.Millisecond
 	}
@@ -193,6 +217,7 @@ func webhookSandbox(t *testing.T, cfg Config) (*sbx, *fakeClock) {
 // moving the tenant's clock past it, and checks every delivery: envelope, fields of
 // its type, headers and signature.
 func TestWebhookEventTypes(t *testing.T) {
+	t.Parallel() // its own sandbox, receivers and clock
 	for _, key := range []string{liveKey, testKey} {
 		t.Run(key, func(t *testing.T) {
 			c, _ := webhookSandbox(t, Config{})
@@ -291,6 +316,7 @@ func (c *sbx) settle2(key string, hookID int64, n int) {
 // TestWebhookRetrySchedule walks the whole schedule: 1, 2 and 4 s on the server's
 // clock, 30 min, 2 h and 4 h on the tenant's, then FAILED; then a manual retry.
 func TestWebhookRetrySchedule(t *testing.T) {
+	t.Parallel() // its own sandbox, receivers and clock
 	c, fc := webhookSandbox(t, Config{})
 	rc := newReceiver(t)
 	rc.set(fail500)
@@ -361,6 +387,7 @@ func TestWebhookRetrySchedule(t *testing.T) {
 
 // TestWebhookRetryFailed resends the FAILED events of a date range.
 func TestWebhookRetryFailed(t *testing.T) {
+	t.Parallel() // its own sandbox, receivers and clock
 	c, fc := webhookSandbox(t, Config{})
 	rc := newReceiver(t)
 	rc.set(fail500)
@@ -397,6 +424,7 @@ func TestWebhookRetryFailed(t *testing.T) {
 // TestWebhookBadReceivers: a receiver that hangs, redirects or answers slowly fails
 // the attempt (and the redirect's target gets nothing); the API answers meanwhile.
 func TestWebhookBadReceivers(t *testing.T) {
+	t.Parallel() // its own sandbox, receivers and clock
 	target := newReceiver(t)
 	for name, answer := range map[string]func(w http.ResponseWriter, r *http.Request){
 		"hangs": func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() },
@@ -431,6 +459,7 @@ func TestWebhookBadReceivers(t *testing.T) {
 // TestWebhookInbox walks the sandbox's own receiver: register it, fail one delivery,
 // read both attempts with a long poll.
 func TestWebhookInbox(t *testing.T) {
+	t.Parallel() // its own sandbox, receivers and clock
 	c, fc := webhookSandbox(t, Config{})
 	h := c.hook(liveKey, c.url+"/_morimock/inbox/box-1")
 	c.call(http.MethodPost, "/_morimock/inbox/box-1/fail", liveKey, map[string]any{"count": 1}, nil)
@@ -461,6 +490,7 @@ func TestWebhookInbox(t *testing.T) {
 // TestWebhookRestartMidRetry: a retry due when the sandbox stopped is made by the
 // next one on the same --state-dir, with the same eventId.
 func TestWebhookRestartMidRetry(t *testing.T) {
+	t.Parallel() // its own state dir, receiver and clock
 	dir := t.TempDir()
 	rc := newReceiver(t)
 	rc.set(fail500)
@@ -470,7 +500,9 @@ func TestWebhookRestartMidRetry(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := startSandbox(t, Config{Store: st, Now: fc.Now, AfterFunc: fc.AfterFunc, WebhookTimeout: 300 * time.Millisecond, ProcessingTime: Latency{Min: 5 * time.Second, Max: 5 * time.Second}})
+		cfg := Config{Store: st, Now: fc.Now, AfterFunc: fc.AfterFunc, WebhookTimeout: 300 * time.Millisecond, ProcessingTime: Latency{Min: 5 * time.Second, Max: 5 * time.Second}}
+		smallSources(t, &cfg)
+		c := startSandbox(t, cfg)
 		t.Cleanup(func() { st.Close() })
 		return c
 	}
@@ -496,6 +528,7 @@ func TestWebhookRestartMidRetry(t *testing.T) {
 
 // TestWebhookEndpoints: CRUD, the secret shown once, test keys, the deprecated one.
 func TestWebhookEndpoints(t *testing.T) {
+	t.Parallel() // its own sandbox, receivers and clock
 	c, _ := webhookSandbox(t, Config{})
 	h := c.hook(liveKey, "http://127.0.0.1:9/a")
 	var d struct {
@@ -550,6 +583,7 @@ func TestWebhookEndpoints(t *testing.T) {
 // create is a 400 VALIDATION_FAILED that says so, another key is not affected, and
 // deleting one makes room (review2 #4).
 func TestWebhookLimitPerKey(t *testing.T) {
+	t.Parallel() // its own sandbox, receivers and clock
 	c, _ := webhookSandbox(t, Config{})
 	var first createdHook
 	for i := range MaxWebhooks {

@@ -136,8 +136,20 @@ func TestRecordOrderKeepsTheRules(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(10, 10))
 	seen := map[order.Type]map[order.Status]int{}
-	for n := range 1500 {
+	moves := map[order.Type]map[[2]order.Status]int{} // every legal transition of every type
+	records := 1500
+	if raceEnabled {
+		records = 400 // the coverage of types, statuses and transitions is asserted below
+	}
+	for n := range records {
 		r := randomRecord(rng, n)
+		life := r.Transitions(r.CreatedAt.Add(100 * 24 * time.Hour))
+		for i := 1; i < len(life); i++ {
+			if moves[r.Type] == nil {
+				moves[r.Type] = map[[2]order.Status]int{}
+			}
+			moves[r.Type][[2]order.Status{life[i-1].Status, life[i].Status}]++
+		}
 		for _, now := range instants(rng, &r) {
 			o := r.Order(now, urls)
 			if seen[o.Type] == nil {
@@ -158,6 +170,13 @@ func TestRecordOrderKeepsTheRules(t *testing.T) {
 		for _, st := range order.Statuses() {
 			if seen[typ][st] == 0 {
 				t.Errorf("no %s order was seen %s", typ, st)
+			}
+		}
+		for from, tos := range legal {
+			for _, to := range tos {
+				if moves[typ][[2]order.Status{from, to}] == 0 {
+					t.Errorf("no %s order moved from %s to %s", typ, from, to)
+				}
 			}
 		}
 	}

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/morimock/morimock"
+	"github.com/morimock/morimock/internal/spectest"
 	"github.com/morimock/morimock/mockserver"
 	"github.com/morimock/morimock/morimocktest"
 )
@@ -25,10 +25,7 @@ import (
 // startMock serves morimock with a frozen clock and returns its base URL.
 func startMock(t *testing.T) string {
 	t.Helper()
-	spec, err := morimock.LoadSpec(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	spec := spectest.Load(t)
 	frozen := time.Date(2026, 10, 1, 12, 0, 0, 0, time.UTC)
 	mock, err := mockserver.New(context.Background(), spec, mockserver.Config{Seed: 1, Now: func() time.Time { return frozen }})
 	if err != nil {
@@ -57,6 +54,7 @@ func runCheckCmd(t *testing.T, env map[string]string, args ...string) (code int,
 }
 
 func TestCheckPassesAgainstTheMock(t *testing.T) {
+	t.Parallel() // its own mock on a free port and its own temp dir
 	base := startMock(t)
 	dir := t.TempDir()
 	junit, jsonFile := filepath.Join(dir, "junit.xml"), filepath.Join(dir, "report.json")
@@ -270,6 +268,7 @@ func TestCheckLifecycleNeedsATestKey(t *testing.T) {
 // TestCheckLifecycleAgainstTheSandbox: the sandbox passes --lifecycle (clock moved,
 // the watermark flows run before the sunset), exit 0.
 func TestCheckLifecycleAgainstTheSandbox(t *testing.T) {
+	t.Parallel() // its own mock on a free port and its own temp dir
 	s := morimocktest.Start(t)
 	code, stdout, _, err := runCheckCmd(t, nil, "--base-url", s.URL, "--token", s.Token, "--lifecycle", "--quiet")
 	if code != 0 {

@@ -197,6 +197,7 @@ func expand(s string, args map[string]string) string {
 // way the image would: alone in an empty root, as the image's user, configured only
 // through its arguments and environment.
 func TestContainerImage(t *testing.T) {
+	t.Parallel() // builds into its own temp dir; mostly waits on go build
 	if runtime.GOOS != "linux" {
 		t.Skip("the empty-root run needs Linux chroot")
 	}

@@ -201,6 +201,7 @@ func waitStatus(t *testing.T, addr string, want int) answer {
 // other: the README's lifecycle, one idempotency key from 50 clients at once, a
 // tenant's clock, a replica killed with kill -9 and Redis restarted mid-run.
 func TestReplicas(t *testing.T) {
+	t.Parallel() // its own redis-server, replica processes and prefix; mostly waits on them
 	if testing.Short() {
 		t.Skip("starts redis-server and two processes")
 	}

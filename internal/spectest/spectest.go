@@ -3,15 +3,24 @@ package spectest
 
 import (
 	"context"
+	"sync"
 	"testing"
 
 	"github.com/morimock/morimock"
 )
 
-// Load returns the embedded contract, or fails tb.
+// load parses the contract once per test binary: a Spec is read-only after LoadSpec
+// (morimock serve shares one across all its requests), and parsing it again for each
+// test costs a quarter of a second under the race detector.
+var load = sync.OnceValues(func() (*morimock.Spec, error) {
+	return morimock.LoadSpec(context.Background())
+})
+
+// Load returns the embedded contract, or fails tb. Every caller gets the same Spec;
+// treat it as read-only.
 func Load(tb testing.TB) *morimock.Spec {
 	tb.Helper()
-	s, err := morimock.LoadSpec(context.Background())
+	s, err := load()
 	if err != nil {
 		tb.Fatalf("LoadSpec() error = %v", err)
 	}
