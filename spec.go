@@ -14,6 +14,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -100,15 +101,136 @@ func parseDoc(ctx context.Context, name string, data []byte) (*openapi3.T, route
 	if err := doc.Validate(ctx); err != nil {
 		return nil, nil, fmt.Errorf("validate %s: %w", name, err)
 	}
-	// The router matches paths on any host: the contract names the production server,
-	// but the same routes are served on localhost, in CI and in containers.
-	routed := *doc
-	routed.Servers = openapi3.Servers{{URL: "/"}}
-	router, err := gorillamux.NewRouter(&routed)
+	router, err := newDepthRouter(doc)
 	if err != nil {
 		return nil, nil, fmt.Errorf("route %s: %w", name, err)
 	}
 	return doc, router, nil
+}
+
+// depthRouter is kin-openapi's gorillamux router, split by path depth (the number of
+// slashes in a path template) and method. gorillamux tries every route's regular
+// expression in turn; with every v2 endpoint in the contract that was a third of the
+// CPU of a GET order (bench/run.sh, pprof), while a request can only match a template
+// of its own depth and method. gorillamux answers for the first template (in its
+// order) whose path matches, whatever the method; so a request that could match two
+// templates (a segment is a literal of one where the other has a parameter, as
+// GET /api/v2/orders/anti-ai against {orderId}), and a request its method's router
+// does not match, ask the router of its depth with every method: 404 and 405 stay
+// gorillamux's answers, and so does the choice between templates.
+type depthRouter struct {
+	byMethod map[string]routers.Router // "GET 4" -> that depth's GET operations
+	byDepth  map[int]routers.Router    // every operation of a depth
+	// shadow[depth][i] holds the literals of segment i that some template of that
+	// depth has where another has a parameter.
+	shadow map[int]map[int]map[string]bool
+}
+
+func newDepthRouter(doc *openapi3.T) (*depthRouter, error) {
+	all := map[int][]openapi3.NewPathsOption{}
+	one := map[string][]openapi3.NewPathsOption{}
+	for path, item := range doc.Paths.Map() {
+		d := strings.Count(path, "/")
+		all[d] = append(all[d], openapi3.WithPath(path, item))
+		for method, op := range item.Operations() {
+			only := *item // the path's parameters and servers, this one operation
+			for m := range item.Operations() {
+				only.SetOperation(m, nil)
+			}
+			only.SetOperation(method, op)
+			key := method + " " + strconv.Itoa(d)
+			one[key] = append(one[key], openapi3.WithPath(path, &only))
+		}
+	}
+	r := &depthRouter{byMethod: map[string]routers.Router{}, byDepth: map[int]routers.Router{}, shadow: shadows(doc)}
+	for d, paths := range all {
+		router, err := routerOf(doc, paths)
+		if err != nil {
+			return nil, err
+		}
+		r.byDepth[d] = router
+	}
+	for key, paths := range one {
+		router, err := routerOf(doc, paths)
+		if err != nil {
+			return nil, err
+		}
+		r.byMethod[key] = router
+	}
+	return r, nil
+}
+
+// shadows finds, per depth and segment, the literals that a template with a parameter
+// there could also match.
+func shadows(doc *openapi3.T) map[int]map[int]map[string]bool {
+	segs := map[int][][]string{}
+	for path := range doc.Paths.Map() {
+		d := strings.Count(path, "/")
+		segs[d] = append(segs[d], strings.Split(path, "/"))
+	}
+	out := map[int]map[int]map[string]bool{}
+	for d, paths := range segs {
+		for i := 0; i <= d; i++ {
+			param := false
+			for _, p := range paths {
+				param = param || strings.HasPrefix(p[i], "{")
+			}
+			if !param {
+				continue
+			}
+			for _, p := range paths {
+				if !strings.HasPrefix(p[i], "{") {
+					if out[d] == nil {
+						out[d] = map[int]map[string]bool{}
+					}
+					if out[d][i] == nil {
+						out[d][i] = map[string]bool{}
+					}
+					out[d][i][p[i]] = true
+				}
+			}
+		}
+	}
+	return out
+}
+
+// shadowed reports whether path could match two templates of its depth.
+func (r *depthRouter) shadowed(d int, path string) bool {
+	lits := r.shadow[d]
+	if len(lits) == 0 {
+		return false
+	}
+	for i, seg := range strings.Split(path, "/") {
+		if lits[i][seg] {
+			return true
+		}
+	}
+	return false
+}
+
+// routerOf routes paths of doc on any host: the contract names the production server,
+// but the same routes are served on localhost, in CI and in containers.
+func routerOf(doc *openapi3.T, paths []openapi3.NewPathsOption) (routers.Router, error) {
+	routed := *doc
+	routed.Servers = openapi3.Servers{{URL: "/"}}
+	routed.Paths = openapi3.NewPaths(paths...)
+	return gorillamux.NewRouter(&routed)
+}
+
+// FindRoute implements routers.Router.
+func (r *depthRouter) FindRoute(req *http.Request) (*routers.Route, map[string]string, error) {
+	path := req.URL.EscapedPath()
+	d := strings.Count(path, "/")
+	if router, ok := r.byMethod[req.Method+" "+strconv.Itoa(d)]; ok && !r.shadowed(d, path) {
+		if route, params, err := router.FindRoute(req); err == nil {
+			return route, params, nil
+		}
+	}
+	router, ok := r.byDepth[d]
+	if !ok {
+		return nil, nil, routers.ErrPathNotFound
+	}
+	return router.FindRoute(req)
 }
 
 // ErrMethodNotAllowed and ErrPathNotFound are returned by FindRoute.
