@@ -283,7 +283,9 @@ func eventFindings(d delivery, secret string, o lifeOrder) []Finding {
 	return fs
 }
 
-// validSignature compares in constant time.
+// validSignature compares in constant time. It is written here rather than calling
+// the sandbox's public webhook package on purpose: the suite judges the sandbox too,
+// and a check that shared its code would agree with any bug in it.
 func validSignature(body []byte, sig, secret string) bool {
 	got, err := hex.DecodeString(sig)
 	if err != nil || secret == "" {

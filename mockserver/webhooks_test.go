@@ -313,6 +313,19 @@ func (c *sbx) settle2(key string, hookID int64, n int) {
 	}
 }
 
+// retrySteps moves the clocks to each retry of the documented schedule in turn: 1, 2
+// and 4 s on the server's clock, then 30 min, 2 h and 4 h on the key's (facts §5).
+func retrySteps(c *sbx, fc *fakeClock, key string) []func() {
+	return []func(){
+		func() { fc.Advance(time.Second) },
+		func() { fc.Advance(2 * time.Second) },
+		func() { fc.Advance(4 * time.Second) },
+		func() { c.advance(key, "30m") },
+		func() { c.advance(key, "2h") },
+		func() { c.advance(key, "4h") },
+	}
+}
+
 // TestWebhookRetrySchedule walks the whole schedule: 1, 2 and 4 s on the server's
 // clock, 30 min, 2 h and 4 h on the tenant's, then FAILED; then a manual retry.
 func TestWebhookRetrySchedule(t *testing.T) {
@@ -325,14 +338,7 @@ func TestWebhookRetrySchedule(t *testing.T) {
 	c.advance(liveKey, "5s")
 	first := decodeEnvelope(t, rc.next(t))
 	c.settleEvent(liveKey, h.ID, "RETRYING", 0)
-	steps := []func(){
-		func() { fc.Advance(time.Second) },
-		func() { fc.Advance(2 * time.Second) },
-		func() { fc.Advance(4 * time.Second) },
-		func() { c.advance(liveKey, "30m") },
-		func() { c.advance(liveKey, "2h") },
-		func() { c.advance(liveKey, "4h") },
-	}
+	steps := retrySteps(c, fc, liveKey)
 	for i, step := range steps {
 		step()
 		if e := decodeEnvelope(t, rc.next(t)); e.EventID != first.EventID {
@@ -395,14 +401,7 @@ func TestWebhookRetryFailed(t *testing.T) {
 	c.call(http.MethodPost, "/api/v2/orders/anti-ai/with-urls", liveKey, map[string]any{"idempotencyKey": "a", "files": []map[string]string{{"fileName": "a.png", "imageUrl": "https://example.com/a.png"}}}, nil)
 	c.advance(liveKey, "5s")
 	rc.next(t)
-	for i, step := range []func(){
-		func() { fc.Advance(time.Second) },
-		func() { fc.Advance(2 * time.Second) },
-		func() { fc.Advance(4 * time.Second) },
-		func() { c.advance(liveKey, "30m") },
-		func() { c.advance(liveKey, "2h") },
-		func() { c.advance(liveKey, "4h") },
-	} {
+	for i, step := range retrySteps(c, fc, liveKey) {
 		c.settleEvent(liveKey, h.ID, "RETRYING", i)
 		step()
 		rc.next(t)
