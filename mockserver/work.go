@@ -372,6 +372,11 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 		}
 		bnd := img.Bounds()
 		res.pixelBytes = max(res.pixelBytes, 4*int64(bnd.Dx())*int64(bnd.Dy()))
+		if rec.Type == order.AntiAI || rec.Type == order.WatermarkEmbed {
+			// The copy is made first and the thumbnail from it, before it is changed:
+			// scaling reads an RGBA faster than a decoder's YCbCr.
+			img = files.AsNRGBA(img) // the decoded image (and its pixels) is not read after
+		}
 		pre := files.Preview(img)
 		if i == 0 {
 			if err := putPNG(blobThumbnail, files.Thumbnail(pre)); err != nil {
@@ -394,7 +399,7 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 				}
 			}
 		case order.AntiAI, order.WatermarkEmbed:
-			out := files.AsNRGBA(img) // img (and pre, when it is img) is not read after
+			out := img.(*image.NRGBA)
 			if rec.Type == order.AntiAI {
 				files.Perturb(out, seed^uint64(i))
 			} else if err := files.EmbedWatermark(out, f.Watermarks); err != nil {

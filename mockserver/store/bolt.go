@@ -207,6 +207,29 @@ func (s *Bolt) OrderExists(ctx context.Context, id string) (bool, error) {
 
 // UpdateOrder implements Store.
 func (s *Bolt) UpdateOrder(ctx context.Context, tenant, id string, fn func(*order.Record) error) (order.Record, error) {
+	return s.UpdateOrderBlobs(ctx, tenant, id, nil, fn)
+}
+
+// UpdateOrderBlobs implements Store: blobs up to boltBlobMax go into the update's
+// own transaction; larger ones are written to their files first.
+func (s *Bolt) UpdateOrderBlobs(ctx context.Context, tenant, id string, blobs []NamedBlob, fn func(*order.Record) error) (order.Record, error) {
+	var inline []NamedBlob
+	var files [][]byte // keys whose bytes went to files: a smaller blob in bbolt would shadow them
+	for _, b := range blobs {
+		if _, err := checkKey(b.Key); err != nil {
+			return order.Record{}, err
+		}
+		if int64(len(b.Data)) <= s.blobMax {
+			v := make([]byte, 8, 8+len(b.Data))
+			binary.BigEndian.PutUint64(v, uint64(time.Now().UnixNano()))
+			inline = append(inline, NamedBlob{b.Key, append(v, b.Data...)})
+			continue
+		}
+		if _, err := s.blobs.put(ctx, b.Key, bytes.NewReader(b.Data), int64(len(b.Data))); err != nil {
+			return order.Record{}, err
+		}
+		files = append(files, []byte(b.Key))
+	}
 	var upd order.Record
 	err := s.write(func(tx *bolt.Tx) error {
 		old, err := s.getTx(tx, tenant, id)
@@ -219,6 +242,17 @@ func (s *Bolt) UpdateOrder(ctx context.Context, tenant, id string, fn func(*orde
 		}
 		if err := checkUpdate(&old, &upd); err != nil {
 			return err
+		}
+		bb := tx.Bucket(bucketBlobs)
+		for _, b := range inline {
+			if err := bb.Put([]byte(b.Key), b.Data); err != nil {
+				return err
+			}
+		}
+		for _, k := range files {
+			if err := bb.Delete(k); err != nil {
+				return err
+			}
 		}
 		return tx.Bucket(bucketOrders).Put([]byte(id), encodeRecord(&upd))
 	})

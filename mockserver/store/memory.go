@@ -191,6 +191,11 @@ func (m *Memory) UpdateOrder(ctx context.Context, tenant, id string, fn func(*or
 	return upd, nil
 }
 
+// UpdateOrderBlobs implements Store.
+func (m *Memory) UpdateOrderBlobs(ctx context.Context, tenant, id string, blobs []NamedBlob, fn func(*order.Record) error) (order.Record, error) {
+	return putThenUpdate(ctx, m, tenant, id, blobs, fn)
+}
+
 // ListOrders implements Store.
 func (m *Memory) ListOrders(ctx context.Context, tenant string) ([]order.Record, error) {
 	page, _, err := m.PageOrders(ctx, tenant, 0, -1, nil)

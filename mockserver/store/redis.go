@@ -326,6 +326,12 @@ func (s *Redis) UpdateOrder(ctx context.Context, tenant, id string, fn func(*ord
 	return order.Record{}, fmt.Errorf("update order %s: still contended after %d attempts", id, maxUpdateAttempts)
 }
 
+// UpdateOrderBlobs implements Store. Redis writes need no fsync of ours: the blobs
+// and the update are separate writes, the blobs first.
+func (s *Redis) UpdateOrderBlobs(ctx context.Context, tenant, id string, blobs []NamedBlob, fn func(*order.Record) error) (order.Record, error) {
+	return putThenUpdate(ctx, s, tenant, id, blobs, fn)
+}
+
 // ListOrders implements Store.
 func (s *Redis) ListOrders(ctx context.Context, tenant string) ([]order.Record, error) {
 	page, _, err := s.PageOrders(ctx, tenant, 0, -1, nil)

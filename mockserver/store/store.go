@@ -6,6 +6,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -67,6 +68,12 @@ type Store interface {
 	// ID, Tenant, IdempotencyKey or CreatedAt (the indexes hang on them), must not call
 	// the store, and may be called more than once.
 	UpdateOrder(ctx context.Context, tenant, id string, fn func(*order.Record) error) (order.Record, error)
+	// UpdateOrderBlobs stores blobs (each replacing its key) and then applies fn as
+	// UpdateOrder does, in one commit where the store can (on disk: one fsync, not one
+	// per blob and one for the order): a reader that sees the update sees the blobs.
+	// When the update fails the blobs may be kept or not; they are the order's (under
+	// its OrderBlobPrefix) and go with it.
+	UpdateOrderBlobs(ctx context.Context, tenant, id string, blobs []NamedBlob, fn func(*order.Record) error) (order.Record, error)
 	// ListOrders returns the tenant's orders, newest first (CreatedAt, then id).
 	ListOrders(ctx context.Context, tenant string) ([]order.Record, error)
 	// PageOrders returns a page of the tenant's orders that keep accepts, newest first:
@@ -105,6 +112,23 @@ type Store interface {
 
 	// Close releases the store; a store that keeps state on disk flushes it.
 	Close() error
+}
+
+// NamedBlob is a blob held in memory and the key it is stored under.
+type NamedBlob struct {
+	Key  string
+	Data []byte
+}
+
+// putThenUpdate is UpdateOrderBlobs for a store without a commit that spans both:
+// the blobs first, so that the update is never seen without them.
+func putThenUpdate(ctx context.Context, s Store, tenant, id string, blobs []NamedBlob, fn func(*order.Record) error) (order.Record, error) {
+	for _, b := range blobs {
+		if _, err := s.PutBlob(ctx, b.Key, bytes.NewReader(b.Data), int64(len(b.Data))); err != nil {
+			return order.Record{}, err
+		}
+	}
+	return s.UpdateOrder(ctx, tenant, id, fn)
 }
 
 // Blob is an open blob.

@@ -56,6 +56,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"IDTaken", testIDTaken},
 		{"UpdateAtomic", testUpdateAtomic},
 		{"UpdateRules", testUpdateRules},
+		{"UpdateWithBlobs", testUpdateWithBlobs},
 		{"ReturnsCopies", testReturnsCopies},
 		{"TenantIsolation", testTenantIsolation},
 		{"ListOrder", testListOrder},
@@ -198,6 +199,44 @@ func testUpdateAtomic(t *testing.T, s store.Store) {
 	}
 	if want := int64(12 + n); got.Files[0].Size != want {
 		t.Errorf("after %d concurrent increments Size = %d; want %d", n, got.Files[0].Size, want)
+	}
+}
+
+// testUpdateWithBlobs: the blobs and the update of UpdateOrderBlobs are both there
+// afterwards, small and large blobs alike (a store may keep them apart), a blob it
+// replaces is gone, and a large one is not shadowed by an older small one.
+func testUpdateWithBlobs(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	create(t, s, Record("t1", "1", "k", base))
+	prefix := store.OrderBlobPrefix("t1", "1")
+	putString(t, s, prefix+"big", "small before")
+	large := strings.Repeat("0123456789abcdef", 40<<10) // 640 KiB
+	started := base.Add(time.Minute)
+	upd, err := s.UpdateOrderBlobs(ctx, "t1", "1", []store.NamedBlob{
+		{Key: prefix + "thumb", Data: []byte("thumbnail")},
+		{Key: prefix + "big", Data: []byte(large)},
+	}, func(r *order.Record) error {
+		r.StartedAt = &started
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.GetOrder(ctx, "t1", "1"); err != nil || got.StartedAt == nil || !got.StartedAt.Equal(started) || !cmp.Equal(upd, got) {
+		t.Errorf("GetOrder after UpdateOrderBlobs = %+v, %v; want the update", got, err)
+	}
+	if got, err := readBlob(t, s, prefix+"thumb"); err != nil || got != "thumbnail" {
+		t.Errorf("small blob = %q, %v; want thumbnail", got, err)
+	}
+	if got, err := readBlob(t, s, prefix+"big"); err != nil || got != large {
+		t.Errorf("large blob = %d bytes, %v; want the %d written", len(got), err, len(large))
+	}
+	boom := errors.New("boom")
+	if _, err := s.UpdateOrderBlobs(ctx, "t1", "1", []store.NamedBlob{{Key: prefix + "x", Data: []byte("x")}}, func(*order.Record) error { return boom }); !errors.Is(err, boom) {
+		t.Errorf("UpdateOrderBlobs(fn fails) = %v; want fn's error", err)
+	}
+	if _, err := s.UpdateOrderBlobs(ctx, "t2", "1", nil, func(*order.Record) error { return nil }); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("UpdateOrderBlobs(other tenant) = %v; want ErrNotFound", err)
 	}
 }
 
