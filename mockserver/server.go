@@ -97,6 +97,7 @@ type Server struct {
 	closeOnce sync.Once
 	inboxes   *inboxes
 	work      workers
+	cache     workCache // outputs of small inputs, see workcache.go
 }
 
 // New builds a Server from the contract. It checks every fixture against the

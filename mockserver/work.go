@@ -3,6 +3,8 @@ package mockserver
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
@@ -99,11 +101,15 @@ type workers struct {
 	started bool
 	waiting workQueueOf
 	queued  map[workKey]bool // waiting or being processed
-	ready   sync.Cond        // signalled when an order is queued or the pool closes; L is &mu
-	idle    sync.Cond        // signalled when queued empties; L is &mu
-	cancel  context.CancelFunc
-	closed  bool
-	wg      sync.WaitGroup
+	// committing holds the orders whose outputs are being stored (see commit), and
+	// commits bounds them.
+	committing map[workKey]bool
+	commits    chan struct{}
+	ready      sync.Cond // signalled when an order is queued or the pool closes; L is &mu
+	idle       sync.Cond // signalled when queued and committing are empty; L is &mu
+	cancel     context.CancelFunc
+	closed     bool
+	wg         sync.WaitGroup
 }
 
 // kick queues the work of an order unless it is queued or running already. It never
@@ -127,7 +133,7 @@ func (s *Server) kick(sb *sandbox, tenantID, id string) {
 		}
 	}
 	k := workKey{tenantID, id}
-	if w.queued[k] {
+	if w.queued[k] || w.committing[k] {
 		return
 	}
 	if w.waiting.push(k) {
@@ -164,7 +170,7 @@ func (s *Server) worker(ctx context.Context, sb *sandbox) {
 		}
 		w.mu.Lock()
 		delete(w.queued, k)
-		if len(w.queued) == 0 {
+		if len(w.queued) == 0 && len(w.committing) == 0 {
 			w.idle.Broadcast()
 		}
 		w.mu.Unlock()
@@ -190,7 +196,7 @@ func (s *Server) WaitIdle(ctx context.Context) error {
 	}
 	stop := context.AfterFunc(ctx, func() { w.mu.Lock(); w.idle.Broadcast(); w.mu.Unlock() })
 	defer stop()
-	for len(w.queued) > 0 && ctx.Err() == nil {
+	for (len(w.queued) > 0 || len(w.committing) > 0) && ctx.Err() == nil {
 		w.idle.Wait()
 	}
 	return ctx.Err()
@@ -230,8 +236,10 @@ type result struct {
 	pixelBytes int64 // the largest decoded image, in bytes: see bigJob
 }
 
-// process does the work of one order and records it. It returns the size of the
-// largest image it decoded, in bytes.
+// process does the work of one order and hands its outputs to commit, which records
+// them on another goroutine so that the worker goes on with the next order while the
+// store writes (on disk, commits of several orders then share one fsync). It returns
+// the size of the largest image it decoded, in bytes.
 func (s *Server) process(ctx context.Context, sb *sandbox, tenantID, id string) (int64, error) {
 	rec, err := sb.store.GetOrder(ctx, tenantID, id)
 	if errors.Is(err, store.ErrNotFound) {
@@ -243,15 +251,59 @@ func (s *Server) process(ctx context.Context, sb *sandbox, tenantID, id string) 
 	if !rec.AwaitsOutputs || rec.OutputsAt != nil || rec.StartedAt == nil {
 		return 0, nil
 	}
-	res, err := s.makeOutputs(ctx, sb, &rec)
+	res, blobs, err := s.makeOutputs(ctx, sb, &rec)
 	if err != nil {
 		return res.pixelBytes, err
 	}
-	now, err := s.clock(ctx, sb, tenantID)
-	if err != nil {
-		return res.pixelBytes, err
+	s.commit(ctx, sb, workKey{tenantID, id}, res, blobs)
+	return res.pixelBytes, nil
+}
+
+// commitsInFlight bounds the orders whose outputs are being written at once.
+const commitsInFlight = 64
+
+// commit records an order's outputs (blobs named under its prefix) and what the work
+// read from its inputs, in one store update, on a goroutine of its own: until it
+// ends, the order counts as queued (kick does not queue it again, WaitIdle waits).
+func (s *Server) commit(ctx context.Context, sb *sandbox, k workKey, res result, blobs []store.NamedBlob) {
+	w := &s.work
+	w.mu.Lock()
+	if w.committing == nil {
+		w.committing = map[workKey]bool{}
+		w.commits = make(chan struct{}, commitsInFlight)
 	}
-	_, err = sb.store.UpdateOrder(ctx, tenantID, id, func(r *order.Record) error {
+	w.committing[k] = true
+	w.mu.Unlock()
+	w.commits <- struct{}{} // waits while commitsInFlight are running
+	w.wg.Add(1)
+	go func() {
+		defer func() {
+			<-w.commits
+			w.mu.Lock()
+			delete(w.committing, k)
+			if len(w.queued) == 0 && len(w.committing) == 0 {
+				w.idle.Broadcast()
+			}
+			w.mu.Unlock()
+			w.wg.Done()
+		}()
+		if err := s.record(ctx, sb, k, res, blobs); err != nil && ctx.Err() == nil {
+			s.log.Error("storing an order's outputs failed; a later read of the order retries it", "order", k.id, "err", err)
+		}
+	}()
+}
+
+func (s *Server) record(ctx context.Context, sb *sandbox, k workKey, res result, blobs []store.NamedBlob) error {
+	now, err := s.clock(ctx, sb, k.tenant)
+	if err != nil {
+		return err
+	}
+	prefix := store.OrderBlobPrefix(k.tenant, k.id)
+	named := make([]store.NamedBlob, len(blobs))
+	for i, b := range blobs {
+		named[i] = store.NamedBlob{Key: prefix + b.Key, Data: b.Data}
+	}
+	_, err = sb.store.UpdateOrderBlobs(ctx, k.tenant, k.id, named, func(r *order.Record) error {
 		if r.OutputsAt != nil {
 			return nil
 		}
@@ -265,21 +317,27 @@ func (s *Server) process(ctx context.Context, sb *sandbox, tenantID, id string) 
 		return nil
 	})
 	if errors.Is(err, store.ErrNotFound) {
-		return res.pixelBytes, nil
+		return nil
 	}
 	if err == nil {
-		s.outputsStored(ctx, sb, tenantID, id)
+		s.outputsStored(ctx, sb, k.tenant, k.id)
 	}
-	return res.pixelBytes, err
+	return err
 }
 
-// makeOutputs reads the order's inputs and stores its outputs. An input the service
-// cannot process ends in result.fail, not in an error: errors are the sandbox's own
-// failures (the store), and leave the work to be retried.
-func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record) (result, error) {
+// bufferedPixels is the size of an image, in pixels, up to which its outputs are
+// encoded into memory and stored with the order's update in one commit; the outputs
+// of a larger one are streamed to the store as they are encoded, so that a
+// full-size output is never held in memory beside the image it is made from.
+const bufferedPixels = 2 << 20
+
+// makeOutputs reads the order's inputs and makes its outputs: blobs in memory, named
+// under the order's prefix, and the larger ones already streamed to the store. An
+// input the service cannot process ends in result.fail, not in an error: errors are
+// the sandbox's own failures (the store), and leave the work to be retried.
+func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record) (result, []store.NamedBlob, error) {
 	prefix := store.OrderBlobPrefix(rec.Tenant, rec.ID)
 	var res result
-	limits := files.Limits{MaxPixels: s.cfg.MaxPixels}
 	for i := range rec.Files {
 		f := &rec.Files[i]
 		if f.SourceURL == "" {
@@ -287,88 +345,141 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 		}
 		if msg, err := s.fetchSource(ctx, sb, rec, i); err != nil || msg != "" {
 			res.fail = msg
-			return res, err
+			return res, nil, err
 		}
 	}
-	// put streams an encoder's output to a blob: a full-size output is never held
-	// in memory beside the image it is made from.
-	put := func(name string, encode func(io.Writer) error) error {
+	// Each input's digest seeds its outputs (the same bytes get the same protection
+	// and heat map in every order) and, with inputs small enough to hold, keys the
+	// cache of outputs.
+	digests := make([][sha256.Size]byte, len(rec.Files))
+	data := make([][]byte, len(rec.Files)) // the inputs, when they are small enough to hold
+	var inputs int64
+	for i := range rec.Files {
+		if rec.Files[i].Role == "original" {
+			continue // an extract's reference: kept, never read
+		}
+		b, err := sb.store.OpenBlob(ctx, inputBlob(rec, i))
+		if err != nil {
+			return res, nil, err
+		}
+		inputs += b.Size()
+		if inputs <= cachedInputsMax {
+			data[i], err = io.ReadAll(b)
+			digests[i] = sha256.Sum256(data[i])
+		} else {
+			h := sha256.New()
+			_, err = io.Copy(h, b)
+			h.Sum(digests[i][:0])
+		}
+		b.Close()
+		if err != nil {
+			return res, nil, err
+		}
+	}
+	cacheable := inputs <= cachedInputsMax
+	var key workCacheKey
+	if cacheable {
+		key = workKeyOf(rec, s.cfg.Seed, digests)
+		if res, blobs, ok := s.cache.get(key); ok {
+			return res, blobs, nil
+		}
+	}
+	var blobs []store.NamedBlob
+	// put stores an encoder's output: into memory for an image of up to
+	// bufferedPixels, else streamed to the store (the encoder on this goroutine, the
+	// store reading on another).
+	put := func(name string, pixels int, encode func(io.Writer) error) error {
+		if pixels <= bufferedPixels {
+			var b bytes.Buffer
+			if err := encode(&b); err != nil {
+				return err
+			}
+			blobs = append(blobs, store.NamedBlob{Key: name, Data: b.Bytes()})
+			return nil
+		}
+		cacheable = false
 		pr, pw := io.Pipe()
-		done := make(chan struct{})
+		stored := make(chan error, 1)
 		go func() {
-			defer close(done)
-			pw.CloseWithError(encode(pw))
+			_, err := sb.store.PutBlob(ctx, prefix+name, pr, 1<<40)
+			pr.CloseWithError(errors.New("store stopped reading")) // ends an encoder the store left
+			stored <- err
 		}()
-		_, err := sb.store.PutBlob(ctx, prefix+name, pr, 1<<40)
-		pr.CloseWithError(errors.New("store stopped reading")) // ends an encoder the store left
-		<-done
+		err := encode(pw)
+		pw.CloseWithError(err)
+		if serr := <-stored; err == nil {
+			err = serr
+		}
 		return err
 	}
 	putPNG := func(name string, img image.Image) error {
-		return put(name, func(w io.Writer) error { return files.EncodePNG(w, img) })
+		return put(name, img.Bounds().Dx()*img.Bounds().Dy(), func(w io.Writer) error { return files.EncodePNG(w, img) })
 	}
-	decodeFile := func(i int) (image.Image, error) {
-		f := &rec.Files[i]
+	open := func(i int) (io.ReadSeeker, func(), error) {
+		if data[i] != nil {
+			return bytes.NewReader(data[i]), func() {}, nil
+		}
 		b, err := sb.store.OpenBlob(ctx, inputBlob(rec, i))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		defer b.Close()
-		return files.DecodeImage(b, f.Name, formatOf(f), limits)
+		return b, func() { b.Close() }, nil
 	}
-	readFile := func(i int) ([]byte, error) {
-		b, err := sb.store.OpenBlob(ctx, inputBlob(rec, i))
-		if err != nil {
-			return nil, err
-		}
-		defer b.Close()
-		return io.ReadAll(b)
-	}
-	fail := func(err error) (result, error) {
+	// finish ends the work, with err an input's fault (which fails the order) or the
+	// sandbox's own, and remembers the outputs when it can.
+	finish := func(err error) (result, []store.NamedBlob, error) {
 		var ie *files.InputError
 		if errors.As(err, &ie) {
 			res.fail = ie.Msg
-			return res, nil
+			err = nil
 		}
-		return res, err
+		if err == nil && cacheable {
+			s.cache.put(key, res, blobs)
+		}
+		return res, blobs, err
 	}
-	seed := uint64(s.cfg.Seed) ^ seedOf("work", rec.ID)
+	limits := files.Limits{MaxPixels: s.cfg.MaxPixels}
 	for i := range rec.Files {
 		f := &rec.Files[i]
 		if f.Role == "original" {
-			continue // an extract's reference: kept, never read
+			continue
+		}
+		seed := uint64(s.cfg.Seed) ^ binary.BigEndian.Uint64(digests[i][:])
+		r, done, err := open(i)
+		if err != nil {
+			return res, nil, err
 		}
 		if formatOf(f) == files.PDF {
-			data, err := readFile(i)
+			pdf, err := io.ReadAll(r)
+			done()
 			if err != nil {
-				return res, err
+				return res, nil, err
 			}
-			if err := files.CheckPDF(f.Name, data); err != nil {
-				return fail(err)
+			if err := files.CheckPDF(f.Name, pdf); err != nil {
+				return finish(err)
 			}
 			switch rec.Type {
 			case order.WatermarkEmbed:
-				out, err := files.EmbedPDFWatermark(f.Name, data, f.Watermarks)
+				out, err := files.EmbedPDFWatermark(f.Name, pdf, f.Watermarks)
 				if err != nil {
-					return fail(err)
+					return finish(err)
 				}
-				if _, err := sb.store.PutBlob(ctx, prefix+blobOutput+strconv.Itoa(i), bytes.NewReader(out), int64(len(out))+1); err != nil {
-					return res, err
-				}
+				blobs = append(blobs, store.NamedBlob{Key: blobOutput + strconv.Itoa(i), Data: out})
 			case order.WatermarkExtract:
-				text, ok := files.ReadPDFWatermark(data)
+				text, ok := files.ReadPDFWatermark(pdf)
 				res.detected, res.text = &ok, text
 			}
 			if i == 0 {
 				if err := putPNG(blobThumbnail, files.DocumentThumbnail()); err != nil {
-					return res, err
+					return res, nil, err
 				}
 			}
 			continue
 		}
-		img, err := decodeFile(i)
+		img, err := files.DecodeImage(r, f.Name, formatOf(f), limits)
+		done()
 		if err != nil {
-			return fail(err)
+			return finish(err)
 		}
 		bnd := img.Bounds()
 		res.pixelBytes = max(res.pixelBytes, 4*int64(bnd.Dx())*int64(bnd.Dy()))
@@ -380,7 +491,7 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 		pre := files.Preview(img)
 		if i == 0 {
 			if err := putPNG(blobThumbnail, files.Thumbnail(pre)); err != nil {
-				return res, err
+				return res, nil, err
 			}
 		}
 		switch rec.Type {
@@ -388,26 +499,26 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 			b := img.Bounds()
 			if o := rec.Options; o != nil && o.GenerateHeatmap {
 				if err := putPNG(blobHeatmap, files.Heatmap(b.Dx(), b.Dy(), rec.Outcome.Probability, seed)); err != nil {
-					return res, err
+					return res, nil, err
 				}
 			}
 			if o := rec.Options; o != nil && o.GenerateOverlay {
 				pb := pre.Bounds()
 				heat := files.Heatmap(pb.Dx(), pb.Dy(), rec.Outcome.Probability, seed)
 				if err := putPNG(blobOverlay, files.Overlay(pre, heat)); err != nil {
-					return res, err
+					return res, nil, err
 				}
 			}
 		case order.AntiAI, order.WatermarkEmbed:
 			out := img.(*image.NRGBA)
 			if rec.Type == order.AntiAI {
-				files.Perturb(out, seed^uint64(i))
+				files.Perturb(out, seed)
 			} else if err := files.EmbedWatermark(out, f.Watermarks); err != nil {
-				return fail(err) // an image too small for its texts: the order says so
+				return finish(err) // an image too small for its texts: the order says so
 			}
 			format := files.OutputFormat(formatOf(f))
-			if err := put(blobOutput+strconv.Itoa(i), func(w io.Writer) error { return files.Encode(w, out, format) }); err != nil {
-				return res, err
+			if err := put(blobOutput+strconv.Itoa(i), bnd.Dx()*bnd.Dy(), func(w io.Writer) error { return files.Encode(w, out, format) }); err != nil {
+				return res, nil, err
 			}
 		case order.WatermarkExtract:
 			text, ok := files.ReadWatermark(img)
@@ -423,7 +534,7 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 			res.detected = nil // the file name's _detected / _undetected wins
 		}
 	}
-	return res, nil
+	return finish(nil)
 }
 
 // formatOf is a file's format as its name gives it.

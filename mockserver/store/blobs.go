@@ -125,10 +125,14 @@ func (d *blobDir) put(ctx context.Context, key string, r io.Reader, max int64) (
 		err = cerr
 	}
 	if err == nil {
-		err = os.MkdirAll(filepath.Dir(dst), 0o700)
-	}
-	if err == nil {
+		// The directory exists for every blob of an order but its first: try first,
+		// create it only when missing (a stat per blob saved).
 		err = os.Rename(tmp, dst)
+		if errors.Is(err, fs.ErrNotExist) {
+			if err = os.MkdirAll(filepath.Dir(dst), 0o700); err == nil {
+				err = os.Rename(tmp, dst)
+			}
+		}
 	}
 	if err != nil {
 		os.Remove(tmp)

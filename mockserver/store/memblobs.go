@@ -105,13 +105,10 @@ func (m *memBlobs) put(ctx context.Context, key string, r io.Reader, max int64) 
 		return 0, ErrTooLarge
 	}
 	if n <= small {
-		m.mu.Lock()
-		if m.used+n <= m.lim {
-			m.set(key, &memBlob{data: buf.Bytes(), mod: time.Now()})
-			m.mu.Unlock()
-			return n, nil
+		if err := m.keep(ctx, key, buf.Bytes()); err != nil {
+			return 0, err
 		}
-		m.mu.Unlock()
+		return n, nil
 	}
 	n, err = m.spill.put(ctx, key, io.MultiReader(&buf, r), max)
 	if err != nil {
@@ -121,6 +118,30 @@ func (m *memBlobs) put(ctx context.Context, key string, r io.Reader, max int64) 
 	m.set(key, &memBlob{onDisk: true})
 	m.mu.Unlock()
 	return n, nil
+}
+
+// keep stores data under key as it is, without a copy: data must not change after.
+func (m *memBlobs) keep(ctx context.Context, key string, data []byte) error {
+	if _, err := checkKey(key); err != nil {
+		return err
+	}
+	n := int64(len(data))
+	if n <= m.max {
+		m.mu.Lock()
+		if m.used+n <= m.lim {
+			m.set(key, &memBlob{data: data, mod: time.Now()})
+			m.mu.Unlock()
+			return nil
+		}
+		m.mu.Unlock()
+	}
+	if _, err := m.spill.put(ctx, key, bytes.NewReader(data), n); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	m.set(key, &memBlob{onDisk: true})
+	m.mu.Unlock()
+	return nil
 }
 
 type memBlobReader struct {

@@ -192,8 +192,14 @@ func (m *Memory) UpdateOrder(ctx context.Context, tenant, id string, fn func(*or
 }
 
 // UpdateOrderBlobs implements Store.
+// The blobs' bytes are kept as they are, not copied: the caller gives them up.
 func (m *Memory) UpdateOrderBlobs(ctx context.Context, tenant, id string, blobs []NamedBlob, fn func(*order.Record) error) (order.Record, error) {
-	return putThenUpdate(ctx, m, tenant, id, blobs, fn)
+	for _, b := range blobs {
+		if err := m.blobs.keep(ctx, b.Key, b.Data); err != nil {
+			return order.Record{}, err
+		}
+	}
+	return m.UpdateOrder(ctx, tenant, id, fn)
 }
 
 // ListOrders implements Store.
