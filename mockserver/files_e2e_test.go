@@ -435,3 +435,43 @@ func sendReq(t *testing.T, req *http.Request) (*http.Response, []byte) {
 	}
 	return res, b
 }
+
+// TestSameInputSameOutputs: an anti-AI copy depends on the input's bytes and the seed,
+// not on the order or the key that asked: the same photo gives the same protected
+// bytes in every order (the second from the sandbox's cache of outputs), another photo
+// other bytes, and every copy differs from its input.
+func TestSameInputSameOutputs(t *testing.T) {
+	c := startSandbox(t, Config{})
+	photo := testImage(t, files.JPEG)
+	other := bytes.Clone(photo)
+	other[len(other)/2] ^= 0x10 // one bit in the entropy-coded data: still a JPEG
+	protect := func(key, idem string, data []byte) []byte {
+		t.Helper()
+		var a created
+		c.call(http.MethodPost, "/api/v2/orders/anti-ai", key, map[string]any{"idempotencyKey": idem, "files": []map[string]string{{"fileName": "shot.jpg"}}}, &a)
+		c.upload(a.Files[0].UploadURL, data)
+		c.call(http.MethodPost, "/api/v2/orders/anti-ai/confirm", key, map[string]string{"idempotencyKey": "c", "orderId": a.OrderID}, nil)
+		c.settle()
+		if d := c.get(key, a.OrderID); d.Status != "complete" {
+			t.Fatalf("order %s = %+v; want complete", a.OrderID, d)
+		}
+		var dl struct{ DownloadURL string }
+		c.call(http.MethodGet, "/api/v2/orders/"+a.OrderID+"/download", key, nil, &dl)
+		res, got := c.do(http.MethodGet, dl.DownloadURL, "", nil)
+		c.want(res, got, http.StatusOK, "")
+		return got
+	}
+	first := protect(liveKey, "a", photo)
+	again := protect(liveKey, "b", photo)
+	theirs := protect(liveKey2, "a", photo)
+	changed := protect(liveKey, "c", other)
+	if !bytes.Equal(first, again) || !bytes.Equal(first, theirs) {
+		t.Errorf("the same photo protected in three orders gave different bytes (%d, %d, %d)", crc32IEEE(first), crc32IEEE(again), crc32IEEE(theirs))
+	}
+	if bytes.Equal(first, changed) {
+		t.Errorf("two different photos gave the same protected bytes")
+	}
+	if bytes.Equal(first, photo) {
+		t.Errorf("the protected copy is the input itself")
+	}
+}

@@ -97,6 +97,8 @@ func workKeyOf(rec *order.Record, seed int64, digests [][sha256.Size]byte) workC
 	field(strconv.FormatUint(math.Float64bits(rec.Outcome.Probability), 16))
 	if o := rec.Options; o != nil {
 		field(fmt.Sprint(o.GenerateHeatmap, o.GenerateOverlay, o.GenerateThumbnail))
+	} else {
+		field("no options")
 	}
 	field(rec.Strength)
 	for i := range rec.Files {
