@@ -5,18 +5,20 @@
 #   - GET of a stored order (1,000 orders of 10 keys) against the bare net/http
 #     ceiling answering that order's body, wrk in the same round: requests/s and ratio;
 #   - whole antiAi lifecycles per second (create, PUT a JPEG, confirm, GET until
-#     complete, download link, fetch it; 50 connections, one key each,
-#     --processing-time 0), in memory and with --state-dir, each with a 16 KiB
-#     640 x 480 photo (which the sandbox's image worker decodes, perturbs and
-#     re-encodes, as for every antiAi order) and with an 8 x 8 one (the same requests,
-#     next to no image work), so the figures say how much of a lifecycle is image work;
+#     complete polling at once then 1, 2, 4, 8, 16, 16 ... ms apart, download link,
+#     fetch it; 50 connections, one key each, --processing-time 0), in memory and with
+#     --state-dir, each with a 16 KiB 640 x 480 photo uploaded again and again (as a
+#     test suite uploads its fixtures: the image worker decodes, perturbs and
+#     re-encodes it once, then serves its remembered outputs), with that photo made
+#     fresh bytes every time (a JPEG comment: every lifecycle pays the whole image
+#     work) and with an 8 x 8 one (the same requests, next to no image work);
 #   - resident memory per stored order: RSS of the real process after 100,000 orders
 #     minus after 1,000, over the 99,000 between (orders with one file each, pending:
 #     no file bytes, which live on disk anyway);
 #   - restart: a --state-dir holding 100,000 orders, the time from process start to the
 #     first 200 for GET of one of them.
 #
-#   bash bench/lifecycle.sh                          # 3 rounds of 10 s, about 8 minutes
+#   bash bench/lifecycle.sh                          # 3 rounds of 10 s, about 10 minutes
 #   ROUNDS=1 DURATION=3s ORDERS=20000 bash bench/lifecycle.sh   # a quicker look
 #
 # It installs wrk from Debian's packages when missing, needs 2 cores, sends traffic only
@@ -68,7 +70,7 @@ for round in $(seq "$ROUNDS"); do
 
 	# Whole lifecycles, in memory and on disk, with a photo and with a tiny image.
 	for kind in memory disk; do
-		for image in photo tiny; do
+		for image in photo fresh tiny; do
 			log "round $round: lifecycles, $kind, $image image"
 			port=$((BASE_PORT + 3))
 			if [ "$kind" = disk ]; then
@@ -121,8 +123,10 @@ flows() { # KIND IMAGE LABEL TARGET
 		"$(spread <"$work/flows.$1.$2")" "$(paste -sd+ "$work/flows.$1.$2.failed" | bc)" "$4"
 }
 flows memory photo "in memory, 16 KiB photo" ">= 2,000"
+flows memory fresh "in memory, 16 KiB photo, fresh bytes each time" ""
 flows memory tiny "in memory, 8 x 8 image" ""
 flows disk photo "--state-dir, 16 KiB photo" ">= 500"
+flows disk fresh "--state-dir, 16 KiB photo, fresh bytes each time" ""
 flows disk tiny "--state-dir, 8 x 8 image" ""
 printf '| resident memory per stored order | %s bytes | RSS %s -> %s KiB over %s orders | <= 2,048 |\n' "$per_order" "$rss0" "$rss1" "$filled"
 printf '| restart with %s stored orders, start to first 200 | %s ms | one run | <= 1,000 |\n' "$ORDERS" "$restart_ms"

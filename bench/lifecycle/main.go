@@ -5,9 +5,12 @@
 // runs whole antiAi lifecycles (create, PUT a JPEG, confirm, GET until complete, get
 // the download link, fetch it) from -conns connections, each its own key, and prints
 // "FLOWS SECONDS FAILED". The server must run with --processing-time 0. The JPEG is
-// -image photo (a generated 640 x 480 photo at quality 85: 16 KiB, which the sandbox
-// decodes, perturbs and re-encodes, as it does every antiAi order's files) or -image
-// tiny (8 x 8 pixels: the same requests with next to no image work).
+// -image photo (a generated 640 x 480 photo at quality 85: 16 KiB, the same bytes in
+// every lifecycle, as a test suite uploads its fixtures: the sandbox decodes, perturbs
+// and re-encodes it once and remembers the outputs), -image fresh (that photo with a
+// JPEG comment that differs in every lifecycle: the same pixels, other bytes, so every
+// lifecycle pays the whole image work) or -image tiny (8 x 8 pixels: the same requests
+// with next to no image work).
 //
 //	lifecycle -addr 127.0.0.1:18490 -mode fill -orders 100000 -conns 50 -ids ids.txt
 //
@@ -43,8 +46,9 @@ func main() {
 }
 
 type client struct {
-	http *http.Client
-	base string
+	http  *http.Client
+	base  string
+	polls atomic.Int64 // GETs of an order until it was complete, over all lifecycles
 }
 
 func (c *client) do(method, url, token string, body []byte, ct string, out any) (int, []byte, error) {
@@ -115,9 +119,14 @@ func (c *client) flow(token, key string, upload []byte) error {
 	if _, _, err := c.do(http.MethodPost, "/api/v2/orders/anti-ai/confirm", token, []byte(confirm), "application/json", nil); err != nil {
 		return err
 	}
-	// The image work runs on the server's worker pool after confirm: poll as a client
-	// would, a millisecond apart, for at most 30 s.
-	for start := time.Now(); ; time.Sleep(time.Millisecond) {
+	// The image work runs on the server's worker pool after confirm: poll as an eager
+	// client would, at once, then 1 ms later, the wait doubling up to 16 ms, for at
+	// most 30 s. (Polling every millisecond, 50 clients waiting for a queue of photos
+	// make 50,000 GETs a second that take the server's core from the work they wait for.)
+	wait := time.Millisecond
+	for start := time.Now(); ; time.Sleep(wait) {
+		wait = min(2*wait, 16*time.Millisecond)
+		c.polls.Add(1)
 		var d struct{ Status string }
 		if _, _, err := c.do(http.MethodGet, "/api/v2/orders/"+o.OrderID, token, nil, "", &d); err != nil {
 			return err
@@ -147,18 +156,28 @@ func uploadImage(kind string) ([]byte, error) {
 	var img image.Image
 	quality := 85
 	switch kind {
-	case "photo":
+	case "photo", "fresh":
 		img = files.Sample(1)
 	case "tiny":
 		img = files.Sample(1).SubImage(image.Rect(0, 0, 8, 8))
 	default:
-		return nil, fmt.Errorf("-image %q: want photo or tiny", kind)
+		return nil, fmt.Errorf("-image %q: want photo, fresh or tiny", kind)
 	}
 	var b bytes.Buffer
 	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: quality}); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil
+}
+
+// withComment returns a JPEG with a COM segment holding text right after its SOI
+// marker: other bytes, the same image.
+func withComment(jpg []byte, text string) []byte {
+	out := make([]byte, 0, len(jpg)+4+len(text))
+	out = append(out, jpg[:2]...)
+	out = append(out, 0xff, 0xfe, byte((len(text)+2)>>8), byte(len(text)+2))
+	out = append(out, text...)
+	return append(out, jpg[2:]...)
 }
 
 func run() error {
@@ -169,7 +188,7 @@ func run() error {
 	orders := flag.Int("orders", 100000, "fill: how many orders")
 	ids := flag.String("ids", "", "fill: where to write KEY ORDERID lines")
 	prefix := flag.String("key", "bench", "prefix of the keys (tokens) used")
-	imageKind := flag.String("image", "photo", "flows: the JPEG uploaded, photo (640 x 480, 16 KiB) or tiny (8 x 8)")
+	imageKind := flag.String("image", "photo", "flows: the JPEG uploaded, photo (640 x 480, 16 KiB), fresh (that photo, other bytes each time) or tiny (8 x 8)")
 	flag.Parse()
 	if *addr == "" {
 		return fmt.Errorf("-addr is required")
@@ -193,7 +212,11 @@ func run() error {
 				defer wg.Done()
 				token := fmt.Sprintf("sk_live_%s_%d", *prefix, w)
 				for n := 0; time.Now().Before(deadline); n++ {
-					if err := c.flow(token, fmt.Sprintf("f%d", n), upload); err != nil {
+					body := upload
+					if *imageKind == "fresh" {
+						body = withComment(upload, fmt.Sprintf("%s lifecycle %d", token, n))
+					}
+					if err := c.flow(token, fmt.Sprintf("f%d", n), body); err != nil {
 						failed.Add(1)
 						firstErr.CompareAndSwap(nil, err.Error())
 						continue
@@ -240,6 +263,9 @@ func run() error {
 	}
 	wg.Wait()
 	fmt.Printf("%d %.3f %d\n", done.Load(), time.Since(start).Seconds(), failed.Load())
+	if *mode == "flows" && done.Load() > 0 {
+		fmt.Fprintf(os.Stderr, "GETs of the order per lifecycle: %.2f\n", float64(c.polls.Load())/float64(done.Load()))
+	}
 	if e := firstErr.Load(); e != nil {
 		fmt.Fprintln(os.Stderr, "first failure:", e)
 	}

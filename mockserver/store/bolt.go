@@ -59,7 +59,7 @@ func Open(dir string) (*Bolt, error) {
 		return nil, err
 	}
 	// The timeout turns a second process on the same directory into an error, not a hang.
-	db, err := bolt.Open(filepath.Join(dir, "state.db"), 0o600, &bolt.Options{Timeout: time.Second})
+	db, err := bolt.Open(filepath.Join(dir, "state.db"), 0o600, &bolt.Options{Timeout: time.Second, FreelistType: bolt.FreelistMapType})
 	if err != nil {
 		return nil, fmt.Errorf("open state dir %s: %w", dir, err)
 	}
