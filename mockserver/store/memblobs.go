@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"hash/maphash"
 	"io"
 	"strings"
 	"sync"
@@ -23,13 +24,26 @@ const (
 
 // memBlobs holds blobs in a tree of key segments ("/"-separated), so that deleting by
 // prefix (an order's blobs, a tenant's) costs what it deletes, as a directory does.
+// Blobs of the same bytes share them, counted once against the budget: a test suite
+// uploads its fixtures again and again, and their outputs are the same every time
+// (see the server's cache of outputs), so a run of them costs one copy, not one per
+// order, and does not push every later blob to the disk.
 type memBlobs struct {
 	spill    *blobDir
 	max, lim int64
+	seed     maphash.Seed
 
-	mu   sync.Mutex
-	root memNode
-	used int64
+	mu     sync.Mutex
+	root   memNode
+	used   int64                  // bytes of the distinct contents held
+	byHash map[uint64][]*memBytes // every content held, by its maphash
+}
+
+// memBytes is one content held, and how many blobs share it.
+type memBytes struct {
+	data []byte
+	hash uint64
+	refs int
 }
 
 type memNode struct {
@@ -40,13 +54,55 @@ type memNode struct {
 // memBlob is a blob's bytes (never changed once stored: a put replaces the whole
 // blob), or a mark that the blob lives in the spill directory.
 type memBlob struct {
-	data   []byte
-	mod    time.Time
-	onDisk bool
+	content *memBytes // nil when onDisk
+	mod     time.Time
+	onDisk  bool
 }
 
 func newMemBlobs(spill *blobDir, max, limit int64) *memBlobs {
-	return &memBlobs{spill: spill, max: max, lim: limit}
+	return &memBlobs{spill: spill, max: max, lim: limit, seed: maphash.MakeSeed(), byHash: map[uint64][]*memBytes{}}
+}
+
+// intern returns the held content equal to data, shared, or holds data when the
+// budget allows (m.mu held); nil when it does not.
+func (m *memBlobs) intern(data []byte, hash uint64) *memBytes {
+	for _, c := range m.byHash[hash] {
+		if bytes.Equal(c.data, data) {
+			c.refs++
+			return c
+		}
+	}
+	if m.used+int64(len(data)) > m.lim {
+		return nil
+	}
+	c := &memBytes{data: data, hash: hash, refs: 1}
+	m.byHash[hash] = append(m.byHash[hash], c)
+	m.used += int64(len(data))
+	return c
+}
+
+// release drops a blob's share of its content (m.mu held).
+func (m *memBlobs) release(b *memBlob) {
+	c := b.content
+	if c == nil {
+		return
+	}
+	if c.refs--; c.refs > 0 {
+		return
+	}
+	list := m.byHash[c.hash]
+	for i, x := range list {
+		if x == c {
+			list = append(list[:i], list[i+1:]...)
+			break
+		}
+	}
+	if len(list) == 0 {
+		delete(m.byHash, c.hash)
+	} else {
+		m.byHash[c.hash] = list
+	}
+	m.used -= int64(len(c.data))
 }
 
 // node returns the node of dir's segments, creating it when create.
@@ -82,13 +138,12 @@ func (m *memBlobs) set(key string, b *memBlob) {
 	dir, name := splitKey(key)
 	n := m.node(dir, true)
 	if old := n.blobs[name]; old != nil {
-		m.used -= int64(len(old.data))
+		m.release(old)
 	}
 	if n.blobs == nil {
 		n.blobs = map[string]*memBlob{}
 	}
 	n.blobs[name] = b
-	m.used += int64(len(b.data))
 }
 
 func (m *memBlobs) put(ctx context.Context, key string, r io.Reader, max int64) (int64, error) {
@@ -127,9 +182,10 @@ func (m *memBlobs) keep(ctx context.Context, key string, data []byte) error {
 	}
 	n := int64(len(data))
 	if n <= m.max {
+		h := maphash.Bytes(m.seed, data)
 		m.mu.Lock()
-		if m.used+n <= m.lim {
-			m.set(key, &memBlob{data: data, mod: time.Now()})
+		if c := m.intern(data, h); c != nil {
+			m.set(key, &memBlob{content: c, mod: time.Now()})
 			m.mu.Unlock()
 			return nil
 		}
@@ -169,7 +225,7 @@ func (m *memBlobs) open(key string) (Blob, error) {
 	case b.onDisk:
 		return m.spill.open(key)
 	}
-	return memBlobReader{Reader: bytes.NewReader(b.data), mod: b.mod}, nil
+	return memBlobReader{Reader: bytes.NewReader(b.content.data), mod: b.mod}, nil
 }
 
 // deletePrefix removes every blob whose key starts with prefix.
@@ -197,7 +253,7 @@ func (m *memBlobs) deleteLocked(prefix string) []string {
 	var disk []string
 	for k, b := range n.blobs {
 		if strings.HasPrefix(k, name) {
-			m.used -= int64(len(b.data))
+			m.release(b)
 			if b.onDisk {
 				disk = append(disk, base+k)
 			}
@@ -222,7 +278,7 @@ func (m *memBlobs) deleteLocked(prefix string) []string {
 
 func (m *memBlobs) dropTree(n *memNode, base string, disk []string) []string {
 	for k, b := range n.blobs {
-		m.used -= int64(len(b.data))
+		m.release(b)
 		if b.onDisk {
 			disk = append(disk, base+k)
 		}
@@ -251,8 +307,7 @@ func (m *memBlobs) removeAll(prefixes, keys []string) error {
 		}
 		// An exact key is the prefix that matches it and what starts with it; delete it
 		// alone, then prune.
-		b := n.blobs[name]
-		m.used -= int64(len(b.data))
+		m.release(n.blobs[name])
 		delete(n.blobs, name)
 		if len(n.blobs) == 0 && len(n.children) == 0 && len(dir) > 0 {
 			m.deleteLocked(strings.Join(dir, "/") + "/\x00") // prunes the empty path; matches nothing

@@ -368,7 +368,7 @@ func (m *Memory) Close() error {
 	m.orders, m.tenants, m.hooks = map[string]*memRec{}, map[string]*memTenant{}, newMemHooks()
 	m.mu.Unlock()
 	m.blobs.mu.Lock()
-	m.blobs.root, m.blobs.used = memNode{}, 0
+	m.blobs.root, m.blobs.used, m.blobs.byHash = memNode{}, 0, map[uint64][]*memBytes{}
 	m.blobs.mu.Unlock()
 	if m.tempDir != "" {
 		if err := os.RemoveAll(m.tempDir); err != nil {
