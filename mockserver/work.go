@@ -145,6 +145,11 @@ const bigJob = 32 << 20
 func (s *Server) worker(ctx context.Context, sb *sandbox) {
 	w := &s.work
 	defer w.wg.Done()
+	// The decode, scaling and encoders all run on this goroutine (see put), so one
+	// low-priority thread holds the image work and requests come first on a busy core.
+	if err := lowerWorkerThread(); err != nil {
+		s.log.Warn("image worker runs at normal priority", "err", err)
+	}
 	for {
 		w.mu.Lock()
 		for w.waiting.n == 0 && !w.closed {
@@ -291,18 +296,19 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 		}
 	}
 	// put streams an encoder's output to a blob: a full-size output is never held
-	// in memory beside the image it is made from.
+	// in memory beside the image it is made from. The encoder runs here, on the
+	// worker's low-priority thread; the store, which mostly copies and waits, reads on
+	// a goroutine that ends when the pipe does.
 	put := func(name string, encode func(io.Writer) error) error {
 		pr, pw := io.Pipe()
-		done := make(chan struct{})
+		stored := make(chan error, 1)
 		go func() {
-			defer close(done)
-			pw.CloseWithError(encode(pw))
+			_, err := sb.store.PutBlob(ctx, prefix+name, pr, 1<<40)
+			pr.CloseWithError(errors.New("store stopped reading")) // ends an encoder the store left
+			stored <- err
 		}()
-		_, err := sb.store.PutBlob(ctx, prefix+name, pr, 1<<40)
-		pr.CloseWithError(errors.New("store stopped reading")) // ends an encoder the store left
-		<-done
-		return err
+		pw.CloseWithError(encode(pw))
+		return <-stored
 	}
 	putPNG := func(name string, img image.Image) error {
 		return put(name, func(w io.Writer) error { return files.EncodePNG(w, img) })
