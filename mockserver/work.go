@@ -151,6 +151,11 @@ const bigJob = 32 << 20
 func (s *Server) worker(ctx context.Context, sb *sandbox) {
 	w := &s.work
 	defer w.wg.Done()
+	// The decode, scaling and encoders all run on this goroutine (see put), so one
+	// low-priority thread holds the image work and requests come first on a busy core.
+	if err := lowerWorkerThread(); err != nil {
+		s.log.Warn("image worker runs at normal priority", "err", err)
+	}
 	for {
 		w.mu.Lock()
 		for w.waiting.n == 0 && !w.closed {
@@ -386,8 +391,9 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 	}
 	var blobs []store.NamedBlob
 	// put stores an encoder's output: into memory for an image of up to
-	// bufferedPixels, else streamed to the store (the encoder on this goroutine, the
-	// store reading on another).
+	// bufferedPixels, else streamed to the store. Either way the encoder runs here, on
+	// the worker's low-priority thread; the store, which mostly copies and waits,
+	// reads on a goroutine that ends when the pipe does.
 	put := func(name string, pixels int, encode func(io.Writer) error) error {
 		if pixels <= bufferedPixels {
 			var b bytes.Buffer

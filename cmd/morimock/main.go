@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"syscall"
 )
@@ -20,6 +21,9 @@ var version = "dev"
 func main() {
 	if p, ok := gcPercent(os.Args[1:], os.Getenv); ok {
 		debug.SetGCPercent(p)
+	}
+	if n, ok := maxProcs(os.Args[1:], os.Getenv, runtime.GOMAXPROCS(0)); ok {
+		runtime.GOMAXPROCS(n)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
@@ -50,6 +54,27 @@ func gcPercent(args []string, getenv func(string) string) (int, bool) {
 		return 0, false
 	}
 	return serveGCPercent, true
+}
+
+// maxProcs is the GOMAXPROCS main sets for these arguments, if any: for serve, the
+// CPUs Go sees (procs) plus one per image worker. A worker busy with a large photo
+// holds a P for as long as Go lets it (it is preempted every 10 ms at best); with one
+// P more per worker, a request that arrives meanwhile always finds a free P and runs
+// at once, and the kernel shares the cores between the two threads, favouring the
+// request's, since a worker's thread runs at a lower priority (mockserver's
+// workthread_linux.go). GOMAXPROCS, when set, is Go's to apply; a serve that fails
+// to parse gets nothing here and its error from run. It is main's to set, as
+// gcPercent is. Setting it stops Go from following a container's CPU limit as the
+// limit changes; the limit at start is in procs.
+func maxProcs(args []string, getenv func(string) string, procs int) (int, bool) {
+	if len(args) == 0 || args[0] != "serve" || getenv("GOMAXPROCS") != "" {
+		return 0, false
+	}
+	o, err := parseServe(args[1:], getenv, io.Discard)
+	if err != nil {
+		return 0, false
+	}
+	return procs + o.imageWorkers, true
 }
 
 // exitError asks main to exit with code; err, when set, is printed first.

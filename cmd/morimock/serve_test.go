@@ -226,6 +226,32 @@ func TestHealthURLFollowsServe(t *testing.T) {
 	}
 }
 
+// TestMaxProcs: for serve, main adds a P per image worker to the CPUs Go sees, unless
+// GOMAXPROCS is set; a serve whose flags do not parse, and other commands, keep Go's.
+func TestMaxProcs(t *testing.T) {
+	for _, tt := range []struct {
+		args   []string
+		env    map[string]string
+		want   int
+		wantOK bool
+	}{
+		{[]string{"serve"}, nil, 3, true},
+		{[]string{"serve", "--image-workers", "4"}, nil, 6, true},
+		{[]string{"serve", "-image-workers=3"}, nil, 5, true},
+		{[]string{"serve"}, map[string]string{"MORIMOCK_IMAGE_WORKERS": "2"}, 4, true},
+		{[]string{"serve", "--image-workers", "5"}, map[string]string{"MORIMOCK_IMAGE_WORKERS": "2"}, 7, true},
+		{[]string{"serve"}, map[string]string{"GOMAXPROCS": "1"}, 0, false},
+		{[]string{"serve", "--image-workers", "0"}, nil, 0, false},
+		{[]string{"serve", "--no-such-flag"}, nil, 0, false},
+		{[]string{"check"}, nil, 0, false},
+		{nil, nil, 0, false},
+	} {
+		if got, ok := maxProcs(tt.args, envOf(tt.env), 2); got != tt.want || ok != tt.wantOK {
+			t.Errorf("maxProcs(%q, %v, 2) = %d, %v; want %d, %v", tt.args, tt.env, got, ok, tt.want, tt.wantOK)
+		}
+	}
+}
+
 // TestGCPercent: main doubles Go's garbage-collection target for serve unless GOGC is
 // set, in which case Go's own reading of it stands; other commands keep Go's default.
 func TestGCPercent(t *testing.T) {

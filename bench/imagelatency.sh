@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# bench/imagelatency.sh measures GET of a stored order while the image worker is busy:
+# the server pinned to core 0 (`serve --quiet --processing-time 0`), wrk on core 1
+# (-c1, one GET at a time, --latency), first with the worker idle, then while
+# bench/imagework confirms 12-megapixel aiDetection orders one after another (their
+# uploads done before wrk starts, so only their image work overlaps the GETs). Each
+# round prints "idle p50 p99 | busy p50 p99 orders" (latencies as wrk prints them).
+#
+#   bash bench/imagelatency.sh                     # 3 rounds of 10 s, about 2 minutes
+#   ROUNDS=1 DURATION=5s bash bench/imagelatency.sh
+#   SERVE_ENV="GOMAXPROCS=1" bash bench/imagelatency.sh   # settings for the server
+#   MORIMOCK=/tmp/old/morimock bash bench/imagelatency.sh   # another build of the server
+#
+# It installs wrk from Debian's packages when missing, needs 2 cores, sends traffic only
+# to 127.0.0.1 and stops every process it started (trap on EXIT).
+set -euo pipefail
+
+DURATION=${DURATION:-10s}
+ROUNDS=${ROUNDS:-3}
+CONNS=${CONNS:-1}
+BIG=${BIG:-20}
+BASE_PORT=${BASE_PORT:-18590}
+SERVE_ENV=${SERVE_ENV:-}
+
+cd "$(dirname "$0")/.."
+. bench/lib.sh bench/imagelatency.sh
+log "building morimock (unless MORIMOCK names one), the start-up probe and the drivers"
+build firstok lifecycle imagework
+if [ -n "${MORIMOCK:-}" ]; then cp "$MORIMOCK" "$work/morimock"; else build morimock; fi
+log "load average $load"
+
+percentiles() { awk '/^ +50%/ {p50 = $2} /^ +99%/ {p99 = $2} END {printf "%s %s", p50, p99}'; }
+
+for round in $(seq "$ROUNDS"); do
+	port=$((BASE_PORT + round))
+	# shellcheck disable=SC2086 # SERVE_ENV is a list of VAR=value words
+	start "sandbox-$port" "$port" /healthz "" env $SERVE_ENV "$work/morimock" serve --quiet --addr "127.0.0.1:$port" --processing-time 0
+	taskset -c 1 "$work/lifecycle" -addr "127.0.0.1:$port" -mode fill -orders 100 -conns 1 -key get -ids "$work/ids" >/dev/null
+	taskset -c 1 "$work/imagework" -addr "127.0.0.1:$port" -mode prepare -orders "$BIG" -ids "$work/big"
+	{
+		echo 'local reqs = {}'
+		echo 'local n = 0'
+		echo 'function init(args)'
+		awk '{printf "\treqs[#reqs + 1] = wrk.format(\"GET\", \"/api/v2/orders/%s\", {[\"Authorization\"] = \"Bearer %s\"})\n", $2, $1}' "$work/ids"
+		echo 'end'
+		echo 'function request() n = n % #reqs + 1; return reqs[n] end'
+	} >"$work/stored.lua"
+	idle=$(timeout 60 taskset -c 1 wrk -t1 -c"$CONNS" -d"$DURATION" --latency -s "$work/stored.lua" "http://127.0.0.1:$port" | percentiles)
+	taskset -c 1 "$work/imagework" -addr "127.0.0.1:$port" -mode confirm -ids "$work/big" >"$work/done" &
+	driver=$!
+	pids+=("$driver")
+	sleep 0.5 # the first order's work under way
+	busy=$(timeout 60 taskset -c 1 wrk -t1 -c"$CONNS" -d"$DURATION" --latency -s "$work/stored.lua" "http://127.0.0.1:$port" | percentiles)
+	kill "$driver" 2>/dev/null || true
+	wait "$driver" 2>/dev/null || true
+	echo "round $round: idle $idle | busy $busy $(cat "$work/done") orders"
+	stop "$pid"
+done

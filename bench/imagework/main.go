@@ -1,0 +1,171 @@
+// Command imagework keeps a running morimock sandbox's image worker busy with
+// 12-megapixel photos, for bench/imagelatency.sh.
+//
+//	imagework -addr 127.0.0.1:18590 -mode prepare -orders 20 -ids big.txt
+//
+// creates -orders aiDetection orders (thumbnail, heat map and overlay asked for), each
+// with a 4000 x 3000 JPEG uploaded, leaves them unconfirmed and writes their ids to
+// -ids, so the uploads are done before anything is measured.
+//
+//	imagework -addr 127.0.0.1:18590 -mode confirm -ids big.txt
+//
+// confirms them one after another, each once the one before is complete (the server
+// must run with --processing-time 0), and prints how many completed. It ends when the
+// list is done or on SIGTERM.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+)
+
+const token = "sk_live_imagework"
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "imagework:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	addr := flag.String("addr", "", "host:port of the sandbox")
+	mode := flag.String("mode", "prepare", "prepare or confirm")
+	orders := flag.Int("orders", 20, "prepare: how many orders")
+	ids := flag.String("ids", "", "the file of order ids, one a line")
+	flag.Parse()
+	if *addr == "" || *ids == "" {
+		return fmt.Errorf("-addr and -ids are required")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	base := "http://" + *addr
+	switch *mode {
+	case "prepare":
+		photo, err := photo12MP()
+		if err != nil {
+			return err
+		}
+		var out bytes.Buffer
+		for i := range *orders {
+			body := fmt.Sprintf(`{"idempotencyKey":"big-%d","fileName":"big.jpg","options":{"generateHeatmap":true,"generateOverlay":true,"generateThumbnail":true}}`, i)
+			var o struct {
+				Data struct {
+					OrderID string `json:"orderId"`
+					File    struct {
+						UploadURL string `json:"uploadUrl"`
+					} `json:"file"`
+				}
+			}
+			if err := do(ctx, http.MethodPost, base+"/api/v2/orders/ai-detection", body, &o); err != nil {
+				return err
+			}
+			if err := do(ctx, http.MethodPut, o.Data.File.UploadURL, string(photo), nil); err != nil {
+				return err
+			}
+			fmt.Fprintln(&out, o.Data.OrderID)
+		}
+		return os.WriteFile(*ids, out.Bytes(), 0o644)
+	case "confirm":
+		f, err := os.Open(*ids)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		done := 0
+		defer func() { fmt.Println(done) }()
+		for sc := bufio.NewScanner(f); sc.Scan(); done++ {
+			id := sc.Text()
+			confirm := fmt.Sprintf(`{"idempotencyKey":"c-%s","orderId":%q}`, id, id)
+			if err := do(ctx, http.MethodPost, base+"/api/v2/orders/ai-detection/confirm", confirm, nil); err != nil {
+				return nilIfDone(ctx, err)
+			}
+			for {
+				var d struct{ Data struct{ Status string } }
+				if err := do(ctx, http.MethodGet, base+"/api/v2/orders/"+id, "", &d); err != nil {
+					return nilIfDone(ctx, err)
+				}
+				if d.Data.Status == "complete" {
+					break
+				}
+				if d.Data.Status != "inProgress" {
+					return fmt.Errorf("order %s is %s (run the server with --processing-time 0)", id, d.Data.Status)
+				}
+				select { // a poll every 50 ms: a few GETs among wrk's thousands
+				case <-ctx.Done():
+					return nil
+				case <-time.After(50 * time.Millisecond):
+				}
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("-mode %q: want prepare or confirm", *mode)
+}
+
+func nilIfDone(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+func do(ctx context.Context, method, url, body string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, url, strings.NewReader(body))
+	if err != nil {
+		return err
+	}
+	if method != http.MethodPut {
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+	} else {
+		req.Header.Set("Content-Type", "image/jpeg")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	got, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil {
+		return err
+	}
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s %s = %d %.200s", method, req.URL.Path, res.StatusCode, got)
+	}
+	if out != nil {
+		return json.Unmarshal(got, out)
+	}
+	return nil
+}
+
+// photo12MP is a 4000 x 3000 JPEG with texture, as a camera would give (the same
+// picture as the mockserver benchmarks' bigJPEG).
+func photo12MP() ([]byte, error) {
+	const w, h = 4000, 3000
+	m := image.NewRGBA(image.Rect(0, 0, w, h))
+	rng := rand.New(rand.NewPCG(1, 2))
+	for y := range h {
+		for x := range w {
+			o := m.PixOffset(x, y)
+			m.Pix[o], m.Pix[o+1], m.Pix[o+2], m.Pix[o+3] = uint8(x*255/w), uint8(y*255/h), uint8(96+rng.IntN(64)), 255
+		}
+	}
+	var b bytes.Buffer
+	err := jpeg.Encode(&b, m, &jpeg.Options{Quality: 85})
+	return b.Bytes(), err
+}
