@@ -80,6 +80,7 @@ func TestCrashChild(t *testing.T) {
 // every write that was acknowledged, and holds no torn blob: only the write in flight
 // may be lost.
 func TestCrashSafety(t *testing.T) {
+	t.Parallel() // its own directory and child processes; mostly waits on them
 	if testing.Short() {
 		t.Skip("starts processes")
 	}

@@ -27,6 +27,7 @@ func openRedis(t *testing.T, url string, o store.RedisOptions) *store.Redis {
 }
 
 func TestRedisMiniredis(t *testing.T) {
+	t.Parallel() // a miniredis of its own for each test of the suite
 	storetest.Run(t, func(t *testing.T) store.Store {
 		return openRedis(t, "redis://"+miniredis.RunT(t).Addr(), store.RedisOptions{})
 	})
@@ -35,6 +36,7 @@ func TestRedisMiniredis(t *testing.T) {
 // TestRedisServer runs the suite against a real redis-server; each subtest has its
 // own prefix on the one server, which also proves the prefixes keep sandboxes apart.
 func TestRedisServer(t *testing.T) {
+	t.Parallel() // its own redis-server on a free port; mostly waits on it
 	srv := redistest.Start(t)
 	n := 0
 	storetest.Run(t, func(t *testing.T) store.Store {
@@ -44,6 +46,7 @@ func TestRedisServer(t *testing.T) {
 }
 
 func TestRedisFilesDir(t *testing.T) {
+	t.Parallel() // its own miniredis and directories
 	storetest.Run(t, func(t *testing.T) store.Store {
 		return openRedis(t, "redis://"+miniredis.RunT(t).Addr(), store.RedisOptions{FilesDir: t.TempDir()})
 	})
