@@ -27,6 +27,27 @@ func BenchmarkAppendResponse(b *testing.B) {
 	}
 }
 
+// BenchmarkDecodeJSON is the one decoding of a body that --validate-responses and
+// the contract suite pay for each answer (see DecodeJSON for why its decoder).
+func BenchmarkDecodeJSON(b *testing.B) {
+	var bodies [][]byte
+	size := 0
+	for _, t := range order.Types() {
+		for _, s := range order.Statuses() {
+			o := sample(t, s)
+			bodies = append(bodies, o.AppendResponse(nil))
+			size += len(bodies[len(bodies)-1])
+		}
+	}
+	b.SetBytes(int64(size / len(bodies)))
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if _, err := order.DecodeJSON(bodies[i%len(bodies)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkCheckResponse is the domain-rule half of the contract suite: it decodes
 // each body, then checks it.
 func BenchmarkCheckResponse(b *testing.B) {

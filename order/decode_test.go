@@ -1,7 +1,9 @@
 package order_test
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -40,15 +42,34 @@ func TestDecodeJSON(t *testing.T) {
 	}
 }
 
-// FuzzDecodeJSON holds DecodeJSON to encoding/json's own verdict on the bytes: it
-// decodes exactly what json.Valid accepts. Seeds live in testdata/fuzz/FuzzDecodeJSON.
+// FuzzDecodeJSON holds DecodeJSON to encoding/json, the decoder openapi3filter
+// uses: for every input the same verdict as json.Valid, and the same value as
+// encoding/json's Decoder with UseNumber gives (numbers as json.Number, the last of
+// duplicate keys, invalid UTF-8 and lone surrogates as U+FFFD). Seeds live in
+// testdata/fuzz/FuzzDecodeJSON; the deep ones check that nesting past what
+// DecodeJSON hands to its fast decoder still decodes, and quickly.
 func FuzzDecodeJSON(f *testing.F) {
 	o := sample(order.AIDetection, order.Complete)
 	f.Add(o.AppendResponse(nil))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		_, err := order.DecodeJSON(data)
+		got, err := order.DecodeJSON(data)
 		if valid := json.Valid(data); (err == nil) != valid {
-			t.Errorf("DecodeJSON(%q) error = %v; json.Valid = %v", data, err, valid)
+			t.Fatalf("DecodeJSON(%q) error = %v; json.Valid = %v", data, err, valid)
+		}
+		if err != nil {
+			return
+		}
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.UseNumber()
+		var want any
+		if err := dec.Decode(&want); err != nil {
+			t.Fatalf("encoding/json refuses %q, which json.Valid accepts: %v", data, err)
+		}
+		// Compared as Go syntax, which shows every type and byte and is linear in
+		// the depth; cmp.Diff on the values themselves takes time exponential in
+		// the nesting of the deep seeds.
+		if diff := cmp.Diff(fmt.Sprintf("%#v", want), fmt.Sprintf("%#v", got)); diff != "" {
+			t.Errorf("DecodeJSON(%q) mismatch with encoding/json (-want +got):\n%s", data, diff)
 		}
 	})
 }
