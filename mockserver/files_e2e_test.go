@@ -16,8 +16,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/morimock/morimock/mockserver/files"
@@ -473,5 +475,43 @@ func TestSameInputSameOutputs(t *testing.T) {
 	}
 	if bytes.Equal(first, photo) {
 		t.Errorf("the protected copy is the input itself")
+	}
+}
+
+// TestLongWorkIsAnnounced: Config.LongWork is called around the work of an order whose
+// inputs are over longWorkInputs, once to start and once to end, and not for a small
+// input.
+func TestLongWorkIsAnnounced(t *testing.T) {
+	var mu sync.Mutex
+	var calls []bool
+	c := startSandbox(t, Config{LongWork: func(start bool) { mu.Lock(); calls = append(calls, start); mu.Unlock() }})
+	noise := image.NewNRGBA(image.Rect(0, 0, 400, 400))
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range noise.Pix {
+		noise.Pix[i] = uint8(rng.Uint32())
+	}
+	var big bytes.Buffer
+	if err := png.Encode(&big, noise); err != nil {
+		t.Fatal(err)
+	}
+	if big.Len() <= longWorkInputs {
+		t.Fatalf("the large input has %d bytes; want over %d", big.Len(), longWorkInputs)
+	}
+	for i, data := range [][]byte{testImage(t, files.PNG), big.Bytes()} {
+		var a created
+		c.call(http.MethodPost, "/api/v2/orders/anti-ai", liveKey, map[string]any{"idempotencyKey": fmt.Sprint("lw", i), "files": []map[string]string{{"fileName": "p.png"}}}, &a)
+		c.upload(a.Files[0].UploadURL, data)
+		c.call(http.MethodPost, "/api/v2/orders/anti-ai/confirm", liveKey, map[string]string{"idempotencyKey": "c", "orderId": a.OrderID}, nil)
+		c.settle()
+		mu.Lock()
+		got := slices.Clone(calls)
+		mu.Unlock()
+		want := []bool{true, false}
+		if i == 0 {
+			want = nil
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("LongWork calls after the order with %d bytes = %v; want %v", len(data), got, want)
+		}
 	}
 }

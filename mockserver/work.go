@@ -330,6 +330,11 @@ func (s *Server) record(ctx context.Context, sb *sandbox, k workKey, res result,
 	return err
 }
 
+// longWorkInputs is the size of an order's inputs, in bytes, above which its image
+// work is expected to take long (a JPEG of 256 KiB holds about a megapixel: tens of
+// milliseconds of work), and Config.LongWork is called around it.
+const longWorkInputs = 256 << 10
+
 // bufferedPixels is the size of an image, in pixels, up to which its outputs are
 // encoded into memory and stored with the order's update in one commit; the outputs
 // of a larger one are streamed to the store as they are encoded, so that a
@@ -388,6 +393,10 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 		if res, blobs, ok := s.cache.get(key); ok {
 			return res, blobs, nil
 		}
+	}
+	if inputs > longWorkInputs && s.cfg.LongWork != nil {
+		s.cfg.LongWork(true)
+		defer s.cfg.LongWork(false)
 	}
 	var blobs []store.NamedBlob
 	// put stores an encoder's output: into memory for an image of up to

@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"sync"
 	"syscall"
 )
 
@@ -22,10 +23,11 @@ func main() {
 	if p, ok := gcPercent(os.Args[1:], os.Getenv); ok {
 		debug.SetGCPercent(p)
 	}
-	if n, ok := maxProcs(os.Args[1:], os.Getenv, runtime.GOMAXPROCS(0)); ok {
-		runtime.GOMAXPROCS(n)
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	if workProcs(os.Args[1:], os.Getenv) {
+		p := &procsForWork{base: runtime.GOMAXPROCS(0)}
+		ctx = context.WithValue(ctx, longWorkKey{}, p.longWork)
+	}
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
@@ -56,26 +58,47 @@ func gcPercent(args []string, getenv func(string) string) (int, bool) {
 	return serveGCPercent, true
 }
 
-// maxProcs is the GOMAXPROCS main sets for these arguments, if any: for serve, the
-// CPUs Go sees (procs) plus one per image worker. A worker busy with a large photo
-// holds a P for as long as Go lets it (it is preempted every 10 ms at best); with one
-// P more per worker, a request that arrives meanwhile always finds a free P and runs
-// at once, and the kernel shares the cores between the two threads, favouring the
-// request's, since a worker's thread runs at a lower priority (mockserver's
-// workthread_linux.go). GOMAXPROCS, when set, is Go's to apply; a serve that fails
-// to parse gets nothing here and its error from run. It is main's to set, as
-// gcPercent is. Setting it stops Go from following a container's CPU limit as the
-// limit changes; the limit at start is in procs.
-func maxProcs(args []string, getenv func(string) string, procs int) (int, bool) {
+// workProcs says whether main gives serve's long image jobs a P of their own (see
+// procsForWork): for serve, unless GOMAXPROCS is set (then it is Go's to apply) or its
+// flags do not parse (run reports that). It is main's to decide, as gcPercent is:
+// GOMAXPROCS is a setting of the whole process.
+func workProcs(args []string, getenv func(string) string) bool {
 	if len(args) == 0 || args[0] != "serve" || getenv("GOMAXPROCS") != "" {
-		return 0, false
+		return false
 	}
-	o, err := parseServe(args[1:], getenv, io.Discard)
-	if err != nil {
-		return 0, false
-	}
-	return procs + o.imageWorkers, true
+	_, err := parseServe(args[1:], getenv, io.Discard)
+	return err == nil
 }
+
+// procsForWork raises GOMAXPROCS by one for each image job that is expected to take
+// long while it runs (mockserver.Config.LongWork), and lowers it again after. A worker
+// busy with a large photo holds a P for as long as Go lets it (it is preempted every
+// 10 ms at best); on a one-core server (taskset, a container with one CPU) that is the
+// only P, and a GET waits behind the photo. With a P more, a request that arrives
+// meanwhile runs at once, and the kernel shares the core between the two threads,
+// favouring the request's (a worker's thread runs at a lower priority: mockserver's
+// workthread_linux.go). The P is not kept when no such job runs: on one core, two Ps
+// cost plain serving about a tenth of its requests per second (bench/run.sh). Setting
+// GOMAXPROCS stops Go from following a container's CPU limit as the limit changes.
+type procsForWork struct {
+	mu   sync.Mutex
+	base int
+	busy int
+}
+
+func (p *procsForWork) longWork(start bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if start {
+		p.busy++
+	} else {
+		p.busy--
+	}
+	runtime.GOMAXPROCS(p.base + p.busy) // a stop of the world, twice per long job: tens of microseconds
+}
+
+// longWorkKey carries main's procsForWork.longWork to serve in the context.
+type longWorkKey struct{}
 
 // exitError asks main to exit with code; err, when set, is printed first.
 type exitError struct {

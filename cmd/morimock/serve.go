@@ -271,7 +271,9 @@ func serve(ctx context.Context, o serveOptions, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	longWork, _ := ctx.Value(longWorkKey{}).(func(bool)) // main's, when it may set GOMAXPROCS
 	cfg := mockserver.Config{
+		LongWork: longWork,
 		Seed: o.seed, Token: o.token, Latency: o.latency, ErrorRate: o.errorRate,
 		RateLimit: o.rateLimit, ValidateResponses: o.validateResponses, Version: version,
 		// Requests held in a delay keep their connections busy: at most half of them

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -226,29 +227,43 @@ func TestHealthURLFollowsServe(t *testing.T) {
 	}
 }
 
-// TestMaxProcs: for serve, main adds a P per image worker to the CPUs Go sees, unless
+// TestWorkProcs: for serve, main gives long image jobs a P of their own unless
 // GOMAXPROCS is set; a serve whose flags do not parse, and other commands, keep Go's.
-func TestMaxProcs(t *testing.T) {
+func TestWorkProcs(t *testing.T) {
 	for _, tt := range []struct {
-		args   []string
-		env    map[string]string
-		want   int
-		wantOK bool
+		args []string
+		env  map[string]string
+		want bool
 	}{
-		{[]string{"serve"}, nil, 3, true},
-		{[]string{"serve", "--image-workers", "4"}, nil, 6, true},
-		{[]string{"serve", "-image-workers=3"}, nil, 5, true},
-		{[]string{"serve"}, map[string]string{"MORIMOCK_IMAGE_WORKERS": "2"}, 4, true},
-		{[]string{"serve", "--image-workers", "5"}, map[string]string{"MORIMOCK_IMAGE_WORKERS": "2"}, 7, true},
-		{[]string{"serve"}, map[string]string{"GOMAXPROCS": "1"}, 0, false},
-		{[]string{"serve", "--image-workers", "0"}, nil, 0, false},
-		{[]string{"serve", "--no-such-flag"}, nil, 0, false},
-		{[]string{"check"}, nil, 0, false},
-		{nil, nil, 0, false},
+		{[]string{"serve"}, nil, true},
+		{[]string{"serve", "--image-workers", "4"}, nil, true},
+		{[]string{"serve"}, map[string]string{"GOMAXPROCS": "1"}, false},
+		{[]string{"serve", "--image-workers", "0"}, nil, false},
+		{[]string{"serve", "--no-such-flag"}, nil, false},
+		{[]string{"check"}, nil, false},
+		{nil, nil, false},
 	} {
-		if got, ok := maxProcs(tt.args, envOf(tt.env), 2); got != tt.want || ok != tt.wantOK {
-			t.Errorf("maxProcs(%q, %v, 2) = %d, %v; want %d, %v", tt.args, tt.env, got, ok, tt.want, tt.wantOK)
+		if got := workProcs(tt.args, envOf(tt.env)); got != tt.want {
+			t.Errorf("workProcs(%q, %v) = %v; want %v", tt.args, tt.env, got, tt.want)
 		}
+	}
+}
+
+// TestProcsForWork: each long job running adds a P, and the count comes back down
+// when they end, whatever order they end in.
+func TestProcsForWork(t *testing.T) {
+	base := runtime.GOMAXPROCS(0)
+	t.Cleanup(func() { runtime.GOMAXPROCS(base) })
+	p := &procsForWork{base: base}
+	p.longWork(true)
+	p.longWork(true)
+	if got := runtime.GOMAXPROCS(0); got != base+2 {
+		t.Errorf("GOMAXPROCS with two long jobs = %d; want %d", got, base+2)
+	}
+	p.longWork(false)
+	p.longWork(false)
+	if got := runtime.GOMAXPROCS(0); got != base {
+		t.Errorf("GOMAXPROCS after the jobs = %d; want %d", got, base)
 	}
 }
 
