@@ -294,38 +294,30 @@ func offsetTx(tx *bolt.Tx, tenant string) time.Duration {
 }
 
 // ClaimDue implements Store. The due set holds only undelivered events, so the scan
-// is short.
+// is short. It is read first without a write: the deliverer looks whenever an order
+// ends, and a write transaction costs a commit and its fsync even when it changes
+// nothing.
 func (s *Bolt) ClaimDue(ctx context.Context, owner string, now time.Time, leaseFor time.Duration, limit int) ([]Event, error) {
+	found := false
+	err := s.db.View(func(tx *bolt.Tx) error {
+		ready, err := readyTx(tx, now)
+		found = len(ready) > 0
+		return err
+	})
+	if err != nil || !found || limit <= 0 {
+		if err != nil {
+			return nil, fmt.Errorf("claim due events: %w", err)
+		}
+		return nil, nil
+	}
 	var out []Event
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err = s.db.Update(func(tx *bolt.Tx) error {
 		out = nil
-		offsets := map[string]time.Duration{}
-		var ready []Event
-		err := tx.Bucket(bucketDue).ForEach(func(k, _ []byte) error {
-			e, err := getEventTx(tx, k)
-			if err != nil {
-				return err
-			}
-			off, ok := offsets[e.Tenant]
-			if !ok {
-				off = offsetTx(tx, e.Tenant)
-				offsets[e.Tenant] = off
-			}
-			if due(&e, now, off) {
-				ready = append(ready, e)
-			}
-			return nil
-		})
+		ready, err := readyTx(tx, now)
 		if err != nil {
 			return err
 		}
-		slices.SortFunc(ready, func(a, b Event) int {
-			if c := a.NextAt.Compare(*b.NextAt); c != 0 {
-				return c
-			}
-			return int(a.ID - b.ID)
-		})
-		for _, e := range ready[:min(len(ready), max(limit, 0))] {
+		for _, e := range ready[:min(len(ready), limit)] {
 			e.LeaseOwner, e.LeaseUntil = owner, now.Add(leaseFor)
 			if err := putEventTx(tx, &e); err != nil {
 				return err
@@ -338,6 +330,35 @@ func (s *Bolt) ClaimDue(ctx context.Context, owner string, now time.Time, leaseF
 		return nil, fmt.Errorf("claim due events: %w", err)
 	}
 	return out, nil
+}
+
+// readyTx returns the events of the due set that are due at now, on their tenants'
+// clocks, earliest first.
+func readyTx(tx *bolt.Tx, now time.Time) ([]Event, error) {
+	offsets := map[string]time.Duration{}
+	var ready []Event
+	err := tx.Bucket(bucketDue).ForEach(func(k, _ []byte) error {
+		e, err := getEventTx(tx, k)
+		if err != nil {
+			return err
+		}
+		off, ok := offsets[e.Tenant]
+		if !ok {
+			off = offsetTx(tx, e.Tenant)
+			offsets[e.Tenant] = off
+		}
+		if due(&e, now, off) {
+			ready = append(ready, e)
+		}
+		return nil
+	})
+	slices.SortFunc(ready, func(a, b Event) int {
+		if c := a.NextAt.Compare(*b.NextAt); c != 0 {
+			return c
+		}
+		return int(a.ID - b.ID)
+	})
+	return ready, err
 }
 
 // NextDue implements Store.
