@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -35,7 +34,7 @@ type Bolt struct {
 	db      *bolt.DB
 	blobs   *blobDir
 	blobMax int64 // larger blobs are files (boltBlobMax but in tests)
-	writers atomic.Int32
+	group   groupCommit
 }
 
 var (
@@ -47,7 +46,7 @@ var (
 )
 
 // allBuckets are the top-level buckets Open creates.
-var allBuckets = [][]byte{bucketOrders, bucketBlobs, bucketTenants, bucketClocks, bucketWebhooks, bucketEvents, bucketEventKeys, bucketHookEvents, bucketDue}
+var allBuckets = [][]byte{bucketOrders, bucketBlobs, bucketBlobRefs, bucketContents, bucketContentRefs, bucketTenants, bucketClocks, bucketWebhooks, bucketEvents, bucketEventKeys, bucketHookEvents, bucketDue}
 
 // Open opens (creating if needed) the store kept in dir.
 func Open(dir string) (*Bolt, error) {
@@ -75,22 +74,13 @@ func Open(dir string) (*Bolt, error) {
 		db.Close()
 		return nil, fmt.Errorf("open state dir %s: %w", dir, err)
 	}
-	// Creates and updates go through write: concurrent requests share one commit and
-	// one fsync (Batch), waiting at most this long for company.
-	db.MaxBatchDelay = 2 * time.Millisecond
 	return &Bolt{db: db, blobs: blobs, blobMax: boltBlobMax}, nil
 }
 
-// write commits fn. Concurrent writers share one commit and one fsync (bbolt's
-// Batch), but a lone writer commits at once: Batch would make it wait MaxBatchDelay
-// for company, and the image worker, which stores an order's outputs one after the
-// other, would pay that wait on every write.
+// write commits fn, with the writes that wait for a commit as it arrives (see
+// groupCommit).
 func (s *Bolt) write(fn func(*bolt.Tx) error) error {
-	defer s.writers.Add(-1)
-	if s.writers.Add(1) == 1 {
-		return s.db.Update(fn)
-	}
-	return s.db.Batch(fn)
+	return s.group.write(s.db, fn)
 }
 
 // sortKey orders a tenant's list by creation instant, then id (shorter first), as
@@ -215,14 +205,13 @@ func (s *Bolt) UpdateOrder(ctx context.Context, tenant, id string, fn func(*orde
 func (s *Bolt) UpdateOrderBlobs(ctx context.Context, tenant, id string, blobs []NamedBlob, fn func(*order.Record) error) (order.Record, error) {
 	var inline []NamedBlob
 	var files [][]byte // keys whose bytes went to files: a smaller blob in bbolt would shadow them
+	now := time.Now()
 	for _, b := range blobs {
 		if _, err := checkKey(b.Key); err != nil {
 			return order.Record{}, err
 		}
 		if int64(len(b.Data)) <= s.blobMax {
-			v := make([]byte, 8, 8+len(b.Data))
-			binary.BigEndian.PutUint64(v, uint64(time.Now().UnixNano()))
-			inline = append(inline, NamedBlob{b.Key, append(v, b.Data...)})
+			inline = append(inline, b)
 			continue
 		}
 		if _, err := s.blobs.put(ctx, b.Key, bytes.NewReader(b.Data), int64(len(b.Data))); err != nil {
@@ -243,14 +232,13 @@ func (s *Bolt) UpdateOrderBlobs(ctx context.Context, tenant, id string, blobs []
 		if err := checkUpdate(&old, &upd); err != nil {
 			return err
 		}
-		bb := tx.Bucket(bucketBlobs)
 		for _, b := range inline {
-			if err := bb.Put([]byte(b.Key), b.Data); err != nil {
+			if err := putBlobTx(tx, []byte(b.Key), b.Data, now); err != nil {
 				return err
 			}
 		}
 		for _, k := range files {
-			if err := bb.Delete(k); err != nil {
+			if err := dropBlobTx(tx, k); err != nil {
 				return err
 			}
 		}

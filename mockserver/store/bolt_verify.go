@@ -3,6 +3,8 @@ package store
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -57,6 +59,44 @@ func (s *Bolt) Verify(ctx context.Context) error {
 		if n := orders.Stats().KeyN; n != listed {
 			return fmt.Errorf("verify state: %d orders but %d listed", n, listed)
 		}
+		if err := verifyContentsTx(tx); err != nil {
+			return fmt.Errorf("verify state: %w", err)
+		}
 		return nil
 	})
+}
+
+// verifyContentsTx checks the shared blob contents: every reference names a content
+// that is kept, and every content is kept with the number of references to it.
+func verifyContentsTx(tx *bolt.Tx) error {
+	named := map[string]uint64{}
+	err := tx.Bucket(bucketBlobRefs).ForEach(func(k, v []byte) error {
+		if len(v) != 8+sha256.Size {
+			return fmt.Errorf("blob %q: a reference of %d bytes", k, len(v))
+		}
+		if tx.Bucket(bucketContents).Get(v[8:]) == nil {
+			return fmt.Errorf("blob %q names content %x, which is not kept", k, v[8:])
+		}
+		named[string(v[8:])]++
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	refs := tx.Bucket(bucketContentRefs)
+	err = tx.Bucket(bucketContents).ForEach(func(sum, _ []byte) error {
+		c := refs.Get(sum)
+		if len(c) != 8 || binary.BigEndian.Uint64(c) != named[string(sum)] {
+			return fmt.Errorf("content %x is counted %x, named by %d blobs", sum, c, named[string(sum)])
+		}
+		delete(named, string(sum))
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if n := refs.Stats().KeyN; n != tx.Bucket(bucketContents).Stats().KeyN {
+		return fmt.Errorf("%d reference counts for %d contents", n, tx.Bucket(bucketContents).Stats().KeyN)
+	}
+	return nil
 }

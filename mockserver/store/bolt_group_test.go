@@ -1,0 +1,63 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// TestGroupCommit: concurrent writes all land, each write's error is its own (a
+// failing one leaves no trace and does not fail the writes committed with it), and a
+// write that runs alone still commits.
+func TestGroupCommit(t *testing.T) {
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "g.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("b")); return err })
+	var g groupCommit
+	boom := errors.New("boom")
+	const n = 200
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = g.write(db, func(tx *bolt.Tx) error {
+				if err := tx.Bucket([]byte("b")).Put([]byte(fmt.Sprint(i)), []byte("v")); err != nil {
+					return err
+				}
+				if i%50 == 7 {
+					return boom
+				}
+				return nil
+			})
+		}()
+	}
+	wg.Wait()
+	if err := g.write(db, func(tx *bolt.Tx) error { return tx.Bucket([]byte("b")).Put([]byte("alone"), []byte("v")) }); err != nil {
+		t.Fatalf("a lone write: %v", err)
+	}
+	db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte("b"))
+		for i := range n {
+			got := b.Get([]byte(fmt.Sprint(i))) != nil
+			if fails := i%50 == 7; fails != errors.Is(errs[i], boom) || got == fails {
+				t.Errorf("write %d: error %v, key kept %v", i, errs[i], got)
+			}
+		}
+		if b.Get([]byte("alone")) == nil {
+			t.Errorf("the lone write is missing")
+		}
+		return nil
+	})
+	if g.running || len(g.queued) > 0 {
+		t.Errorf("after every write returned: running %v, %d queued; want neither", g.running, len(g.queued))
+	}
+}
