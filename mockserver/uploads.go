@@ -174,8 +174,8 @@ func (s *Server) upload(ctx context.Context, sb *sandbox, g files.Grant, r *http
 	var inline []store.NamedBlob
 	var n int64
 	if r.ContentLength >= 0 && r.ContentLength <= min(max, inlineUpload) {
-		data, err := io.ReadAll(io.LimitReader(r.Body, r.ContentLength))
-		if err != nil {
+		data := make([]byte, r.ContentLength) // read at once into its size: no growing copies
+		if _, err := io.ReadFull(r.Body, data); err != nil {
 			return 0, err
 		}
 		inline, n = []store.NamedBlob{{Key: blob, Data: data}}, int64(len(data))
