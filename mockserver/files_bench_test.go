@@ -5,10 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"image"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -107,17 +105,8 @@ func BenchmarkGetOrderWhileProcessing(b *testing.B) {
 // bigJPEG is a 4000 x 3000 JPEG with texture, as a camera would give.
 func bigJPEG(tb testing.TB) []byte {
 	tb.Helper()
-	const w, h = 4000, 3000
-	m := image.NewRGBA(image.Rect(0, 0, w, h))
-	rng := rand.New(rand.NewPCG(1, 2))
-	for y := range h {
-		for x := range w {
-			o := m.PixOffset(x, y)
-			m.Pix[o], m.Pix[o+1], m.Pix[o+2], m.Pix[o+3] = uint8(x*255/w), uint8(y*255/h), uint8(96+rng.IntN(64)), 255
-		}
-	}
 	var buf bytes.Buffer
-	if err := files.Encode(&buf, m, files.JPEG); err != nil {
+	if err := files.Encode(&buf, files.Textured(4000, 3000), files.JPEG); err != nil {
 		tb.Fatal(err)
 	}
 	return buf.Bytes()

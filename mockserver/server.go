@@ -65,11 +65,11 @@ type Config struct {
 	WebhookLease   time.Duration                                      // how long a replica holds an event it attempts; 0 is WebhookTimeout + 25 s
 	AfterFunc      func(d time.Duration, f func()) (stop func() bool) // nil is time.AfterFunc
 	// The image work (thumbnails, heat maps, protected and watermarked copies).
-	ImageWorkers    int          // orders processed at once; 0 is 1 (a 12-megapixel photo takes ~100 MiB)
+	ImageWorkers int // orders processed at once; 0 is 1 (a 12-megapixel photo takes ~100 MiB)
 	// LongWork, when set, is called with true before an order's image work that is
 	// expected to take long (inputs over longWorkInputs, not remembered) and with
 	// false after it: cmd/morimock gives requests a P of their own meanwhile.
-	LongWork func(start bool)
+	LongWork        func(start bool)
 	MaxPixels       int          // the largest image processed; 0 is files.DefaultMaxPixels
 	FetchSourceURLs bool         // anti-AI URL mode downloads originalFileUrl; false uses a generated sample
 	FetchClient     *http.Client // downloads source URLs; nil is a client with a 30 s timeout

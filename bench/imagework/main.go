@@ -21,16 +21,16 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"image"
 	"image/jpeg"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/morimock/morimock/mockserver/files"
 )
 
 const token = "sk_live_imagework"
@@ -153,19 +153,10 @@ func do(ctx context.Context, method, url, body string, out any) error {
 	return nil
 }
 
-// photo12MP is a 4000 x 3000 JPEG with texture, as a camera would give (the same
-// picture as the mockserver benchmarks' bigJPEG).
+// photo12MP is a 4000 x 3000 JPEG with texture, as a camera would give (the picture
+// of the mockserver benchmarks).
 func photo12MP() ([]byte, error) {
-	const w, h = 4000, 3000
-	m := image.NewRGBA(image.Rect(0, 0, w, h))
-	rng := rand.New(rand.NewPCG(1, 2))
-	for y := range h {
-		for x := range w {
-			o := m.PixOffset(x, y)
-			m.Pix[o], m.Pix[o+1], m.Pix[o+2], m.Pix[o+3] = uint8(x*255/w), uint8(y*255/h), uint8(96+rng.IntN(64)), 255
-		}
-	}
 	var b bytes.Buffer
-	err := jpeg.Encode(&b, m, &jpeg.Options{Quality: 85})
+	err := jpeg.Encode(&b, files.Textured(4000, 3000), &jpeg.Options{Quality: 85})
 	return b.Bytes(), err
 }

@@ -685,6 +685,21 @@ func DocumentThumbnail() *image.RGBA {
 	return m
 }
 
+// Textured returns a w x h image with gradients and fine noise, which encoders find
+// as hard as a camera's photo: the large input of the benchmarks (a 4000 x 3000 one
+// is their 12-megapixel photo).
+func Textured(w, h int) *image.RGBA {
+	m := image.NewRGBA(image.Rect(0, 0, w, h))
+	rng := rand.New(rand.NewPCG(1, 2))
+	for y := range h {
+		for x := range w {
+			o := m.PixOffset(x, y)
+			m.Pix[o], m.Pix[o+1], m.Pix[o+2], m.Pix[o+3] = uint8(x*255/w), uint8(y*255/h), uint8(96+rng.IntN(64)), 255
+		}
+	}
+	return m
+}
+
 // Sample returns a generated 640 x 480 photo-like image (a sky, hills, a sun), the
 // same for the same seed: the input of URL-mode orders when the sandbox fetches no
 // URL, and of the README's pictures.
