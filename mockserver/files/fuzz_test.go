@@ -12,7 +12,7 @@ import (
 // than the pixel budget; every refusal is an InputError.
 func FuzzDecodeImage(f *testing.F) {
 	for _, format := range []string{files.JPEG, files.PNG, files.BMP, files.TIFF} {
-		f.Add(encode(f, photo(8, 6), format), format)
+		f.Add(encode(f, files.Textured(8, 6), format), format)
 	}
 	f.Add([]byte("%PDF-1.4"), files.PNG)
 	f.Fuzz(func(t *testing.T, data []byte, want string) {
@@ -36,7 +36,7 @@ func FuzzReadWatermark(f *testing.F) {
 	f.Add([]byte("pixels"), "(c) studio", 24, 16)
 	f.Fuzz(func(t *testing.T, pix []byte, text string, w, h int) {
 		w, h = 1+abs(w)%64, 1+abs(h)%64
-		img := files.ToNRGBA(photo(w, h))
+		img := files.ToNRGBA(files.Textured(w, h))
 		copy(img.Pix, pix)
 		files.ReadWatermark(img)
 		if text != "" && len(text) < 200 && files.EmbedWatermark(img, []string{text}) == nil {

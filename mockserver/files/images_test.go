@@ -17,22 +17,6 @@ import (
 	"github.com/morimock/morimock/mockserver/files"
 )
 
-// photo is a w x h test image with texture, so that encoders have work to do.
-func photo(w, h int) *image.RGBA {
-	m := image.NewRGBA(image.Rect(0, 0, w, h))
-	rng := rand.New(rand.NewPCG(1, 2))
-	for y := range h {
-		for x := range w {
-			o := m.PixOffset(x, y)
-			m.Pix[o] = uint8(x * 255 / max(1, w))
-			m.Pix[o+1] = uint8(y * 255 / max(1, h))
-			m.Pix[o+2] = uint8(96 + rng.IntN(64))
-			m.Pix[o+3] = 255
-		}
-	}
-	return m
-}
-
 func encode(tb testing.TB, img image.Image, format string) []byte {
 	tb.Helper()
 	var b bytes.Buffer
@@ -50,7 +34,7 @@ func encode(tb testing.TB, img image.Image, format string) []byte {
 }
 
 func TestDecodeImageEveryFormat(t *testing.T) {
-	src := photo(64, 48)
+	src := files.Textured(64, 48)
 	webp, err := os.ReadFile("testdata/photo.webp")
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +63,7 @@ func TestDecodeImageEveryFormat(t *testing.T) {
 }
 
 func TestDecodeImageRefuses(t *testing.T) {
-	src := photo(16, 16)
+	src := files.Textured(16, 16)
 	pngData := encode(t, src, files.PNG)
 	var bomb bytes.Buffer // a PNG header claiming 100,000 x 100,000 pixels
 	bomb.Write(pngData[:16])
@@ -129,7 +113,7 @@ func TestDecodeImageOddButValid(t *testing.T) {
 		name, format string
 		img          image.Image
 	}{
-		{"1x1", files.PNG, photo(1, 1)},
+		{"1x1", files.PNG, files.Textured(1, 1)},
 		{"16-bit png", files.PNG, gray16},
 		{"cmyk jpeg", files.JPEG, cmyk},
 	} {
@@ -156,7 +140,7 @@ func TestDecodeImageOddButValid(t *testing.T) {
 
 func TestThumbnail(t *testing.T) {
 	for _, c := range []struct{ w, h, tw, th int }{{1280, 960, 320, 240}, {100, 900, 36, 320}, {50, 20, 50, 20}} {
-		got := files.Thumbnail(photo(c.w, c.h)).Bounds()
+		got := files.Thumbnail(files.Textured(c.w, c.h)).Bounds()
 		if got.Dx() != c.tw || got.Dy() != c.th {
 			t.Errorf("Thumbnail(%d x %d) is %v; want %d x %d", c.w, c.h, got, c.tw, c.th)
 		}
@@ -190,7 +174,7 @@ func TestHeatmapFollowsProbability(t *testing.T) {
 }
 
 func TestOverlayShowsInputWhereNoHeat(t *testing.T) {
-	in := photo(40, 30)
+	in := files.Textured(40, 30)
 	heat := files.Heatmap(40, 30, 0, 1) // no heat anywhere
 	if got := files.Overlay(in, heat); !bytes.Equal(got.Pix, in.Pix) {
 		t.Error("Overlay with no heat differs from the input")
@@ -202,7 +186,7 @@ func TestOverlayShowsInputWhereNoHeat(t *testing.T) {
 }
 
 func TestPerturbIsSmallAndSeeded(t *testing.T) {
-	in := files.ToNRGBA(photo(50, 40))
+	in := files.ToNRGBA(files.Textured(50, 40))
 	a, b := files.ToNRGBA(in), files.ToNRGBA(in)
 	files.Perturb(a, 9)
 	files.Perturb(b, 9)
@@ -222,7 +206,7 @@ func TestWatermarkRoundTrip(t *testing.T) {
 		w, h int
 	}{{"photo", 400, 300}, {"small", 40, 30}, {"tiny", 20, 16}} {
 		t.Run(c.name, func(t *testing.T) {
-			img := files.ToNRGBA(photo(c.w, c.h))
+			img := files.ToNRGBA(files.Textured(c.w, c.h))
 			if err := files.EmbedWatermark(img, []string{"(c) studio ü", "second"}); err != nil {
 				t.Fatal(err)
 			}
@@ -242,17 +226,17 @@ func TestWatermarkRoundTrip(t *testing.T) {
 			}
 		})
 	}
-	if got, ok := files.ReadWatermark(photo(400, 300)); ok {
+	if got, ok := files.ReadWatermark(files.Textured(400, 300)); ok {
 		t.Errorf("ReadWatermark(plain photo) = %q; want none", got)
 	}
-	if err := files.EmbedWatermark(files.ToNRGBA(photo(1, 1)), []string{"x"}); err == nil {
+	if err := files.EmbedWatermark(files.ToNRGBA(files.Textured(1, 1)), []string{"x"}); err == nil {
 		t.Error("EmbedWatermark(1 x 1) = nil; a pixel holds no frame")
 	}
 }
 
 func TestWatermarkSurvivesOtherFormats(t *testing.T) {
 	for _, format := range []string{files.JPEG, files.BMP, files.TIFF} {
-		img := files.ToNRGBA(photo(320, 240))
+		img := files.ToNRGBA(files.Textured(320, 240))
 		if err := files.EmbedWatermark(img, []string{"studio"}); err != nil {
 			t.Fatal(err)
 		}
@@ -337,7 +321,7 @@ func checkXref(t *testing.T, pdf []byte) {
 // 12-megapixel JPEG: decode it, and make and encode the thumbnail, the heat map and
 // the overlay.
 func BenchmarkProcess12MP(b *testing.B) {
-	data := encode(b, photo(4000, 3000), files.JPEG)
+	data := encode(b, files.Textured(4000, 3000), files.JPEG)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(data)))
 	b.ResetTimer()

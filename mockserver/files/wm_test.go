@@ -31,7 +31,7 @@ func TestWatermarkCarriesWholeTexts(t *testing.T) {
 		{"too long for a small image", 40, 40, []string{strings.Repeat("x", 1000)}, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			img := files.ToNRGBA(photo(c.w, c.h))
+			img := files.ToNRGBA(files.Textured(c.w, c.h))
 			before := bytes.Clone(img.Pix)
 			err := files.EmbedWatermark(img, c.texts)
 			if c.fail {
