@@ -215,6 +215,12 @@ func TestReadBody(t *testing.T) {
 	if _, err := readBody(short); !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Errorf("readBody(5 of 10 declared bytes) error = %v; want %v", err, io.ErrUnexpectedEOF)
 	}
+	// A body that declares more than maxBody is read to one byte past it, however
+	// long it really is.
+	over := &http.Response{ContentLength: 1 << 40, Body: io.NopCloser(bytes.NewReader(make([]byte, maxBody+10)))}
+	if got, err := readBody(over); err != nil || len(got) != maxBody+1 {
+		t.Errorf("readBody(a body declaring 1 TiB) = %d bytes, %v; want %d, nil", len(got), err, maxBody+1)
+	}
 }
 
 // BenchmarkReadBody reads a hostile answer at the body limit, with its length
