@@ -3,6 +3,9 @@ package contract
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -187,4 +190,55 @@ func FuzzParseRetryAfter(f *testing.F) {
 			t.Errorf("parseRetryAfter(%q) = %v, false; want 0 when not ok", s, d)
 		}
 	})
+}
+
+// TestReadBody: an answer reads the same whether its length is declared or not, and
+// one past maxBody is seen as such either way.
+func TestReadBody(t *testing.T) {
+	for _, size := range []int{0, 1, 4 << 10, maxBody, maxBody + 1, maxBody + 100} {
+		for _, declared := range []bool{true, false} {
+			body := bytes.Repeat([]byte("x"), size)
+			res := &http.Response{ContentLength: -1, Body: io.NopCloser(bytes.NewReader(body))}
+			if declared {
+				res.ContentLength = int64(size)
+			}
+			got, err := readBody(res)
+			if err != nil {
+				t.Fatalf("readBody(%d bytes, declared %t) error = %v", size, declared, err)
+			}
+			if want := min(size, maxBody+1); len(got) != want || !bytes.Equal(got, body[:want]) {
+				t.Errorf("readBody(%d bytes, declared %t) = %d bytes; want the first %d", size, declared, len(got), want)
+			}
+		}
+	}
+	short := &http.Response{ContentLength: 10, Body: io.NopCloser(strings.NewReader("12345"))}
+	if _, err := readBody(short); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("readBody(5 of 10 declared bytes) error = %v; want %v", err, io.ErrUnexpectedEOF)
+	}
+	// A body that declares more than maxBody is read to one byte past it, however
+	// long it really is.
+	over := &http.Response{ContentLength: 1 << 40, Body: io.NopCloser(bytes.NewReader(make([]byte, maxBody+10)))}
+	if got, err := readBody(over); err != nil || len(got) != maxBody+1 {
+		t.Errorf("readBody(a body declaring 1 TiB) = %d bytes, %v; want %d, nil", len(got), err, maxBody+1)
+	}
+}
+
+// BenchmarkReadBody reads a hostile answer at the body limit, with its length
+// declared and without (chunked).
+func BenchmarkReadBody(b *testing.B) {
+	body := bytes.Repeat([]byte("x"), maxBody-64)
+	for _, declared := range []bool{true, false} {
+		b.Run(fmt.Sprintf("declared=%t", declared), func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				res := &http.Response{ContentLength: -1, Body: io.NopCloser(bytes.NewReader(body))}
+				if declared {
+					res.ContentLength = int64(len(body))
+				}
+				if _, err := readBody(res); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -72,10 +72,14 @@ func hostileBody(kind string, size int) []byte {
 	return b
 }
 
-// answerAll answers every request with status and body.
+// answerAll answers every request with status and body, declaring its length as a
+// server that holds the whole body does. TestAnswerOverTheBodyLimit declares more than
+// maxBody, so the suite's reading of an answer of unknown length is the one that
+// bounds it.
 func answerAll(status int, body []byte) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		w.WriteHeader(status)
 		w.Write(body)
 	})

@@ -37,3 +37,23 @@ func TestRedact(t *testing.T) {
 		t.Errorf("redact with a short token = %q; want it untouched", got)
 	}
 }
+
+// BenchmarkReportFinish scrubs a report of 50 results with 4 findings each, an
+// echoed token among them, as Run does before it returns.
+func BenchmarkReportFinish(b *testing.B) {
+	const token = "sk_live_0123456789abcdef"
+	for b.Loop() {
+		b.StopTimer()
+		rep := &Report{}
+		for i := range 50 {
+			res := Result{Check: CheckResponseSchema, OrderID: "1234567890", Request: "GET /api/v2/orders/1234567890", Outcome: Failed}
+			for range 4 {
+				res.Findings = append(res.Findings, Finding{Rule: "schema", Path: "$.data.status", Message: "the value is not one of the enum", Want: "pending", Got: `"echo ` + token + `"`, Fix: "answer a declared status"})
+			}
+			res.Reason = strings.Repeat("r", i)
+			rep.Results = append(rep.Results, res)
+		}
+		b.StartTimer()
+		rep.finish(token)
+	}
+}

@@ -145,7 +145,8 @@ func (r *Report) finish(token string) {
 	if len(token) < minRedacted {
 		return
 	}
-	scrub := func(s *string) { *s = redact(*s, token) }
+	forms := tokenForms(token) // once for the report's hundreds of strings
+	scrub := func(s *string) { *s = redactForms(*s, forms) }
 	scrub(&r.Target)
 	scrub(&r.MockVersion)
 	scrub(&r.Stopped)
@@ -177,7 +178,12 @@ func redact(s, token string) string {
 	if len(token) < minRedacted {
 		return s
 	}
-	for _, form := range tokenForms(token) {
+	return redactForms(s, tokenForms(token))
+}
+
+// redactForms is redact with the token's forms (tokenForms) worked out already.
+func redactForms(s string, forms []string) string {
+	for _, form := range forms {
 		s = redactForm(s, form)
 	}
 	return s

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/morimock/morimock"
 	"github.com/morimock/morimock/contract"
 )
 
@@ -144,7 +143,7 @@ func runCheck(ctx context.Context, args []string, getenv func(string) string, st
 		// The request budget is printed even when quiet: it is what the run may cost.
 		o.cfg.Progress = budgetOnly{stderr}
 	}
-	spec, err := morimock.LoadSpec(ctx)
+	spec, err := loadSpec(ctx)
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}

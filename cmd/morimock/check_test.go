@@ -40,7 +40,7 @@ func startMock(t *testing.T) string {
 func runCheckCmd(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string, err error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	err = run(context.Background(), append([]string{"check"}, args...), func(k string) string { return env[k] }, nil, &out, &errOut)
+	err = run(withSpec(t, context.Background()), append([]string{"check"}, args...), func(k string) string { return env[k] }, nil, &out, &errOut)
 	var ee *exitError
 	switch {
 	case err == nil:

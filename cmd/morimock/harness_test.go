@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/morimock/morimock/internal/spectest"
 )
 
 // served is a `morimock serve` running in-process on a loopback port.
@@ -84,7 +86,7 @@ func serveTuned(t *testing.T, env map[string]string, edit func(*serveOptions), a
 	if edit != nil {
 		edit(&o)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(withSpec(t, context.Background()))
 	pr, pw := io.Pipe()
 	stderr := &lockedBuffer{}
 	s := &served{exited: make(chan struct{}), stop: cancel, stderr: stderr, stdout: &lockedBuffer{}}
@@ -117,6 +119,14 @@ func serveTuned(t *testing.T, env map[string]string, edit func(*serveOptions), a
 	}
 	s.addr = addr
 	return s
+}
+
+// withSpec gives the serve or check that runs in ctx the contract parsed once for the
+// whole test binary, as each replica process parses it once: parsing it for each of
+// the dozens of servers and checks in this package cost seconds under -race.
+func withSpec(tb testing.TB, ctx context.Context) context.Context {
+	tb.Helper()
+	return context.WithValue(ctx, specKey{}, spectest.Load(tb))
 }
 
 // orderRequest is a GET of an order with a bearer token and an optional Prefer.

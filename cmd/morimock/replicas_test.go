@@ -39,7 +39,7 @@ func TestReplicaProcess(t *testing.T) {
 	if err == nil {
 		// A lease that runs out in seconds, so that an event a killed replica held is
 		// attempted by the other one within the test (the default is 30 s).
-		o.timeouts.webhook, o.timeouts.webhookLease = 3*time.Second, 6*time.Second
+		o.timeouts.webhook, o.timeouts.webhookLease = 2*time.Second, 4*time.Second
 		err = serve(ctx, o, os.Stdout, os.Stderr)
 	}
 	if err != nil {

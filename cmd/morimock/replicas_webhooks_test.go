@@ -73,7 +73,7 @@ func (rc *receiver) setHold(h bool) {
 // testReplicaWebhooks registers a webhook through a and completes orders on both
 // replicas, each running a deliverer: every order's event must reach the receiver
 // exactly once and be SENT. Then, with the receiver holding every attempt, it kills a
-// while it holds leases: b attempts those events once their leases run out (6 s, see
+// while it holds leases: b attempts those events once their leases run out (4 s, see
 // TestReplicaProcess), and b's own held attempts are retried. a is dead when it returns.
 func testReplicaWebhooks(t *testing.T, a, b *replica) {
 	rc := &receiver{held: map[string]int{}, delivered: map[string]int{}, events: map[string]string{}, end: make(chan struct{})}

@@ -253,6 +253,19 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	return serve(ctx, o, stdout, stderr)
 }
 
+// specKey carries a contract parsed already to serve and check in the context. main
+// never sets it: tests that start dozens of servers and checks in one process parse
+// the contract once (about a quarter of a second each under the race detector).
+type specKey struct{}
+
+// loadSpec is the contract the context carries, or the embedded one parsed now.
+func loadSpec(ctx context.Context) (*morimock.Spec, error) {
+	if s, ok := ctx.Value(specKey{}).(*morimock.Spec); ok {
+		return s, nil
+	}
+	return morimock.LoadSpec(ctx)
+}
+
 // serve runs the mock with o until ctx ends, then drains: it stops accepting, answers
 // what arrives on open connections for a short window (with Connection: close, so
 // clients go elsewhere), closes connections that have nothing left to read, and lets
@@ -267,7 +280,7 @@ func serve(ctx context.Context, o serveOptions, stdout, stderr io.Writer) error 
 	}
 	logger := slog.New(handler)
 
-	spec, err := morimock.LoadSpec(ctx)
+	spec, err := loadSpec(ctx)
 	if err != nil {
 		return err
 	}

@@ -150,7 +150,7 @@ func TestServeRefusesBadInput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stderr bytes.Buffer
-			err := run(context.Background(), append([]string{"serve", "--addr", "127.0.0.1:0"}, tt.args...), envOf(tt.env), nil, io.Discard, &stderr)
+			err := run(withSpec(t, context.Background()), append([]string{"serve", "--addr", "127.0.0.1:0"}, tt.args...), envOf(tt.env), nil, io.Discard, &stderr)
 			if err == nil {
 				t.Fatalf("run(serve %q) = nil; want an error", tt.args)
 			}

@@ -15,7 +15,7 @@ import (
 	"github.com/morimock/morimock/webhook"
 )
 
-// TestLoadInProcess runs the load test for two seconds against a mock served in this
+// TestLoadInProcess runs the load test for a second against a mock served in this
 // process: every scenario of the mix must draw the status it expects and keep the
 // contract, and the lifecycle connections must finish whole order flows with every
 // invariant kept. The mock takes any token: each lifecycle tenant is one.
@@ -32,7 +32,7 @@ func TestLoadInProcess(t *testing.T) {
 	defer srv.Close()
 
 	var out bytes.Buffer
-	args := []string{"-addr", strings.TrimPrefix(srv.URL, "http://"), "-duration", "2s", "-conns", "4", "-lifecycle", "2", "-token", "sk_test_inprocess"}
+	args := []string{"-addr", strings.TrimPrefix(srv.URL, "http://"), "-duration", "1s", "-conns", "4", "-lifecycle", "2", "-token", "sk_test_inprocess"}
 	err = run(context.Background(), args, &out, io.Discard)
 	t.Logf("loadtest %s\n%s", strings.Join(args, " "), out.String())
 	if err != nil {
