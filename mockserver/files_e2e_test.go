@@ -5,6 +5,7 @@ package mockserver
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"hash/crc32"
 	"image"
@@ -485,14 +486,21 @@ func TestLongWorkIsAnnounced(t *testing.T) {
 	var mu sync.Mutex
 	var calls []bool
 	c := startSandbox(t, Config{LongWork: func(start bool) { mu.Lock(); calls = append(calls, start); mu.Unlock() }})
-	noise := image.NewNRGBA(image.Rect(0, 0, 400, 400))
-	rng := rand.New(rand.NewPCG(1, 2))
-	for i := range noise.Pix {
-		noise.Pix[i] = uint8(rng.Uint32())
-	}
+	// A small image in a large file: a PNG with a text chunk of 300 KB (decoders skip
+	// it), so the test pays for the bytes, not for pixels.
+	small := testImage(t, files.PNG)
+	text := append([]byte("Comment\x00"), bytes.Repeat([]byte("x"), 300_000)...)
+	chunk := binary.BigEndian.AppendUint32(nil, uint32(len(text)))
+	chunk = append(chunk, "tEXt"...)
+	chunk = append(chunk, text...)
+	chunk = binary.BigEndian.AppendUint32(chunk, crc32.ChecksumIEEE(chunk[4:]))
+	const ihdrEnd = 8 + 25 // the signature, then IHDR's length, type, 13 bytes and CRC
 	var big bytes.Buffer
-	if err := png.Encode(&big, noise); err != nil {
-		t.Fatal(err)
+	big.Write(small[:ihdrEnd])
+	big.Write(chunk)
+	big.Write(small[ihdrEnd:])
+	if _, err := png.Decode(bytes.NewReader(big.Bytes())); err != nil {
+		t.Fatalf("the large PNG does not decode: %v", err)
 	}
 	if big.Len() <= longWorkInputs {
 		t.Fatalf("the large input has %d bytes; want over %d", big.Len(), longWorkInputs)
