@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"encoding/binary"
-	"io"
 	"strings"
 	"testing"
 	"time"
@@ -35,16 +34,6 @@ func TestBoltKeepsEachContentOnce(t *testing.T) {
 		}
 		return n, refs
 	}
-	read := func(key string) string {
-		t.Helper()
-		b, err := s.OpenBlob(ctx, key)
-		if err != nil {
-			t.Fatalf("OpenBlob(%s): %v", key, err)
-		}
-		defer b.Close()
-		got, _ := io.ReadAll(b)
-		return string(got)
-	}
 	for _, k := range []string{"o/t/1/in/0", "o/t/2/in/0"} {
 		if _, err := s.PutBlob(ctx, k, strings.NewReader(photo), 1<<20); err != nil {
 			t.Fatal(err)
@@ -59,7 +48,7 @@ func TestBoltKeepsEachContentOnce(t *testing.T) {
 	if _, err := s.PutBlob(ctx, "o/t/1/in/0", strings.NewReader("other"), 1<<20); err != nil {
 		t.Fatal(err)
 	}
-	if n, refs := contents(); n != 2 || refs != 2 || read("o/t/1/in/0") != "other" || read("o/t/2/in/0") != photo {
+	if n, refs := contents(); n != 2 || refs != 2 || blobString(t, s, "o/t/1/in/0") != "other" || blobString(t, s, "o/t/2/in/0") != photo {
 		t.Errorf("after a replace: %d contents, %d references; want 2 and 2, each blob its bytes", n, refs)
 	}
 	// A blob in the earlier format, written as that version did.
@@ -67,13 +56,13 @@ func TestBoltKeepsEachContentOnce(t *testing.T) {
 		v := binary.BigEndian.AppendUint64(nil, uint64(time.Now().UnixNano()))
 		return tx.Bucket(bucketBlobs).Put([]byte("o/t/4/in/0"), append(v, "old format"...))
 	})
-	if read("o/t/4/in/0") != "old format" {
+	if blobString(t, s, "o/t/4/in/0") != "old format" {
 		t.Errorf("a blob of the earlier format is not read")
 	}
 	if _, err := s.PutBlob(ctx, "o/t/4/in/0", strings.NewReader(photo), 1<<20); err != nil {
 		t.Fatal(err)
 	}
-	if read("o/t/4/in/0") != photo {
+	if blobString(t, s, "o/t/4/in/0") != photo {
 		t.Errorf("a blob of the earlier format is not replaced")
 	}
 	for _, p := range []string{"o/t/1/", "o/t/2/", "o/t/4/"} {

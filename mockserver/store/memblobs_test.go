@@ -23,16 +23,6 @@ func TestMemBlobsShareContent(t *testing.T) {
 	b.lim = 3000
 	photo := bytes.Repeat([]byte("p"), 1000)
 	used := func() int64 { b.mu.Lock(); defer b.mu.Unlock(); return b.used }
-	read := func(key string) string {
-		t.Helper()
-		r, err := m.OpenBlob(ctx, key)
-		if err != nil {
-			t.Fatalf("OpenBlob(%s): %v", key, err)
-		}
-		defer r.Close()
-		got, _ := io.ReadAll(r)
-		return string(got)
-	}
 	for _, k := range []string{"o/t/1/in/0", "o/t/2/in/0", "o/t/3/in/0"} {
 		if err := b.keep(ctx, k, bytes.Clone(photo)); err != nil {
 			t.Fatal(err)
@@ -47,7 +37,7 @@ func TestMemBlobsShareContent(t *testing.T) {
 	if _, err := m.PutBlob(ctx, "o/t/2/in/0", strings.NewReader("other"), 100); err != nil {
 		t.Fatal(err)
 	}
-	if read("o/t/3/in/0") != string(photo) || read("o/t/2/in/0") != "other" || used() != 1005 {
+	if blobString(t, m, "o/t/3/in/0") != string(photo) || blobString(t, m, "o/t/2/in/0") != "other" || used() != 1005 {
 		t.Errorf("after a delete and a replace: used %d; want 1005 and both blobs readable", used())
 	}
 	// Fill the budget with other bytes: the photo again still shares memory, a new
@@ -68,7 +58,7 @@ func TestMemBlobsShareContent(t *testing.T) {
 	if !inMem || !onDisk {
 		t.Errorf("over the budget: a held content in memory %v (want true), a new one on disk %v (want true)", inMem, onDisk)
 	}
-	if read("o/t/6/new") != strings.Repeat("n", 100) || read("o/t/5/in/0") != string(photo) {
+	if blobString(t, m, "o/t/6/new") != strings.Repeat("n", 100) || blobString(t, m, "o/t/5/in/0") != string(photo) {
 		t.Errorf("blobs over the budget do not read back")
 	}
 	for _, p := range []string{"o/t/"} {
@@ -82,4 +72,19 @@ func TestMemBlobsShareContent(t *testing.T) {
 	if used() != 0 || left != 0 {
 		t.Errorf("after deleting every blob: used %d, %d contents held; want 0 and 0", used(), left)
 	}
+}
+
+// blobString reads the blob key of s whole.
+func blobString(t *testing.T, s Store, key string) string {
+	t.Helper()
+	b, err := s.OpenBlob(context.Background(), key)
+	if err != nil {
+		t.Fatalf("OpenBlob(%s): %v", key, err)
+	}
+	defer b.Close()
+	got, err := io.ReadAll(b)
+	if err != nil {
+		t.Fatalf("read blob %s: %v", key, err)
+	}
+	return string(got)
 }
