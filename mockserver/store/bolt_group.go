@@ -10,10 +10,12 @@ import (
 )
 
 // groupCommit makes concurrent writes share commits, and so fsyncs, without making a
-// lone write wait: a write that finds no commit running commits at once (it leads);
-// writes that arrive while one runs queue, and when it ends the first of them leads
-// the next commit, of every write queued by then. Under load each commit carries
-// what arrived during the one before; idle, a write pays one commit and no delay.
+// lone write wait: a write that finds no commit running, and none ended in the last
+// commitGap, commits at once (it leads); writes that arrive while one runs queue, and
+// when it ends the first of them leads the next commit, of every write queued by then,
+// commitGap after the end of the one before. Under load each commit carries what
+// arrived meanwhile; idle, a write pays one commit and no delay (back-to-back writes of
+// one client wait up to commitGap).
 //
 // bbolt's own Batch waits up to MaxBatchDelay for company instead, and a lone-writer
 // shortcut around it took the lock between batches with commits of one write: on
@@ -68,16 +70,21 @@ func (g *groupCommit) write(db *bolt.DB, fn func(*bolt.Tx) error) error {
 	calls := g.queued
 	g.queued = nil
 	g.mu.Unlock()
-	commitGroup(db, calls)
-	g.mu.Lock()
-	g.lastEnd = time.Now()
-	if len(g.queued) > 0 {
-		next := g.queued[0]
-		next.done <- errLead
-	} else {
-		g.running = false
-	}
-	g.mu.Unlock()
+	func() {
+		// Deferred, so that the lead passes on even when bbolt panics in the commit.
+		defer func() {
+			g.mu.Lock()
+			g.lastEnd = time.Now()
+			if len(g.queued) > 0 {
+				next := g.queued[0]
+				next.done <- errLead
+			} else {
+				g.running = false
+			}
+			g.mu.Unlock()
+		}()
+		commitGroup(db, calls)
+	}()
 	if err := <-c.done; err != errSolo {
 		return err
 	}
@@ -88,6 +95,15 @@ func (g *groupCommit) write(db *bolt.DB, fn func(*bolt.Tx) error) error {
 // fails, the transaction is rolled back, that call is told to commit alone (its error
 // is then its own) and the others are committed without it, as bbolt's Batch does.
 func commitGroup(db *bolt.DB, calls []*groupCall) {
+	answered := false
+	defer func() {
+		if !answered { // bbolt panicked outside the writes: none of them committed
+			err := fmt.Errorf("commit: %v", recover())
+			for _, c := range calls {
+				c.done <- err
+			}
+		}
+	}()
 	for len(calls) > 0 {
 		failed := -1
 		err := db.Update(func(tx *bolt.Tx) error {
@@ -104,11 +120,13 @@ func commitGroup(db *bolt.DB, calls []*groupCall) {
 			calls = append(calls[:failed:failed], calls[failed+1:]...)
 			continue
 		}
+		answered = true
 		for _, c := range calls {
 			c.done <- err
 		}
 		return
 	}
+	answered = true
 }
 
 // callSafely runs fn, turning a panic into an error so that one bad write cannot take

@@ -61,3 +61,42 @@ func TestGroupCommit(t *testing.T) {
 		t.Errorf("after every write returned: running %v, %d queued; want neither", g.running, len(g.queued))
 	}
 }
+
+// TestGroupCommitPanics: a write that panics panics in its own caller, and the writes
+// committed around it, and the ones after, are unharmed.
+func TestGroupCommitPanics(t *testing.T) {
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "g.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("b")); return err })
+	var g groupCommit
+	var wg sync.WaitGroup
+	panicked := make([]bool, 20)
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { panicked[i] = recover() != nil }()
+			g.write(db, func(tx *bolt.Tx) error {
+				if i == 5 {
+					panic("bad write")
+				}
+				return tx.Bucket([]byte("b")).Put([]byte(fmt.Sprint(i)), []byte("v"))
+			})
+		}()
+	}
+	wg.Wait()
+	if err := g.write(db, func(tx *bolt.Tx) error { return tx.Bucket([]byte("b")).Put([]byte("after"), []byte("v")) }); err != nil {
+		t.Fatalf("a write after the panic: %v", err)
+	}
+	db.View(func(tx *bolt.Tx) error {
+		for i := range 20 {
+			if got := tx.Bucket([]byte("b")).Get([]byte(fmt.Sprint(i))) != nil; got == (i == 5) || panicked[i] != (i == 5) {
+				t.Errorf("write %d: kept %v, panicked %v", i, got, panicked[i])
+			}
+		}
+		return nil
+	})
+}
