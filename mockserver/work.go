@@ -409,7 +409,9 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 			if err := encode(&b); err != nil {
 				return err
 			}
-			blobs = append(blobs, store.NamedBlob{Key: name, Data: b.Bytes()})
+			// Exactly its size: the bytes are kept (by the memory store and the cache),
+			// and a grown buffer may be twice what it holds.
+			blobs = append(blobs, store.NamedBlob{Key: name, Data: bytes.Clone(b.Bytes())})
 			return nil
 		}
 		cacheable = false
