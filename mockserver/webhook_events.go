@@ -85,7 +85,10 @@ func (s *Server) orderEnded(ctx context.Context, sb *sandbox, rec order.Record) 
 				continue
 			}
 			_, err = sb.store.UpdateEvent(ctx, rec.Tenant, e.ID, func(x *store.Event) error {
-				if x.Status == store.EventScheduled && x.LeaseOwner == "" {
+				// Leased too: a deliverer that found the outputs missing puts the event
+				// off, but keeps this earlier instant (delivery's handle), so the event
+				// is not late, or dropped with an order forgotten meanwhile.
+				if x.Status == store.EventScheduled {
 					at := end.At
 					x.NextAt = &at
 				}

@@ -380,7 +380,11 @@ func (d *Deliverer) handle(ctx context.Context, e store.Event) error {
 			case oc.Drop:
 				x.NextAt, x.LeaseOwner, x.LeaseUntil = nil, "", time.Time{}
 			case oc.Later != nil:
-				x.NextAt, x.LeaseOwner, x.LeaseUntil = oc.Later, "", time.Time{}
+				later := oc.Later
+				if x.NextAt != nil && (e.NextAt == nil || !x.NextAt.Equal(*e.NextAt)) && x.NextAt.Before(*later) {
+					later = x.NextAt // moved earlier while leased: the order's end became known
+				}
+				x.NextAt, x.LeaseOwner, x.LeaseUntil = later, "", time.Time{}
 			default:
 				x.Status, x.EventType, x.Body, x.CreatedAt = store.EventPending, oc.EventType, oc.Body, oc.At
 			}

@@ -111,3 +111,50 @@ func TestFairShareBetweenTenants(t *testing.T) {
 		t.Errorf("after one of the hog's attempts ended, the next delivery went to %s; want the victim's", c.url)
 	}
 }
+
+// TestLaterKeepsAnEndLearnedMeanwhile: when the order's end becomes known while the
+// deliverer holds an event (the outputs were stored as it looked), the event is looked
+// at again at that end, not at the later instant the deliverer chose without it.
+func TestLaterKeepsAnEndLearnedMeanwhile(t *testing.T) {
+	st, err := store.NewMemory(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	w, err := st.CreateWebhook(t.Context(), store.Webhook{Tenant: "t", Name: "w", URL: "http://t.invalid/1", Secret: "whsec_test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	due := now.Add(-time.Minute) // the order's earliest end, before its outputs exist
+	if _, _, err := st.AddEvent(t.Context(), store.Event{Tenant: "t", WebhookID: w.ID, OrderID: "o-1", EventID: "e-1", Status: store.EventScheduled, CreatedAt: due, NextAt: &due}); err != nil {
+		t.Fatal(err)
+	}
+	d := New(Config{
+		Store: st,
+		Occur: func(ctx context.Context, e store.Event, at time.Time) (Occurrence, error) {
+			// What orderEnded does meanwhile: the end is now.
+			if _, err := st.UpdateEvent(ctx, e.Tenant, e.ID, func(x *store.Event) error { n := now; x.NextAt = &n; return nil }); err != nil {
+				return Occurrence{}, err
+			}
+			later := at.Add(time.Hour)
+			return Occurrence{Later: &later}, nil
+		},
+		Now:       func() time.Time { return now },
+		AfterFunc: func(time.Duration, func()) func() bool { return func() bool { return false } },
+		Transport: make(heldTransport),
+	})
+	evs, err := st.ClaimDue(t.Context(), d.owner, now, time.Minute, 10)
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("ClaimDue = %d events, %v; want 1", len(evs), err)
+	}
+	if err := d.handle(t.Context(), evs[0]); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.GetEvent(t.Context(), "t", evs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.NextAt == nil || !got.NextAt.Equal(now) || got.LeaseOwner != "" {
+		t.Errorf("event after the attempt: next %v, lease %q; want next %v and no lease", got.NextAt, got.LeaseOwner, now)
+	}
+}
