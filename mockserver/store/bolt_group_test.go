@@ -14,12 +14,7 @@ import (
 // failing one leaves no trace and does not fail the writes committed with it), and a
 // write that runs alone still commits.
 func TestGroupCommit(t *testing.T) {
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "g.db"), 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	db.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("b")); return err })
+	db := groupDB(t)
 	var g groupCommit
 	boom := errors.New("boom")
 	const n = 200
@@ -65,12 +60,7 @@ func TestGroupCommit(t *testing.T) {
 // TestGroupCommitPanics: a write that panics panics in its own caller, and the writes
 // committed around it, and the ones after, are unharmed.
 func TestGroupCommitPanics(t *testing.T) {
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "g.db"), 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	db.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("b")); return err })
+	db := groupDB(t)
 	var g groupCommit
 	var wg sync.WaitGroup
 	panicked := make([]bool, 20)
@@ -99,4 +89,18 @@ func TestGroupCommitPanics(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// groupDB is a bbolt file with one bucket, "b", closed when the test ends.
+func groupDB(t *testing.T) *bolt.DB {
+	t.Helper()
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "g.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("b")); return err }); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }
