@@ -123,7 +123,8 @@ func (s *Server) kick(sb *sandbox, tenantID, id string) {
 	}
 	if !w.started {
 		w.started = true
-		w.queued = map[workKey]bool{}
+		w.queued, w.committing = map[workKey]bool{}, map[workKey]bool{}
+		w.commits = make(chan struct{}, commitsInFlight)
 		w.idle.L, w.ready.L = &w.mu, &w.mu
 		ctx, cancel := context.WithCancel(context.Background())
 		w.cancel = cancel
@@ -273,10 +274,6 @@ const commitsInFlight = 64
 func (s *Server) commit(ctx context.Context, sb *sandbox, k workKey, res result, blobs []store.NamedBlob) {
 	w := &s.work
 	w.mu.Lock()
-	if w.committing == nil {
-		w.committing = map[workKey]bool{}
-		w.commits = make(chan struct{}, commitsInFlight)
-	}
 	w.committing[k] = true
 	w.mu.Unlock()
 	w.commits <- struct{}{} // waits while commitsInFlight are running
