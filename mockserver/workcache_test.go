@@ -18,7 +18,8 @@ func TestWorkCacheIsBounded(t *testing.T) {
 	yes := true
 	n := workCacheMax/len(entry) + 8
 	for i := range n {
-		c.put(key(i), result{detected: &yes}, []store.NamedBlob{{Key: "out/0", Data: entry}})
+		c.put(key(i), result{detected: &yes}, []store.NamedBlob{{Key: "out/0", Data: entry}}) // seen once
+		c.put(key(i), result{detected: &yes}, []store.NamedBlob{{Key: "out/0", Data: entry}}) // kept
 		if i == 0 {
 			continue
 		}
@@ -41,9 +42,40 @@ func TestWorkCacheIsBounded(t *testing.T) {
 	if again, _, _ := c.get(key(0)); !*again.detected {
 		t.Errorf("a change to a result from get changed the cached one")
 	}
-	c.put(key(-1), result{}, []store.NamedBlob{{Key: "big", Data: make([]byte, cachedOutputsMax+1)}})
+	for range 2 {
+		c.put(key(-1), result{}, []store.NamedBlob{{Key: "big", Data: make([]byte, cachedOutputsMax+1)}})
+	}
 	if _, _, ok := c.get(key(-1)); ok {
 		t.Errorf("an entry over cachedOutputsMax was cached")
+	}
+}
+
+// TestWorkCacheKeepsWorkSeenTwice: outputs are kept the second time the same work is
+// done, never the first, so distinct inputs leave nothing but their keys; and the
+// keys remembered are bounded.
+func TestWorkCacheKeepsWorkSeenTwice(t *testing.T) {
+	var c workCache
+	key := func(i int) workCacheKey { return sha256.Sum256([]byte{byte(i), byte(i >> 8), byte(i >> 16)}) }
+	blobs := []store.NamedBlob{{Key: "out/0", Data: []byte("protected")}}
+	c.put(key(0), result{}, blobs)
+	if _, _, ok := c.get(key(0)); ok {
+		t.Fatal("work done once was kept")
+	}
+	if c.size != 0 {
+		t.Errorf("the cache holds %d bytes after work done once; want 0", c.size)
+	}
+	c.put(key(0), result{}, blobs)
+	if _, got, ok := c.get(key(0)); !ok || string(got[0].Data) != "protected" {
+		t.Fatalf("work done twice: get = %v, %v; want the outputs", got, ok)
+	}
+	for i := 1; i <= 3*seenMax; i++ {
+		c.put(key(i), result{}, blobs)
+		if len(c.seen) > seenMax {
+			t.Fatalf("%d keys of work done once remembered; want at most %d", len(c.seen), seenMax)
+		}
+	}
+	if c.lru.Len() != 1 {
+		t.Errorf("%d entries after %d distinct works; want only the one done twice", c.lru.Len(), 3*seenMax)
 	}
 }
 
