@@ -61,6 +61,10 @@ type lifecycle struct {
 	r      *rand.Rand
 	t      *tally
 	worker int
+	runCtx context.Context // ends when the load's time is up: no flow starts after it
+	// webhookID is the current tenant's webhook (0 without one): a late delivery's
+	// report lists its events.
+	webhookID int64
 }
 
 // flowError is a broken invariant or contract; the tenant's run stops there.
@@ -72,14 +76,22 @@ func broke(kind, format string, args ...any) error {
 	return &flowError{kind: kind, detail: fmt.Sprintf(format, args...)}
 }
 
-func (lc *lifecycle) run(ctx context.Context) {
-	for n := 0; ctx.Err() == nil; n++ {
+func (lc *lifecycle) run(ctx, runCtx context.Context) {
+	// A tenant started is played to its end after the load's time is up (within
+	// finishGrace), so that every run, however slow the machine, checks whole flows
+	// instead of cutting the last ones off; only ctx (the whole test's) ends it early.
+	flowCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(runCtx, func() { time.AfterFunc(finishGrace, cancel) })
+	defer stop()
+	lc.runCtx = runCtx
+	for n := 0; runCtx.Err() == nil; n++ {
 		token := fmt.Sprintf("sk_live_loadtest_%d_%d_%d", lc.l.o.seed, lc.worker, n)
 		if lc.r.IntN(4) == 0 {
 			token = fmt.Sprintf("sk_test_loadtest_%d_%d_%d", lc.l.o.seed, lc.worker, n)
 		}
-		err := lc.tenant(ctx, token, fmt.Sprintf("%d-%d", lc.worker, n))
-		if err == nil || ctx.Err() != nil {
+		err := lc.tenant(flowCtx, token, fmt.Sprintf("%d-%d", lc.worker, n))
+		if err == nil || flowCtx.Err() != nil {
 			continue
 		}
 		if fe, ok := err.(*flowError); ok {
@@ -90,6 +102,9 @@ func (lc *lifecycle) run(ctx context.Context) {
 		}
 	}
 }
+
+// finishGrace bounds how long a tenant's run goes on after the load's time is up.
+const finishGrace = time.Minute
 
 // answer is one response, read whole.
 type answer struct {
@@ -244,11 +259,12 @@ func (lc *lifecycle) tenant(ctx context.Context, token, hook string) error {
 			return err
 		}
 		webhookID = created.ID
+		lc.webhookID = webhookID
 		rc.register(hook, created.Secret)
 		defer rc.forget(hook)
 	}
 	var orders []*tracked
-	for f := 0; f < flowsPerTenant; f++ {
+	for f := 0; f < flowsPerTenant && (f == 0 || lc.runCtx.Err() == nil); f++ {
 		o, err := lc.flow(ctx, token, hook, f, live)
 		if err != nil {
 			return err
@@ -437,7 +453,7 @@ func (lc *lifecycle) flow(ctx context.Context, token, hook string, f int, live b
 	if (o.last == order.Failed) != o.fail {
 		return nil, broke("outcome", "order %s with _fail=%v ended %s", o.id, o.fail, o.last)
 	}
-	if err := lc.delivered(ctx, hook, o); err != nil {
+	if err := lc.delivered(ctx, token, hook, o); err != nil {
 		return nil, err
 	}
 	dl := "/api/v2/orders/" + o.id + "/download"
@@ -474,14 +490,22 @@ func (lc *lifecycle) flow(ctx context.Context, token, hook string, f int, live b
 
 // delivered waits for the order's webhook delivery at the receiver, which has checked
 // its signature, and checks what it says: event type and status.
-func (lc *lifecycle) delivered(ctx context.Context, hook string, o *tracked) error {
+func (lc *lifecycle) delivered(ctx context.Context, token, hook string, o *tracked) error {
 	rc := lc.l.recv
 	if rc == nil {
 		return nil
 	}
 	d, err := rc.await(ctx, hook, o.id, deliveryWait)
+	started := time.Now() // of the wait past deliveryWait
 	if errors.Is(err, errNoDelivery) {
-		return broke("webhook not delivered", "order %s ended %s; no signed delivery within %s", o.id, o.last, deliveryWait)
+		log := lc.eventLog(ctx, token)
+		// How late: whether it comes at all, and after how long, tells a slow
+		// machine from an event the deliverer put off or lost.
+		arrival := fmt.Sprintf("none within %s more", lateWait)
+		if _, err := rc.await(ctx, hook, o.id, lateWait); err == nil {
+			arrival = fmt.Sprintf("it arrived %s after the order ended", (deliveryWait + time.Since(started)).Round(100*time.Millisecond))
+		}
+		return broke("webhook not delivered", "order %s ended %s; no signed delivery within %s (%s); %s", o.id, o.last, deliveryWait, arrival, log)
 	}
 	if err != nil {
 		return err
@@ -497,6 +521,19 @@ func (lc *lifecycle) delivered(ctx context.Context, hook string, o *tracked) err
 	lc.t.delivered++
 	return nil
 }
+
+// eventLog describes the tenant's webhook events as the sandbox lists them, for the
+// report of a late delivery: whether the event is still to come, retried or sent.
+func (lc *lifecycle) eventLog(ctx context.Context, token string) string {
+	a, err := lc.do(ctx, http.MethodGet, fmt.Sprintf("/api/v2/orders/webhooks/%d/events?limit=100", lc.webhookID), token, nil, "", 200)
+	if err != nil {
+		return fmt.Sprintf("its events could not be listed: %v", err)
+	}
+	return "its webhook's events then: " + string(a.body[:min(len(a.body), 2000)])
+}
+
+// lateWait is how much longer a late delivery is waited for, to report its delay.
+const lateWait = time.Minute
 
 // deliveryWait bounds the real time between an order's end and its delivery: the
 // sandbox makes it at once, off the request path, but a loaded machine is slow.

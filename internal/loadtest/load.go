@@ -99,11 +99,11 @@ func (l *load) run(ctx context.Context, progress io.Writer) (*report, error) {
 	for w := range tallies {
 		tallies[w] = newTally()
 		wg.Add(1)
-		go func() { // ends when runCtx does
+		go func() { // ends when runCtx does (a lifecycle: its tenant's run after it)
 			defer wg.Done()
 			r := rand.New(rand.NewPCG(l.o.seed, uint64(w)))
 			if w < l.o.lifecycle {
-				(&lifecycle{l: l, client: client, r: r, t: tallies[w], worker: w}).run(runCtx)
+				(&lifecycle{l: l, client: client, r: r, t: tallies[w], worker: w}).run(ctx, runCtx)
 				return
 			}
 			l.worker(runCtx, client, r, tallies[w])
@@ -227,8 +227,8 @@ func (t *tally) fail(in map[string]int, scenario, kind, detail string) {
 		in[key]++
 	}
 	if _, ok := t.examples[key]; !ok {
-		if len(detail) > 400 {
-			detail = detail[:400] + "..."
+		if len(detail) > 1500 { // room for a late delivery's event log
+			detail = detail[:1500] + "..."
 		}
 		t.examples[key] = detail
 	}
