@@ -103,7 +103,7 @@ type Deliverer struct {
 	mu       sync.Mutex
 	running  int                 // attempts in flight
 	tenants  map[string]*tenantQ // tenants with events queued or in flight
-	held     map[int64]bool      // the events queued or in flight
+	held     map[int64]*hold     // the events queued or in flight
 	lastPick uint64              // turn counter: ties go to the tenant served longest ago
 }
 
@@ -113,6 +113,16 @@ type tenantQ struct {
 	queue   []store.Event
 	running int
 	served  uint64 // lastPick when it last got a slot
+}
+
+// hold is what the Deliverer knows of an event it holds.
+type hold struct {
+	flying bool // its attempt runs
+	// again is the event as ClaimDue leased it anew while its attempt ran: the attempt
+	// had released the lease with the event due at once (an end learned meanwhile, a
+	// retry the tenant's clock made due) before it gave back its slot. It is queued
+	// when the attempt ends; skipped, it would wait for that lease to run out (30 s).
+	again *store.Event
 }
 
 // New returns a Deliverer; Run starts it.
@@ -160,7 +170,7 @@ func New(cfg Config) *Deliverer {
 		},
 		wake:    make(chan struct{}, 1),
 		tenants: map[string]*tenantQ{},
-		held:    map[int64]bool{},
+		held:    map[int64]*hold{},
 	}
 }
 
@@ -238,8 +248,11 @@ func (d *Deliverer) fill(ctx context.Context) (int, error) {
 		}
 		d.mu.Lock()
 		for _, e := range evs {
-			if d.held[e.ID] {
-				continue // queued already; ClaimDue renewed its lease
+			if h := d.held[e.ID]; h != nil {
+				if h.flying {
+					h.again = &e
+				}
+				continue // queued already (ClaimDue renewed its lease), or queued again by done
 			}
 			t := d.tenants[e.Tenant]
 			if t == nil {
@@ -250,7 +263,7 @@ func (d *Deliverer) fill(ctx context.Context) (int, error) {
 				continue
 			}
 			t.queue = append(t.queue, e)
-			d.held[e.ID] = true
+			d.held[e.ID] = &hold{}
 			took++
 		}
 		d.mu.Unlock()
@@ -284,17 +297,24 @@ func (d *Deliverer) next() (store.Event, bool) {
 	d.lastPick++
 	pick.served = d.lastPick
 	d.running++
+	d.held[e.ID].flying = true
 	return e, true
 }
 
-// done gives back the slot of e's attempt (or of e, dropped before it).
+// done gives back the slot of e's attempt (or of e, dropped before it), and queues e
+// again when it was claimed anew meanwhile (see hold.again).
 func (d *Deliverer) done(e store.Event) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.running--
-	delete(d.held, e.ID)
 	t := d.tenants[e.Tenant]
 	t.running--
+	if h := d.held[e.ID]; h != nil && h.again != nil {
+		t.queue = append(t.queue, *h.again)
+		d.held[e.ID] = &hold{}
+	} else {
+		delete(d.held, e.ID)
+	}
 	if t.running == 0 && len(t.queue) == 0 {
 		delete(d.tenants, e.Tenant)
 	}

@@ -158,3 +158,54 @@ func TestLaterKeepsAnEndLearnedMeanwhile(t *testing.T) {
 		t.Errorf("event after the attempt: next %v, lease %q; want next %v and no lease", got.NextAt, got.LeaseOwner, now)
 	}
 }
+
+// TestEventDueAgainDuringItsAttemptIsQueued: an attempt that releases its event's lease
+// with the event due at once (an order's end learned meanwhile, a retry the tenant's
+// clock made due) may see the loop lease the event anew before the attempt gives back
+// its slot. That event is queued when the attempt ends, not left leased and unsent
+// until the lease runs out.
+func TestEventDueAgainDuringItsAttemptIsQueued(t *testing.T) {
+	st, err := store.NewMemory(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	d := New(Config{
+		Store:     st,
+		Occur:     func(context.Context, store.Event, time.Time) (Occurrence, error) { return Occurrence{Drop: true}, nil },
+		Now:       func() time.Time { return now },
+		AfterFunc: func(time.Duration, func()) func() bool { return func() bool { return false } },
+		Transport: make(heldTransport),
+	})
+	addDue(t, st, "t", "http://t.invalid/1", now.Add(-time.Second))
+	if n, err := d.fill(t.Context()); err != nil || n != 1 {
+		t.Fatalf("fill = %d, %v; want the due event", n, err)
+	}
+	e, ok := d.next()
+	if !ok {
+		t.Fatal("next: no event")
+	}
+	// What the attempt writes before it ends: the lease released, the event due now.
+	if _, err := st.UpdateEvent(t.Context(), e.Tenant, e.ID, func(x *store.Event) error {
+		n := now
+		x.NextAt, x.LeaseOwner, x.LeaseUntil = &n, "", time.Time{}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.fill(t.Context()); err != nil { // the loop, woken meanwhile
+		t.Fatal(err)
+	}
+	if got, _ := st.GetEvent(t.Context(), e.Tenant, e.ID); got.LeaseOwner != d.owner {
+		t.Fatalf("the loop did not lease the event anew (owner %q); the test does not reach the case", got.LeaseOwner)
+	}
+	d.done(e)
+	again, ok := d.next()
+	if !ok || again.ID != e.ID {
+		t.Fatalf("after the attempt: next = %v, %v; want event %d queued again at once", again.ID, ok, e.ID)
+	}
+	d.done(again)
+	if len(d.held) != 0 || len(d.tenants) != 0 {
+		t.Errorf("after both attempts the deliverer holds %d events of %d tenants; want none", len(d.held), len(d.tenants))
+	}
+}
