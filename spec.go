@@ -234,8 +234,9 @@ func segmentTemplates(doc *openapi3.T, byMethod map[string]routers.Router) map[m
 func (r *depthRouter) findBySegments(method, path string, d int) (*routers.Route, map[string]string, bool) {
 	var found *segmentTemplate
 	var params map[string]string
-	for k := range r.segments[methodDepth{method, d}] {
-		t := &r.segments[methodDepth{method, d}][k]
+	templates := r.segments[methodDepth{method, d}]
+	for k := range templates {
+		t := &templates[k]
 		rest, match := path, true
 		for i := range t.lit {
 			seg, after, _ := strings.Cut(rest, "/")
@@ -314,12 +315,16 @@ func (r *depthRouter) shadowed(d int, path string) bool {
 	if len(lits) == 0 {
 		return false
 	}
-	for i, seg := range strings.Split(path, "/") {
+	for i := 0; ; i++ {
+		seg, rest, more := strings.Cut(path, "/")
 		if lits[i][seg] {
 			return true
 		}
+		if !more {
+			return false
+		}
+		path = rest
 	}
-	return false
 }
 
 // routerOf routes paths of doc on any host: the contract names the production server,
