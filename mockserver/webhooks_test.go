@@ -614,6 +614,7 @@ func TestWebhookLimitPerKey(t *testing.T) {
 // reading many names cannot push out a real inbox and what it was told (review2 #10);
 // a delivery or a fail configuration makes one.
 func TestInboxReadMakesNone(t *testing.T) {
+	t.Parallel() // its own server; shares only the read-only spec
 	c, _ := webhookSandbox(t, Config{})
 	c.call(http.MethodPost, "/_morimock/inbox/real/fail", liveKey, map[string]any{"count": 2}, nil)
 	for i := range maxInboxes + 10 {
