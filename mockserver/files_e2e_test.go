@@ -146,6 +146,7 @@ func TestAntiAIURLMode(t *testing.T) {
 	t.Cleanup(source.Close)
 
 	t.Run("fetched", func(t *testing.T) {
+		t.Parallel() // its own sandbox
 		c := startSandbox(t, Config{FetchSourceURLs: true})
 		for _, tc := range []struct {
 			path, status, errors string
@@ -172,6 +173,7 @@ func TestAntiAIURLMode(t *testing.T) {
 		}
 	})
 	t.Run("sample without --fetch-source-urls", func(t *testing.T) {
+		t.Parallel() // its own sandbox
 		c := startSandbox(t, Config{})
 		o, d := c.urlOrder("u-sample", source.URL+"/private.jpg") // never fetched
 		if d.Status != "complete" {
@@ -262,6 +264,7 @@ func TestBadInputs(t *testing.T) {
 		{"animated GIF", "anim.png", bytesBody(anim.Bytes()), "failed", "GIF is not supported"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // each bad input has its own sandbox
 			c := startSandbox(t, Config{})
 			var uploadURL, id string
 			if strings.HasSuffix(tc.fileName, ".pdf") { // only watermark orders take PDFs

@@ -222,6 +222,7 @@ func TestWebhookEventTypes(t *testing.T) {
 	t.Parallel() // its own sandbox, receivers and clock
 	for _, key := range []string{liveKey, testKey} {
 		t.Run(key, func(t *testing.T) {
+			t.Parallel() // each key has its own sandbox and receiver
 			c, _ := webhookSandbox(t, Config{})
 			rc := newReceiver(t)
 			h := c.hook(key, rc.URL+"/hook")
