@@ -39,6 +39,7 @@ func (l *lockedBuffer) String() string {
 // the contract of its operation (for a 405, of an operation the path takes), checked
 // here again with kin-openapi, and the server must never have had to replace one.
 func TestEveryAnswerValidates(t *testing.T) {
+	t.Parallel() // its own server; shares only the read-only spec
 	logs := &lockedBuffer{}
 	s := newServer(t, Config{Seed: 7, ValidateResponses: true, NoAccessLog: true,
 		Logger: slog.New(slog.NewTextHandler(logs, nil))})

@@ -14,6 +14,7 @@ import (
 // retention window, at the moment the clock moves past them; another key's order,
 // on a clock that did not move, keeps everything.
 func TestSandboxExpiryFreesStorage(t *testing.T) {
+	t.Parallel() // its own server; shares only the read-only spec
 	st, err := store.NewMemory(t.TempDir())
 	if err != nil {
 		t.Fatal(err)

@@ -67,6 +67,7 @@ func (c *sbx) extract(idem, name string, data []byte) detail {
 // round trip through image/png, on the sandbox that embedded it and on another one
 // with another seed (so the text comes from the pixels, not from a table).
 func TestWatermarkEmbedDownloadExtract(t *testing.T) {
+	t.Parallel() // its own server; shares only the read-only spec
 	a := startSandbox(t, Config{Seed: 1})
 	b := startSandbox(t, Config{Seed: 2})
 	const first = "MORI-ROUND-TRIP"
@@ -145,6 +146,7 @@ func TestAntiAIURLMode(t *testing.T) {
 	t.Cleanup(source.Close)
 
 	t.Run("fetched", func(t *testing.T) {
+		t.Parallel() // its own sandbox
 		c := startSandbox(t, Config{FetchSourceURLs: true})
 		for _, tc := range []struct {
 			path, status, errors string
@@ -171,6 +173,7 @@ func TestAntiAIURLMode(t *testing.T) {
 		}
 	})
 	t.Run("sample without --fetch-source-urls", func(t *testing.T) {
+		t.Parallel() // its own sandbox
 		c := startSandbox(t, Config{})
 		o, d := c.urlOrder("u-sample", source.URL+"/private.jpg") // never fetched
 		if d.Status != "complete" {
@@ -261,6 +264,7 @@ func TestBadInputs(t *testing.T) {
 		{"animated GIF", "anim.png", bytesBody(anim.Bytes()), "failed", "GIF is not supported"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // each bad input has its own sandbox
 			c := startSandbox(t, Config{})
 			var uploadURL, id string
 			if strings.HasSuffix(tc.fileName, ".pdf") { // only watermark orders take PDFs
@@ -350,6 +354,7 @@ func crc32IEEE(b []byte) uint32 { return crc32.ChecksumIEEE(b) }
 // TestOutputFilesAreServedAsStorage: an order's output files answer with the headers of
 // a storage service and honour Range and If-None-Match.
 func TestOutputFilesAreServedAsStorage(t *testing.T) {
+	t.Parallel() // its own server; shares only the read-only spec
 	c := startSandbox(t, Config{})
 	var o created
 	c.call(http.MethodPost, "/api/v2/orders/ai-detection", liveKey, map[string]any{
@@ -444,6 +449,7 @@ func sendReq(t *testing.T, req *http.Request) (*http.Response, []byte) {
 // bytes in every order (the second from the sandbox's cache of outputs), another photo
 // other bytes, and every copy differs from its input.
 func TestSameInputSameOutputs(t *testing.T) {
+	t.Parallel() // its own server; shares only the read-only spec
 	c := startSandbox(t, Config{})
 	photo := testImage(t, files.JPEG)
 	other := bytes.Clone(photo)
@@ -483,6 +489,7 @@ func TestSameInputSameOutputs(t *testing.T) {
 // inputs are over longWorkInputs, once to start and once to end, and not for a small
 // input.
 func TestLongWorkIsAnnounced(t *testing.T) {
+	t.Parallel() // its own server; shares only the read-only spec
 	var mu sync.Mutex
 	var calls []bool
 	c := startSandbox(t, Config{LongWork: func(start bool) { mu.Lock(); calls = append(calls, start); mu.Unlock() }})

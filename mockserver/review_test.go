@@ -141,6 +141,7 @@ func TestSandboxUploadNeverReplacesConfirmedFile(t *testing.T) {
 // TestSandboxIDsUniqueAfterRestart: a second server on the same store under the same
 // frozen clock (a restart with --now and --state-dir) creates orders, with new ids.
 func TestSandboxIDsUniqueAfterRestart(t *testing.T) {
+	t.Parallel() // its own server; shares only the read-only spec
 	st, err := store.NewMemory(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -163,6 +164,7 @@ func TestSandboxIDsUniqueAfterRestart(t *testing.T) {
 // TestSandboxIdempotencyKeyFreeAfterRetention: a key whose order left the retention
 // window makes a new order, which GET then finds.
 func TestSandboxIdempotencyKeyFreeAfterRetention(t *testing.T) {
+	t.Parallel() // its own server; shares only the read-only spec
 	c := startSandbox(t, Config{Retention: 10 * 24 * time.Hour})
 	body := map[string]any{"idempotencyKey": "again", "fileName": "a.jpg"}
 	var first, second created

@@ -30,6 +30,7 @@ const amz = "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=morimock%2F202603
 // both documents: each is routed and validated (no 405, no 400) and reaches its
 // handler (none answers the interim 404 of the build before the handlers).
 func TestNewOperationsRoute(t *testing.T) {
+	t.Parallel() // its own server; shares only the read-only spec
 	s := newServer(t, Config{Token: token})
 	bearer := http.Header{"Authorization": {"Bearer " + token}, "Content-Type": {"application/json"}}
 	raw := http.Header{"Content-Type": {"image/jpeg"}}

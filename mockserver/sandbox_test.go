@@ -217,6 +217,7 @@ func (c *sbx) get(token, id string) detail {
 }
 
 func TestSandboxAntiAIFlow(t *testing.T) {
+	t.Parallel() // its own server; shares only the read-only spec
 	for _, key := range []string{liveKey, testKey} {
 		t.Run(key[:7], func(t *testing.T) {
 			c := startSandbox(t, Config{ProcessingTime: Latency{Min: 5 * time.Second, Max: 5 * time.Second}})
@@ -295,6 +296,7 @@ func TestSandboxAntiAIFlow(t *testing.T) {
 }
 
 func TestSandboxAIDetection(t *testing.T) {
+	t.Parallel() // its own server; shares only the read-only spec
 	c := startSandbox(t, Config{})
 	for _, tc := range []struct {
 		key, file string
@@ -327,6 +329,7 @@ func TestSandboxAIDetection(t *testing.T) {
 }
 
 func TestSandboxWatermarks(t *testing.T) {
+	t.Parallel() // its own server; shares only the read-only spec
 	c := startSandbox(t, Config{ProcessingTime: Latency{Min: 2 * time.Second, Max: 8 * time.Second}})
 	var e created
 	res, _ := c.do(http.MethodPost, "/api/v2/orders/wtr-embed", liveKey, map[string]any{
@@ -528,6 +531,7 @@ func TestSandboxIdempotencyConcurrent(t *testing.T) {
 // confirm either sees the upload (and starts the order) or answers
 // ORDER_FILE_NOT_UPLOADED and leaves it pending; a confirm after the upload then works.
 func TestSandboxConfirmRacesUpload(t *testing.T) {
+	t.Parallel() // its own server; shares only the read-only spec
 	c := startSandbox(t, Config{ProcessingTime: Latency{Min: time.Minute}})
 	for i := 0; i < 20; i++ {
 		var o created

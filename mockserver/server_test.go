@@ -243,6 +243,7 @@ func TestServer(t *testing.T) {
 // TestEveryScenarioConforms asks for every type x status over many ids, with and
 // without response validation, and checks each answer against the contract.
 func TestEveryScenarioConforms(t *testing.T) {
+	t.Parallel() // its own server; shares only the read-only spec
 	for _, validate := range []bool{false, true} {
 		s := newServer(t, Config{Seed: 3, ValidateResponses: validate})
 		for _, typ := range order.Types() {
@@ -292,6 +293,7 @@ func TestRateLimit(t *testing.T) {
 }
 
 func TestErrorRateIsSeeded(t *testing.T) {
+	t.Parallel() // its own server; shares only the read-only spec
 	count := func(seed int64) (fails int) {
 		s := newServer(t, Config{Seed: seed, ErrorRate: 0.3})
 		for i := 0; i < 400; i++ {

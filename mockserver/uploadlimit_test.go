@@ -20,6 +20,7 @@ func (zeros) Read(p []byte) (int, error) {
 // read) and chunked (refused once the 50 MiB + 1st byte arrives). The vendor's limit is
 // 50 MiB; over it is 413 TEST_UPLOAD_TOO_LARGE and the order keeps waiting for its file.
 func TestSandboxTestUploadLimit(t *testing.T) {
+	t.Parallel() // its own server; shares only the read-only spec
 	c := startSandbox(t, Config{})
 	for _, tt := range []struct {
 		name    string

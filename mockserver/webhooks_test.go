@@ -205,7 +205,9 @@ func webhookSandbox(t *testing.T, cfg Config) (*sbx, *fakeClock) {
 	cfg.Now, cfg.AfterFunc = fc.Now, fc.AfterFunc
 	smallSources(t, &cfg)
 	if cfg.WebhookTimeout == 0 {
-		cfg.WebhookTimeout = 300 * time.Millisecond
+		// Long enough that a receiver answering on a loaded -race machine is never
+		// counted as timed out; a test about timeouts sets its own (badReceiverTimeout).
+		cfg.WebhookTimeout = 30 * time.Second
 	}
 	if cfg.ProcessingTime == (Latency{}) {
 		cfg.ProcessingTime = Latency{Min: 5 * time.Second, Max: 5 * time.Second}
@@ -220,6 +222,7 @@ func TestWebhookEventTypes(t *testing.T) {
 	t.Parallel() // its own sandbox, receivers and clock
 	for _, key := range []string{liveKey, testKey} {
 		t.Run(key, func(t *testing.T) {
+			t.Parallel() // each key has its own sandbox and receiver
 			c, _ := webhookSandbox(t, Config{})
 			rc := newReceiver(t)
 			h := c.hook(key, rc.URL+"/hook")
@@ -420,6 +423,10 @@ func TestWebhookRetryFailed(t *testing.T) {
 	c.settleEvent(liveKey, h.ID, "SENT", 7)
 }
 
+// badReceiverTimeout is the webhook timeout of the test whose receivers hang: short,
+// since each of them waits it out.
+const badReceiverTimeout = 300 * time.Millisecond
+
 // TestWebhookBadReceivers: a receiver that hangs, redirects or answers slowly fails
 // the attempt (and the redirect's target gets nothing); the API answers meanwhile.
 func TestWebhookBadReceivers(t *testing.T) {
@@ -437,7 +444,7 @@ func TestWebhookBadReceivers(t *testing.T) {
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			c, _ := webhookSandbox(t, Config{})
+			c, _ := webhookSandbox(t, Config{WebhookTimeout: badReceiverTimeout})
 			rc := newReceiver(t)
 			rc.set(answer)
 			h := c.hook(liveKey, rc.URL)
@@ -499,7 +506,7 @@ func TestWebhookRestartMidRetry(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg := Config{Store: st, Now: fc.Now, AfterFunc: fc.AfterFunc, WebhookTimeout: 300 * time.Millisecond, ProcessingTime: Latency{Min: 5 * time.Second, Max: 5 * time.Second}}
+		cfg := Config{Store: st, Now: fc.Now, AfterFunc: fc.AfterFunc, WebhookTimeout: 30 * time.Second, ProcessingTime: Latency{Min: 5 * time.Second, Max: 5 * time.Second}}
 		smallSources(t, &cfg)
 		c := startSandbox(t, cfg)
 		t.Cleanup(func() { st.Close() })
@@ -608,6 +615,7 @@ func TestWebhookLimitPerKey(t *testing.T) {
 // reading many names cannot push out a real inbox and what it was told (review2 #10);
 // a delivery or a fail configuration makes one.
 func TestInboxReadMakesNone(t *testing.T) {
+	t.Parallel() // its own server; shares only the read-only spec
 	c, _ := webhookSandbox(t, Config{})
 	c.call(http.MethodPost, "/_morimock/inbox/real/fail", liveKey, map[string]any{"count": 2}, nil)
 	for i := range maxInboxes + 10 {

@@ -1,8 +1,14 @@
+//go:build bench
+
 // Package sharedstate measures the stateful sandbox on each store, over loopback
 // HTTP: whole order lifecycles per second and GET of a stored order, in memory and
 // on a redis-server on the same machine (skipped without one on PATH).
 //
-//	go test -run '^$' -bench . -benchtime 3s ./bench/sharedstate
+//	go test -tags bench -run '^$' -bench . -benchtime 3s ./bench/sharedstate
+//
+// The bench build tag keeps it out of `go test ./...`: it has no tests, and linking
+// its race-detector binary cost every test run about two CPU-seconds for nothing.
+// .ci/run vets it with the tag so that it keeps compiling.
 //
 // The Redis figures are the price of sharing state between replicas: each request
 // makes one to four round trips to Redis (the tenant's clock, the order, the write).

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/morimock/morimock/internal/redistest"
 	"github.com/morimock/morimock/morimocktest"
 )
 
@@ -68,6 +69,22 @@ func (rc *receiver) setHold(h bool) {
 	rc.mu.Lock()
 	rc.hold = h
 	rc.mu.Unlock()
+}
+
+// TestReplicaWebhooks: webhooks are delivered exactly once by two replicas' deliverers,
+// one of them killed mid-delivery. It has its own redis-server and replicas, apart
+// from TestReplicas, so that its wait for the dead replica's leases to run out
+// overlaps TestReplicas' steps instead of following them.
+func TestReplicaWebhooks(t *testing.T) {
+	t.Parallel() // its own redis-server and replica processes; mostly waits on them
+	if testing.Short() {
+		t.Skip("starts redis-server and two processes")
+	}
+	rs := redistest.Start(t)
+	a, b := startReplica(t, rs.URL()), startReplica(t, rs.URL())
+	waitStatus(t, a.addr, http.StatusOK)
+	waitStatus(t, b.addr, http.StatusOK)
+	testReplicaWebhooks(t, a, b)
 }
 
 // testReplicaWebhooks registers a webhook through a and completes orders on both
