@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -167,12 +168,18 @@ func (s *Server) worker(ctx context.Context, sb *sandbox) {
 		if !ok || ctx.Err() != nil {
 			return // closed
 		}
-		pixelBytes, err := s.process(ctx, sb, k.tenant, k.id)
+		job, err := s.process(ctx, sb, k.tenant, k.id)
 		if err != nil && ctx.Err() == nil {
 			s.log.Error("image work failed; a later read of the order retries it", "order", k.id, "err", err)
 		}
-		if pixelBytes > bigJob {
+		if job.pixelBytes > bigJob {
+			// Still inside LongWork: the forced collection and the return of the
+			// job's memory (madvise of ~100 MB, which Go runs without letting go of
+			// its P) take milliseconds, and requests meanwhile need a P of their own.
 			debug.FreeOSMemory()
+		}
+		if job.long {
+			s.cfg.LongWork(false)
 		}
 		w.mu.Lock()
 		delete(w.queued, k)
@@ -236,33 +243,39 @@ func (s *Server) outputsStored(ctx context.Context, sb *sandbox, tenantID, id st
 
 // result is what the work learned from an order's inputs.
 type result struct {
-	fail       string // an input the service cannot process: the failed order's errors
-	detected   *bool  // watermarkExtract: read from the file
-	text       string
+	fail     string // an input the service cannot process: the failed order's errors
+	detected *bool  // watermarkExtract: read from the file
+	text     string
+	job      jobCost
+}
+
+// jobCost is what the work of an order took, for the worker to clean up after it.
+type jobCost struct {
 	pixelBytes int64 // the largest decoded image, in bytes: see bigJob
+	long       bool  // Config.LongWork(true) was called: the worker calls it with false
 }
 
 // process does the work of one order and hands its outputs to commit, which records
 // them on another goroutine so that the worker goes on with the next order while the
 // store writes (on disk, commits of several orders then share one fsync). It returns
-// the size of the largest image it decoded, in bytes.
-func (s *Server) process(ctx context.Context, sb *sandbox, tenantID, id string) (int64, error) {
+// what the work took (the worker ends a LongWork it started).
+func (s *Server) process(ctx context.Context, sb *sandbox, tenantID, id string) (jobCost, error) {
 	rec, err := sb.store.GetOrder(ctx, tenantID, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return 0, nil // forgotten meanwhile
+		return jobCost{}, nil // forgotten meanwhile
 	}
 	if err != nil {
-		return 0, err
+		return jobCost{}, err
 	}
 	if !rec.AwaitsOutputs || rec.OutputsAt != nil || rec.StartedAt == nil {
-		return 0, nil
+		return jobCost{}, nil
 	}
 	res, blobs, err := s.makeOutputs(ctx, sb, &rec)
 	if err != nil {
-		return res.pixelBytes, err
+		return res.job, err
 	}
 	s.commit(ctx, sb, workKey{tenantID, id}, res, blobs)
-	return res.pixelBytes, nil
+	return res.job, nil
 }
 
 // commitsInFlight bounds the orders whose outputs are being written at once.
@@ -338,6 +351,9 @@ const longWorkInputs = 256 << 10
 // full-size output is never held in memory beside the image it is made from.
 const bufferedPixels = 2 << 20
 
+// streamPiece is the size of the pieces a streamed output is handed to the store in.
+const streamPiece = 1 << 20
+
 // makeOutputs reads the order's inputs and makes its outputs: blobs in memory, named
 // under the order's prefix, and the larger ones already streamed to the store. An
 // input the service cannot process ends in result.fail, not in an error: errors are
@@ -392,8 +408,8 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 		}
 	}
 	if inputs > longWorkInputs && s.cfg.LongWork != nil {
-		s.cfg.LongWork(true)
-		defer s.cfg.LongWork(false)
+		s.cfg.LongWork(true) // the worker calls LongWork(false) once it has given the memory back
+		res.job.long = true
 	}
 	var blobs []store.NamedBlob
 	// put stores an encoder's output: into memory for an image of up to
@@ -419,7 +435,14 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 			pr.CloseWithError(errors.New("store stopped reading")) // ends an encoder the store left
 			stored <- err
 		}()
-		err := encode(pw)
+		// In large pieces: each piece is a hand-over between this goroutine (locked
+		// to its thread) and the store's, and while they pass the Ps between them,
+		// no thread waits on the network for requests.
+		bw := bufio.NewWriterSize(pw, streamPiece)
+		err := encode(bw)
+		if err == nil {
+			err = bw.Flush()
+		}
 		pw.CloseWithError(err)
 		if serr := <-stored; err == nil {
 			err = serr
@@ -448,7 +471,9 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 			err = nil
 		}
 		if err == nil && cacheable {
-			s.cache.put(key, res, blobs)
+			kept := res
+			kept.job = jobCost{} // a hit costs nothing, and starts no LongWork
+			s.cache.put(key, kept, blobs)
 		}
 		return res, blobs, err
 	}
@@ -496,7 +521,7 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 			return finish(err)
 		}
 		bnd := img.Bounds()
-		res.pixelBytes = max(res.pixelBytes, 4*int64(bnd.Dx())*int64(bnd.Dy()))
+		res.job.pixelBytes = max(res.job.pixelBytes, 4*int64(bnd.Dx())*int64(bnd.Dy()))
 		if rec.Type == order.AntiAI || rec.Type == order.WatermarkEmbed {
 			// The copy is made first and the thumbnail from it, before it is changed:
 			// scaling reads an RGBA faster than a decoder's YCbCr.
