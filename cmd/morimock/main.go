@@ -24,6 +24,8 @@ func main() {
 		debug.SetGCPercent(p)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// Large image jobs run in processes of their own; only when the binary cannot find
+	// itself do they run in the server, with a P of their own meanwhile.
 	if exe, ok := imageJobs(os.Args[1:], os.Getenv); ok {
 		ctx = context.WithValue(ctx, imageJobKey{}, imageJobIn(exe, os.Stderr))
 	} else if workProcs(os.Args[1:], os.Getenv) {
