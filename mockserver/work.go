@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -167,12 +168,18 @@ func (s *Server) worker(ctx context.Context, sb *sandbox) {
 		if !ok || ctx.Err() != nil {
 			return // closed
 		}
-		pixelBytes, err := s.process(ctx, sb, k.tenant, k.id)
+		job, err := s.process(ctx, sb, k.tenant, k.id)
 		if err != nil && ctx.Err() == nil {
 			s.log.Error("image work failed; a later read of the order retries it", "order", k.id, "err", err)
 		}
-		if pixelBytes > bigJob {
+		if job.pixelBytes > bigJob {
+			// Still inside LongWork: the forced collection and the return of the
+			// job's memory (madvise of ~100 MB, which Go runs without letting go of
+			// its P) take milliseconds, and requests meanwhile need a P of their own.
 			debug.FreeOSMemory()
+		}
+		if job.long {
+			s.cfg.LongWork(false)
 		}
 		w.mu.Lock()
 		delete(w.queued, k)
@@ -236,33 +243,39 @@ func (s *Server) outputsStored(ctx context.Context, sb *sandbox, tenantID, id st
 
 // result is what the work learned from an order's inputs.
 type result struct {
-	fail       string // an input the service cannot process: the failed order's errors
-	detected   *bool  // watermarkExtract: read from the file
-	text       string
+	fail     string // an input the service cannot process: the failed order's errors
+	detected *bool  // watermarkExtract: read from the file
+	text     string
+	job      jobCost
+}
+
+// jobCost is what the work of an order took, for the worker to clean up after it.
+type jobCost struct {
 	pixelBytes int64 // the largest decoded image, in bytes: see bigJob
+	long       bool  // Config.LongWork(true) was called: the worker calls it with false
 }
 
 // process does the work of one order and hands its outputs to commit, which records
 // them on another goroutine so that the worker goes on with the next order while the
 // store writes (on disk, commits of several orders then share one fsync). It returns
-// the size of the largest image it decoded, in bytes.
-func (s *Server) process(ctx context.Context, sb *sandbox, tenantID, id string) (int64, error) {
+// what the work took (the worker ends a LongWork it started).
+func (s *Server) process(ctx context.Context, sb *sandbox, tenantID, id string) (jobCost, error) {
 	rec, err := sb.store.GetOrder(ctx, tenantID, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return 0, nil // forgotten meanwhile
+		return jobCost{}, nil // forgotten meanwhile
 	}
 	if err != nil {
-		return 0, err
+		return jobCost{}, err
 	}
 	if !rec.AwaitsOutputs || rec.OutputsAt != nil || rec.StartedAt == nil {
-		return 0, nil
+		return jobCost{}, nil
 	}
 	res, blobs, err := s.makeOutputs(ctx, sb, &rec)
 	if err != nil {
-		return res.pixelBytes, err
+		return res.job, err
 	}
 	s.commit(ctx, sb, workKey{tenantID, id}, res, blobs)
-	return res.pixelBytes, nil
+	return res.job, nil
 }
 
 // commitsInFlight bounds the orders whose outputs are being written at once.
@@ -338,6 +351,9 @@ const longWorkInputs = 256 << 10
 // full-size output is never held in memory beside the image it is made from.
 const bufferedPixels = 2 << 20
 
+// streamPiece is the size of the pieces a streamed output is handed to the store in.
+const streamPiece = 1 << 20
+
 // makeOutputs reads the order's inputs and makes its outputs: blobs in memory, named
 // under the order's prefix, and the larger ones already streamed to the store. An
 // input the service cannot process ends in result.fail, not in an error: errors are
@@ -391,101 +407,175 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 			return res, blobs, nil
 		}
 	}
-	if inputs > longWorkInputs && s.cfg.LongWork != nil {
-		s.cfg.LongWork(true)
-		defer s.cfg.LongWork(false)
-	}
-	var blobs []store.NamedBlob
-	// put stores an encoder's output: into memory for an image of up to
-	// bufferedPixels, else streamed to the store. Either way the encoder runs here, on
-	// the worker's low-priority thread; the store, which mostly copies and waits,
-	// reads on a goroutine that ends when the pipe does.
-	put := func(name string, pixels int, encode func(io.Writer) error) error {
-		if pixels <= bufferedPixels {
-			var b bytes.Buffer
-			if err := encode(&b); err != nil {
-				return err
+	job := imageJob{Record: rec, Seed: s.cfg.Seed, MaxPixels: s.cfg.MaxPixels, Digests: digests}
+	out := &storeSink{ctx: ctx, store: sb.store, prefix: prefix}
+	var done result
+	var err error
+	switch {
+	case inputs > longWorkInputs && s.cfg.ImageJob != nil:
+		done, err = s.remoteOutputs(ctx, sb, job, out)
+	default:
+		if inputs > longWorkInputs && s.cfg.LongWork != nil {
+			s.cfg.LongWork(true) // the worker calls LongWork(false) once it has given the memory back
+			res.job.long = true
+		}
+		// The encoders run here, on the worker's low-priority thread; the store,
+		// which mostly copies and waits, reads a streamed output on a goroutine
+		// that ends when the pipe does.
+		open := func(i int) (io.ReadSeeker, func(), error) {
+			if data[i] != nil {
+				return bytes.NewReader(data[i]), func() {}, nil
 			}
-			// Exactly its size: the bytes are kept (by the memory store and the cache),
-			// and a grown buffer may be twice what it holds.
-			blobs = append(blobs, store.NamedBlob{Key: name, Data: bytes.Clone(b.Bytes())})
-			return nil
+			b, err := sb.store.OpenBlob(ctx, inputBlob(rec, i))
+			if err != nil {
+				return nil, nil, err
+			}
+			return b, func() { b.Close() }, nil
 		}
-		cacheable = false
-		pr, pw := io.Pipe()
-		stored := make(chan error, 1)
-		go func() {
-			_, err := sb.store.PutBlob(ctx, prefix+name, pr, 1<<40)
-			pr.CloseWithError(errors.New("store stopped reading")) // ends an encoder the store left
-			stored <- err
-		}()
-		err := encode(pw)
-		pw.CloseWithError(err)
-		if serr := <-stored; err == nil {
-			err = serr
-		}
-		return err
+		done, err = computeOutputs(job, open, out)
+		done.job.long = res.job.long
 	}
-	putPNG := func(name string, img image.Image) error {
-		return put(name, img.Bounds().Dx()*img.Bounds().Dy(), func(w io.Writer) error { return files.EncodePNG(w, img) })
+	if err != nil {
+		return done, nil, err
 	}
-	open := func(i int) (io.ReadSeeker, func(), error) {
-		if data[i] != nil {
-			return bytes.NewReader(data[i]), func() {}, nil
-		}
-		b, err := sb.store.OpenBlob(ctx, inputBlob(rec, i))
-		if err != nil {
-			return nil, nil, err
-		}
-		return b, func() { b.Close() }, nil
+	if cacheable && !out.streamed {
+		kept := done
+		kept.job = jobCost{} // a hit costs nothing, and starts no LongWork
+		s.cache.put(key, kept, out.blobs)
 	}
+	return done, out.blobs, nil
+}
+
+// imageJob is what the image work of an order reads besides the inputs' bytes.
+type imageJob struct {
+	Record    *order.Record       `json:"record"`
+	Seed      int64               `json:"seed"`
+	MaxPixels int                 `json:"maxPixels"`
+	Digests   [][sha256.Size]byte `json:"digests"` // of each input: they seed its outputs
+}
+
+// outputSink takes the files the image work makes, named under the order's prefix.
+type outputSink interface {
+	// put stores what encode writes; pixels is the size of the image it encodes.
+	put(name string, pixels int, encode func(io.Writer) error) error
+	// add stores data as it is.
+	add(name string, data []byte) error
+}
+
+// storeSink keeps outputs of up to bufferedPixels in memory, to be stored with the
+// order's update in one commit, and streams larger ones to the store as they are
+// encoded, so that a full-size output is never held in memory beside the image it is
+// made from.
+type storeSink struct {
+	ctx      context.Context
+	store    store.Store
+	prefix   string
+	blobs    []store.NamedBlob
+	streamed bool // an output went to the store already: the outputs are not remembered
+}
+
+func (o *storeSink) add(name string, data []byte) error {
+	o.blobs = append(o.blobs, store.NamedBlob{Key: name, Data: data})
+	return nil
+}
+
+func (o *storeSink) put(name string, pixels int, encode func(io.Writer) error) error {
+	if pixels <= bufferedPixels {
+		var b bytes.Buffer
+		if err := encode(&b); err != nil {
+			return err
+		}
+		// Exactly its size: the bytes are kept (by the memory store and the cache),
+		// and a grown buffer may be twice what it holds.
+		return o.add(name, bytes.Clone(b.Bytes()))
+	}
+	o.streamed = true
+	w, wait := o.stream(name)
+	// In large pieces: each piece is a hand-over between the encoder's goroutine
+	// (locked to its thread) and the store's, and while they pass the Ps between
+	// them, no thread waits on the network for requests.
+	bw := bufio.NewWriterSize(w, streamPiece)
+	err := encode(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	w.CloseWithError(err)
+	if serr := wait(); err == nil {
+		err = serr
+	}
+	return err
+}
+
+// stream starts storing the bytes written to w as the output name; wait returns
+// the store's error once w is closed.
+func (o *storeSink) stream(name string) (w *io.PipeWriter, wait func() error) {
+	pr, pw := io.Pipe()
+	stored := make(chan error, 1)
+	go func() {
+		_, err := o.store.PutBlob(o.ctx, o.prefix+name, pr, 1<<40)
+		pr.CloseWithError(errors.New("store stopped reading")) // ends a writer the store left
+		stored <- err
+	}()
+	return pw, func() error { return <-stored }
+}
+
+// computeOutputs makes an order's outputs from its inputs (open(i) reads input i)
+// into out. An input the service cannot process ends in result.fail, not in an
+// error: errors are the sandbox's own failures (the store), and leave the work to be
+// retried. It runs in the server or, for large inputs, in a process of its own
+// (ServeImageJob): the same code, so the same bytes.
+func computeOutputs(job imageJob, open func(i int) (io.ReadSeeker, func(), error), out outputSink) (result, error) {
+	rec := job.Record
+	var res result
 	// finish ends the work, with err an input's fault (which fails the order) or the
-	// sandbox's own, and remembers the outputs when it can.
-	finish := func(err error) (result, []store.NamedBlob, error) {
+	// sandbox's own.
+	finish := func(err error) (result, error) {
 		var ie *files.InputError
 		if errors.As(err, &ie) {
 			res.fail = ie.Msg
 			err = nil
 		}
-		if err == nil && cacheable {
-			s.cache.put(key, res, blobs)
-		}
-		return res, blobs, err
+		return res, err
 	}
-	limits := files.Limits{MaxPixels: s.cfg.MaxPixels}
+	putPNG := func(name string, img image.Image) error {
+		return out.put(name, img.Bounds().Dx()*img.Bounds().Dy(), func(w io.Writer) error { return files.EncodePNG(w, img) })
+	}
+	limits := files.Limits{MaxPixels: job.MaxPixels}
 	for i := range rec.Files {
 		f := &rec.Files[i]
 		if f.Role == "original" {
 			continue
 		}
-		seed := uint64(s.cfg.Seed) ^ binary.BigEndian.Uint64(digests[i][:])
+		seed := uint64(job.Seed) ^ binary.BigEndian.Uint64(job.Digests[i][:])
 		r, done, err := open(i)
 		if err != nil {
-			return res, nil, err
+			return res, err
 		}
 		if formatOf(f) == files.PDF {
 			pdf, err := io.ReadAll(r)
 			done()
 			if err != nil {
-				return res, nil, err
+				return res, err
 			}
 			if err := files.CheckPDF(f.Name, pdf); err != nil {
 				return finish(err)
 			}
 			switch rec.Type {
 			case order.WatermarkEmbed:
-				out, err := files.EmbedPDFWatermark(f.Name, pdf, f.Watermarks)
+				data, err := files.EmbedPDFWatermark(f.Name, pdf, f.Watermarks)
 				if err != nil {
 					return finish(err)
 				}
-				blobs = append(blobs, store.NamedBlob{Key: blobOutput + strconv.Itoa(i), Data: out})
+				if err := out.add(blobOutput+strconv.Itoa(i), data); err != nil {
+					return res, err
+				}
 			case order.WatermarkExtract:
 				text, ok := files.ReadPDFWatermark(pdf)
 				res.detected, res.text = &ok, text
 			}
 			if i == 0 {
 				if err := putPNG(blobThumbnail, files.DocumentThumbnail()); err != nil {
-					return res, nil, err
+					return res, err
 				}
 			}
 			continue
@@ -496,7 +586,7 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 			return finish(err)
 		}
 		bnd := img.Bounds()
-		res.pixelBytes = max(res.pixelBytes, 4*int64(bnd.Dx())*int64(bnd.Dy()))
+		res.job.pixelBytes = max(res.job.pixelBytes, 4*int64(bnd.Dx())*int64(bnd.Dy()))
 		if rec.Type == order.AntiAI || rec.Type == order.WatermarkEmbed {
 			// The copy is made first and the thumbnail from it, before it is changed:
 			// scaling reads an RGBA faster than a decoder's YCbCr.
@@ -505,7 +595,7 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 		pre := files.Preview(img)
 		if i == 0 {
 			if err := putPNG(blobThumbnail, files.Thumbnail(pre)); err != nil {
-				return res, nil, err
+				return res, err
 			}
 		}
 		switch rec.Type {
@@ -513,26 +603,26 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 			b := img.Bounds()
 			if o := rec.Options; o != nil && o.GenerateHeatmap {
 				if err := putPNG(blobHeatmap, files.Heatmap(b.Dx(), b.Dy(), rec.Outcome.Probability, seed)); err != nil {
-					return res, nil, err
+					return res, err
 				}
 			}
 			if o := rec.Options; o != nil && o.GenerateOverlay {
 				pb := pre.Bounds()
 				heat := files.Heatmap(pb.Dx(), pb.Dy(), rec.Outcome.Probability, seed)
 				if err := putPNG(blobOverlay, files.Overlay(pre, heat)); err != nil {
-					return res, nil, err
+					return res, err
 				}
 			}
 		case order.AntiAI, order.WatermarkEmbed:
-			out := img.(*image.NRGBA)
+			img := img.(*image.NRGBA)
 			if rec.Type == order.AntiAI {
-				files.Perturb(out, seed)
-			} else if err := files.EmbedWatermark(out, f.Watermarks); err != nil {
+				files.Perturb(img, seed)
+			} else if err := files.EmbedWatermark(img, f.Watermarks); err != nil {
 				return finish(err) // an image too small for its texts: the order says so
 			}
 			format := files.OutputFormat(formatOf(f))
-			if err := put(blobOutput+strconv.Itoa(i), bnd.Dx()*bnd.Dy(), func(w io.Writer) error { return files.Encode(w, out, format) }); err != nil {
-				return res, nil, err
+			if err := out.put(blobOutput+strconv.Itoa(i), bnd.Dx()*bnd.Dy(), func(w io.Writer) error { return files.Encode(w, img, format) }); err != nil {
+				return res, err
 			}
 		case order.WatermarkExtract:
 			text, ok := files.ReadWatermark(img)
