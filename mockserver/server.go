@@ -69,12 +69,7 @@ type Config struct {
 	// LongWork, when set, is called with true before an order's image work that is
 	// expected to take long (inputs over longWorkInputs, not remembered) and with
 	// false after it: cmd/morimock gives requests a P of their own meanwhile.
-	LongWork func(start bool)
-	// ImageJob, when set, does the image work of orders whose inputs are over
-	// longWorkInputs outside the server: it must run ServeImageJob with in and out
-	// (cmd/morimock's serve runs its own binary, in a process of its own at the
-	// lowest priority), and return once it has ended. The outputs are the same bytes.
-	ImageJob        func(ctx context.Context, in io.Reader, out io.Writer) error
+	LongWork        func(start bool)
 	MaxPixels       int          // the largest image processed; 0 is files.DefaultMaxPixels
 	FetchSourceURLs bool         // anti-AI URL mode downloads originalFileUrl; false uses a generated sample
 	FetchClient     *http.Client // downloads source URLs; nil is a client with a 30 s timeout

@@ -407,175 +407,110 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 			return res, blobs, nil
 		}
 	}
-	job := imageJob{Record: rec, Seed: s.cfg.Seed, MaxPixels: s.cfg.MaxPixels, Digests: digests}
-	out := &storeSink{ctx: ctx, store: sb.store, prefix: prefix}
-	var done result
-	var err error
-	switch {
-	case inputs > longWorkInputs && s.cfg.ImageJob != nil:
-		done, err = s.remoteOutputs(ctx, sb, job, out)
-	default:
-		if inputs > longWorkInputs && s.cfg.LongWork != nil {
-			s.cfg.LongWork(true) // the worker calls LongWork(false) once it has given the memory back
-			res.job.long = true
-		}
-		// The encoders run here, on the worker's low-priority thread; the store,
-		// which mostly copies and waits, reads a streamed output on a goroutine
-		// that ends when the pipe does.
-		open := func(i int) (io.ReadSeeker, func(), error) {
-			if data[i] != nil {
-				return bytes.NewReader(data[i]), func() {}, nil
+	if inputs > longWorkInputs && s.cfg.LongWork != nil {
+		s.cfg.LongWork(true) // the worker calls LongWork(false) once it has given the memory back
+		res.job.long = true
+	}
+	var blobs []store.NamedBlob
+	// put stores an encoder's output: into memory for an image of up to
+	// bufferedPixels, else streamed to the store. Either way the encoder runs here, on
+	// the worker's low-priority thread; the store, which mostly copies and waits,
+	// reads on a goroutine that ends when the pipe does.
+	put := func(name string, pixels int, encode func(io.Writer) error) error {
+		if pixels <= bufferedPixels {
+			var b bytes.Buffer
+			if err := encode(&b); err != nil {
+				return err
 			}
-			b, err := sb.store.OpenBlob(ctx, inputBlob(rec, i))
-			if err != nil {
-				return nil, nil, err
-			}
-			return b, func() { b.Close() }, nil
+			// Exactly its size: the bytes are kept (by the memory store and the cache),
+			// and a grown buffer may be twice what it holds.
+			blobs = append(blobs, store.NamedBlob{Key: name, Data: bytes.Clone(b.Bytes())})
+			return nil
 		}
-		done, err = computeOutputs(job, open, out)
-		done.job.long = res.job.long
-	}
-	if err != nil {
-		return done, nil, err
-	}
-	if cacheable && !out.streamed {
-		kept := done
-		kept.job = jobCost{} // a hit costs nothing, and starts no LongWork
-		s.cache.put(key, kept, out.blobs)
-	}
-	return done, out.blobs, nil
-}
-
-// imageJob is what the image work of an order reads besides the inputs' bytes.
-type imageJob struct {
-	Record    *order.Record       `json:"record"`
-	Seed      int64               `json:"seed"`
-	MaxPixels int                 `json:"maxPixels"`
-	Digests   [][sha256.Size]byte `json:"digests"` // of each input: they seed its outputs
-}
-
-// outputSink takes the files the image work makes, named under the order's prefix.
-type outputSink interface {
-	// put stores what encode writes; pixels is the size of the image it encodes.
-	put(name string, pixels int, encode func(io.Writer) error) error
-	// add stores data as it is.
-	add(name string, data []byte) error
-}
-
-// storeSink keeps outputs of up to bufferedPixels in memory, to be stored with the
-// order's update in one commit, and streams larger ones to the store as they are
-// encoded, so that a full-size output is never held in memory beside the image it is
-// made from.
-type storeSink struct {
-	ctx      context.Context
-	store    store.Store
-	prefix   string
-	blobs    []store.NamedBlob
-	streamed bool // an output went to the store already: the outputs are not remembered
-}
-
-func (o *storeSink) add(name string, data []byte) error {
-	o.blobs = append(o.blobs, store.NamedBlob{Key: name, Data: data})
-	return nil
-}
-
-func (o *storeSink) put(name string, pixels int, encode func(io.Writer) error) error {
-	if pixels <= bufferedPixels {
-		var b bytes.Buffer
-		if err := encode(&b); err != nil {
-			return err
+		cacheable = false
+		pr, pw := io.Pipe()
+		stored := make(chan error, 1)
+		go func() {
+			_, err := sb.store.PutBlob(ctx, prefix+name, pr, 1<<40)
+			pr.CloseWithError(errors.New("store stopped reading")) // ends an encoder the store left
+			stored <- err
+		}()
+		// In large pieces: each piece is a hand-over between this goroutine (locked
+		// to its thread) and the store's, and while they pass the Ps between them,
+		// no thread waits on the network for requests.
+		bw := bufio.NewWriterSize(pw, streamPiece)
+		err := encode(bw)
+		if err == nil {
+			err = bw.Flush()
 		}
-		// Exactly its size: the bytes are kept (by the memory store and the cache),
-		// and a grown buffer may be twice what it holds.
-		return o.add(name, bytes.Clone(b.Bytes()))
+		pw.CloseWithError(err)
+		if serr := <-stored; err == nil {
+			err = serr
+		}
+		return err
 	}
-	o.streamed = true
-	w, wait := o.stream(name)
-	// In large pieces: each piece is a hand-over between the encoder's goroutine
-	// (locked to its thread) and the store's, and while they pass the Ps between
-	// them, no thread waits on the network for requests.
-	bw := bufio.NewWriterSize(w, streamPiece)
-	err := encode(bw)
-	if err == nil {
-		err = bw.Flush()
+	putPNG := func(name string, img image.Image) error {
+		return put(name, img.Bounds().Dx()*img.Bounds().Dy(), func(w io.Writer) error { return files.EncodePNG(w, img) })
 	}
-	w.CloseWithError(err)
-	if serr := wait(); err == nil {
-		err = serr
+	open := func(i int) (io.ReadSeeker, func(), error) {
+		if data[i] != nil {
+			return bytes.NewReader(data[i]), func() {}, nil
+		}
+		b, err := sb.store.OpenBlob(ctx, inputBlob(rec, i))
+		if err != nil {
+			return nil, nil, err
+		}
+		return b, func() { b.Close() }, nil
 	}
-	return err
-}
-
-// stream starts storing the bytes written to w as the output name; wait returns
-// the store's error once w is closed.
-func (o *storeSink) stream(name string) (w *io.PipeWriter, wait func() error) {
-	pr, pw := io.Pipe()
-	stored := make(chan error, 1)
-	go func() {
-		_, err := o.store.PutBlob(o.ctx, o.prefix+name, pr, 1<<40)
-		pr.CloseWithError(errors.New("store stopped reading")) // ends a writer the store left
-		stored <- err
-	}()
-	return pw, func() error { return <-stored }
-}
-
-// computeOutputs makes an order's outputs from its inputs (open(i) reads input i)
-// into out. An input the service cannot process ends in result.fail, not in an
-// error: errors are the sandbox's own failures (the store), and leave the work to be
-// retried. It runs in the server or, for large inputs, in a process of its own
-// (ServeImageJob): the same code, so the same bytes.
-func computeOutputs(job imageJob, open func(i int) (io.ReadSeeker, func(), error), out outputSink) (result, error) {
-	rec := job.Record
-	var res result
 	// finish ends the work, with err an input's fault (which fails the order) or the
-	// sandbox's own.
-	finish := func(err error) (result, error) {
+	// sandbox's own, and remembers the outputs when it can.
+	finish := func(err error) (result, []store.NamedBlob, error) {
 		var ie *files.InputError
 		if errors.As(err, &ie) {
 			res.fail = ie.Msg
 			err = nil
 		}
-		return res, err
+		if err == nil && cacheable {
+			kept := res
+			kept.job = jobCost{} // a hit costs nothing, and starts no LongWork
+			s.cache.put(key, kept, blobs)
+		}
+		return res, blobs, err
 	}
-	putPNG := func(name string, img image.Image) error {
-		return out.put(name, img.Bounds().Dx()*img.Bounds().Dy(), func(w io.Writer) error { return files.EncodePNG(w, img) })
-	}
-	limits := files.Limits{MaxPixels: job.MaxPixels}
+	limits := files.Limits{MaxPixels: s.cfg.MaxPixels}
 	for i := range rec.Files {
 		f := &rec.Files[i]
 		if f.Role == "original" {
 			continue
 		}
-		seed := uint64(job.Seed) ^ binary.BigEndian.Uint64(job.Digests[i][:])
+		seed := uint64(s.cfg.Seed) ^ binary.BigEndian.Uint64(digests[i][:])
 		r, done, err := open(i)
 		if err != nil {
-			return res, err
+			return res, nil, err
 		}
 		if formatOf(f) == files.PDF {
 			pdf, err := io.ReadAll(r)
 			done()
 			if err != nil {
-				return res, err
+				return res, nil, err
 			}
 			if err := files.CheckPDF(f.Name, pdf); err != nil {
 				return finish(err)
 			}
 			switch rec.Type {
 			case order.WatermarkEmbed:
-				data, err := files.EmbedPDFWatermark(f.Name, pdf, f.Watermarks)
+				out, err := files.EmbedPDFWatermark(f.Name, pdf, f.Watermarks)
 				if err != nil {
 					return finish(err)
 				}
-				if err := out.add(blobOutput+strconv.Itoa(i), data); err != nil {
-					return res, err
-				}
+				blobs = append(blobs, store.NamedBlob{Key: blobOutput + strconv.Itoa(i), Data: out})
 			case order.WatermarkExtract:
 				text, ok := files.ReadPDFWatermark(pdf)
 				res.detected, res.text = &ok, text
 			}
 			if i == 0 {
 				if err := putPNG(blobThumbnail, files.DocumentThumbnail()); err != nil {
-					return res, err
+					return res, nil, err
 				}
 			}
 			continue
@@ -595,7 +530,7 @@ func computeOutputs(job imageJob, open func(i int) (io.ReadSeeker, func(), error
 		pre := files.Preview(img)
 		if i == 0 {
 			if err := putPNG(blobThumbnail, files.Thumbnail(pre)); err != nil {
-				return res, err
+				return res, nil, err
 			}
 		}
 		switch rec.Type {
@@ -603,26 +538,26 @@ func computeOutputs(job imageJob, open func(i int) (io.ReadSeeker, func(), error
 			b := img.Bounds()
 			if o := rec.Options; o != nil && o.GenerateHeatmap {
 				if err := putPNG(blobHeatmap, files.Heatmap(b.Dx(), b.Dy(), rec.Outcome.Probability, seed)); err != nil {
-					return res, err
+					return res, nil, err
 				}
 			}
 			if o := rec.Options; o != nil && o.GenerateOverlay {
 				pb := pre.Bounds()
 				heat := files.Heatmap(pb.Dx(), pb.Dy(), rec.Outcome.Probability, seed)
 				if err := putPNG(blobOverlay, files.Overlay(pre, heat)); err != nil {
-					return res, err
+					return res, nil, err
 				}
 			}
 		case order.AntiAI, order.WatermarkEmbed:
-			img := img.(*image.NRGBA)
+			out := img.(*image.NRGBA)
 			if rec.Type == order.AntiAI {
-				files.Perturb(img, seed)
-			} else if err := files.EmbedWatermark(img, f.Watermarks); err != nil {
+				files.Perturb(out, seed)
+			} else if err := files.EmbedWatermark(out, f.Watermarks); err != nil {
 				return finish(err) // an image too small for its texts: the order says so
 			}
 			format := files.OutputFormat(formatOf(f))
-			if err := out.put(blobOutput+strconv.Itoa(i), bnd.Dx()*bnd.Dy(), func(w io.Writer) error { return files.Encode(w, img, format) }); err != nil {
-				return res, err
+			if err := put(blobOutput+strconv.Itoa(i), bnd.Dx()*bnd.Dy(), func(w io.Writer) error { return files.Encode(w, out, format) }); err != nil {
+				return res, nil, err
 			}
 		case order.WatermarkExtract:
 			text, ok := files.ReadWatermark(img)

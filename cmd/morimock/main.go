@@ -24,11 +24,7 @@ func main() {
 		debug.SetGCPercent(p)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	// Large image jobs run in processes of their own; only when the binary cannot find
-	// itself do they run in the server, with a P of their own meanwhile.
-	if exe, ok := imageJobs(os.Args[1:], os.Getenv); ok {
-		ctx = context.WithValue(ctx, imageJobKey{}, imageJobIn(exe, os.Stderr))
-	} else if workProcs(os.Args[1:], os.Getenv) {
+	if workProcs(os.Args[1:], os.Getenv) {
 		p := &procsForWork{base: runtime.GOMAXPROCS(0)}
 		ctx = context.WithValue(ctx, longWorkKey{}, p.longWork)
 	}
@@ -145,8 +141,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runCheck(ctx, rest, getenv, stdout, stderr)
 	case "healthcheck":
 		return runHealthcheck(ctx, rest, getenv, stdout, stderr)
-	case imageJobCommand: // hidden: serve's own, see imagejob.go
-		return runImageJob(ctx, stdin, stdout)
 	case "webhook":
 		return runWebhook(ctx, rest, getenv, stdin, stdout, stderr)
 	case "version", "-version", "--version":

@@ -284,12 +284,10 @@ func serve(ctx context.Context, o serveOptions, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	// main's, when it may set GOMAXPROCS, and when it runs image jobs in processes of their own
-	longWork, _ := ctx.Value(longWorkKey{}).(func(bool))
-	imageJob, _ := ctx.Value(imageJobKey{}).(func(context.Context, io.Reader, io.Writer) error)
+	longWork, _ := ctx.Value(longWorkKey{}).(func(bool)) // main's, when it may set GOMAXPROCS
 	cfg := mockserver.Config{
-		LongWork: longWork, ImageJob: imageJob,
-		Seed: o.seed, Token: o.token, Latency: o.latency, ErrorRate: o.errorRate,
+		LongWork: longWork,
+		Seed:     o.seed, Token: o.token, Latency: o.latency, ErrorRate: o.errorRate,
 		RateLimit: o.rateLimit, ValidateResponses: o.validateResponses, Version: version,
 		// Requests held in a delay keep their connections busy: at most half of them
 		// may be, so that delays alone never lock other clients out.
