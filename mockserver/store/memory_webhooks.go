@@ -25,6 +25,17 @@ func eventKey(webhookID int64, orderID string) string {
 	return strconv.FormatInt(webhookID, 10) + "/" + orderID
 }
 
+// hasWebhooks reports whether tenant has a webhook; it looks at every webhook, so it
+// is for rare calls (Memory.markIdle's forgetting).
+func (h *memHooks) hasWebhooks(tenant string) bool {
+	for _, w := range h.webhooks {
+		if w.Tenant == tenant {
+			return true
+		}
+	}
+	return false
+}
+
 func (h *memHooks) deleteWebhook(id int64) {
 	for _, eid := range h.byHook[id] {
 		if e := h.events[eid]; e != nil {
