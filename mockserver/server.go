@@ -56,6 +56,10 @@ type Config struct {
 	Retention           time.Duration // orders older than this on the tenant's clock are forgotten; 0 is DefaultRetention
 	StrictUnknownOrders bool          // GET of an id no tenant created answers 404 instead of a generated order
 	MaxUploadBytes      int64         // the largest S3-style upload; 0 is DefaultMaxUpload
+	// testUploadLimit is the test-upload limit, TestUploadLimit when 0: the tests
+	// reach its boundary with a megabyte instead of streaming 50 MiB twice under the
+	// race detector.
+	testUploadLimit int64
 
 	// Webhook deliveries. Their retries wait on the tenant's clock, which is Now plus
 	// the tenant's offset; AfterFunc waits on Now's clock (nil: time.AfterFunc), so a

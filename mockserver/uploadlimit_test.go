@@ -15,24 +15,30 @@ func (zeros) Read(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// TestSandboxTestUploadLimit sends test-upload bodies of exactly 50 MiB and one byte
-// more, streamed, over a real socket: with a Content-Length (refused before a byte is
-// read) and chunked (refused once the 50 MiB + 1st byte arrives). The vendor's limit is
-// 50 MiB; over it is 413 TEST_UPLOAD_TOO_LARGE and the order keeps waiting for its file.
+// TestSandboxTestUploadLimit sends test-upload bodies over a real socket: one that
+// says it is 50 MiB + 1 byte long (refused before a byte is read), and, chunked, bodies
+// of exactly the limit and one byte more (refused once that byte arrives), the
+// chunked ones against a sandbox whose limit is 1 MiB, so that the counting is shown
+// at its boundary without streaming 50 MiB twice under the race detector. The
+// vendor's limit is 50 MiB; over it is 413 TEST_UPLOAD_TOO_LARGE and the order keeps
+// waiting for its file.
 func TestSandboxTestUploadLimit(t *testing.T) {
-	t.Parallel() // its own server; shares only the read-only spec
-	c := startSandbox(t, Config{})
+	t.Parallel() // its own servers; share only the read-only spec
+	const small = 1 << 20
+	full, c := startSandbox(t, Config{}), startSandbox(t, Config{testUploadLimit: small})
 	for _, tt := range []struct {
 		name    string
+		c       *sbx
 		size    int64
 		chunked bool
 		status  int
 	}{
-		{"50 MiB + 1 with a length", TestUploadLimit + 1, false, http.StatusRequestEntityTooLarge},
-		{"50 MiB + 1 chunked", TestUploadLimit + 1, true, http.StatusRequestEntityTooLarge},
-		{"50 MiB chunked", TestUploadLimit, true, http.StatusOK},
+		{"50 MiB + 1 with a length", full, TestUploadLimit + 1, false, http.StatusRequestEntityTooLarge},
+		{"limit + 1 chunked", c, small + 1, true, http.StatusRequestEntityTooLarge},
+		{"limit chunked", c, small, true, http.StatusOK},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			c := tt.c
 			key := strings.ReplaceAll(tt.name, " ", "-")
 			var o created
 			c.call(http.MethodPost, "/api/v2/orders/ai-detection", testKey, map[string]any{"idempotencyKey": key, "fileName": "big.png"}, &o)

@@ -2,6 +2,7 @@ package mockserver
 
 import (
 	"archive/zip"
+	"cmp"
 	"context"
 	"crypto/md5"
 	"crypto/rand"
@@ -122,11 +123,12 @@ func (s *Server) handleTestUpload(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, &apiError{status: http.StatusUnauthorized, code: codeTokenExpired, detail: "the test-upload URL has expired (it lives one hour); POST /api/v2/orders/{orderId}/refresh-urls for a new one"})
 		return
 	}
-	if r.ContentLength > TestUploadLimit {
+	limit := cmp.Or(s.cfg.testUploadLimit, TestUploadLimit)
+	if r.ContentLength > limit {
 		s.fail(w, &apiError{status: http.StatusRequestEntityTooLarge, code: codeTestUploadTooLarge, detail: "test uploads are at most 50 MiB"})
 		return
 	}
-	switch _, e := s.upload(r.Context(), sb, g, r, TestUploadLimit, now); {
+	switch _, e := s.upload(r.Context(), sb, g, r, limit, now); {
 	case errors.Is(e, store.ErrTooLarge):
 		s.fail(w, &apiError{status: http.StatusRequestEntityTooLarge, code: codeTestUploadTooLarge, detail: "test uploads are at most 50 MiB"})
 	case errors.Is(e, errNoUploadTarget):
