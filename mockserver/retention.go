@@ -2,6 +2,7 @@ package mockserver
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/morimock/morimock/order"
@@ -38,6 +39,14 @@ func (s *Server) sweepOnce(ctx context.Context, tenant string) {
 	if n, err := sb.store.Expire(ctx, tenant, s.now(), order.ExpiresAfter, s.cfg.Retention); err != nil {
 		s.log.Warn("retention sweep failed", "err", err)
 	} else if n > 0 {
-		s.log.Info("retention sweep", "forgotten", n)
+		// The hourly sweep of every tenant says what it forgot; a clock move's sweep of
+		// its own tenant is the caller's doing (and its request is in the access log),
+		// so it is a debug line: a suite whose keys each move past retention would
+		// otherwise print one line per key even under --quiet.
+		level := slog.LevelInfo
+		if tenant != "" {
+			level = slog.LevelDebug
+		}
+		s.log.Log(ctx, level, "retention sweep", "forgotten", n)
 	}
 }
