@@ -341,12 +341,13 @@ func routerOf(doc *openapi3.T, paths []openapi3.NewPathsOption) (routers.Router,
 func (r *depthRouter) FindRoute(req *http.Request) (*routers.Route, map[string]string, error) {
 	path := req.URL.EscapedPath()
 	d := strings.Count(path, "/")
-	if !r.shadowed(d, path) {
+	shadowed := r.shadowed(d, path)
+	if !shadowed {
 		if route, params, ok := r.findBySegments(req.Method, path, d); ok {
 			return route, params, nil
 		}
 	}
-	if router, ok := r.byMethod[req.Method+" "+strconv.Itoa(d)]; ok && !r.shadowed(d, path) {
+	if router, ok := r.byMethod[req.Method+" "+strconv.Itoa(d)]; ok && !shadowed {
 		if route, params, err := router.FindRoute(req); err == nil {
 			return route, params, nil
 		}
