@@ -311,7 +311,7 @@ func (d *Deliverer) done(e store.Event) {
 	t.running--
 	if h := d.held[e.ID]; h != nil && h.again != nil {
 		t.queue = append(t.queue, *h.again)
-		d.held[e.ID] = &hold{}
+		*h = hold{} // queued, no longer flying
 	} else {
 		delete(d.held, e.ID)
 	}
