@@ -124,13 +124,14 @@ func (s *Server) handleTestUpload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	limit := cmp.Or(s.cfg.testUploadLimit, TestUploadLimit)
-	if r.ContentLength > limit {
-		s.fail(w, &apiError{status: http.StatusRequestEntityTooLarge, code: codeTestUploadTooLarge, detail: "test uploads are at most 50 MiB"})
+	tooLarge := &apiError{status: http.StatusRequestEntityTooLarge, code: codeTestUploadTooLarge, detail: "test uploads are at most 50 MiB"}
+	if r.ContentLength > limit { // said up front: refused before a byte is read
+		s.fail(w, tooLarge)
 		return
 	}
 	switch _, e := s.upload(r.Context(), sb, g, r, limit, now); {
-	case errors.Is(e, store.ErrTooLarge):
-		s.fail(w, &apiError{status: http.StatusRequestEntityTooLarge, code: codeTestUploadTooLarge, detail: "test uploads are at most 50 MiB"})
+	case errors.Is(e, store.ErrTooLarge): // counted as it came
+		s.fail(w, tooLarge)
 	case errors.Is(e, errNoUploadTarget):
 		s.fail(w, &apiError{status: http.StatusNotFound, code: codeOrderNotFound, detail: "the order of this upload URL no longer exists"})
 	case errors.Is(e, errNotPending):
