@@ -61,10 +61,18 @@ type lifecycle struct {
 	r      *rand.Rand
 	t      *tally
 	worker int
-	runCtx context.Context // ends when the load's time is up: no flow starts after it
-	// webhookID is the current tenant's webhook (0 without one): a late delivery's
-	// report lists its events.
-	webhookID int64
+}
+
+// tenantHook is a tenant's webhook: its name at the receiver and its id at the sandbox
+// (0 when the run has no receiver).
+type tenantHook struct {
+	name string
+	id   int64
+}
+
+// eventsPath lists a webhook's events.
+func eventsPath(webhookID int64) string {
+	return fmt.Sprintf("/api/v2/orders/webhooks/%d/events?limit=100", webhookID)
 }
 
 // flowError is a broken invariant or contract; the tenant's run stops there.
@@ -84,13 +92,12 @@ func (lc *lifecycle) run(ctx, runCtx context.Context) {
 	defer cancel()
 	stop := context.AfterFunc(runCtx, func() { time.AfterFunc(finishGrace, cancel) })
 	defer stop()
-	lc.runCtx = runCtx
 	for n := 0; runCtx.Err() == nil; n++ {
 		token := fmt.Sprintf("sk_live_loadtest_%d_%d_%d", lc.l.o.seed, lc.worker, n)
 		if lc.r.IntN(4) == 0 {
 			token = fmt.Sprintf("sk_test_loadtest_%d_%d_%d", lc.l.o.seed, lc.worker, n)
 		}
-		err := lc.tenant(flowCtx, token, fmt.Sprintf("%d-%d", lc.worker, n))
+		err := lc.tenant(flowCtx, runCtx, token, fmt.Sprintf("%d-%d", lc.worker, n))
 		if err == nil || flowCtx.Err() != nil {
 			continue
 		}
@@ -246,10 +253,11 @@ type createdOrder struct {
 	} `json:"files"`
 }
 
-// tenant plays one tenant's whole life; hook names its webhook at the receiver.
-func (lc *lifecycle) tenant(ctx context.Context, token, hook string) error {
+// tenant plays one tenant's whole life; hook names its webhook at the receiver. It
+// starts no flow but the first after runCtx ends.
+func (lc *lifecycle) tenant(ctx, runCtx context.Context, token, hook string) error {
 	live := strings.HasPrefix(token, "sk_live_")
-	var webhookID int64
+	wh := tenantHook{name: hook}
 	if rc := lc.l.recv; rc != nil {
 		var created struct {
 			ID     int64  `json:"id"`
@@ -258,25 +266,24 @@ func (lc *lifecycle) tenant(ctx context.Context, token, hook string) error {
 		if _, err := lc.json(ctx, http.MethodPost, "/api/v2/orders/webhooks", token, map[string]string{"name": "loadtest " + hook, "url": rc.url + "/hook/" + hook}, &created, 200); err != nil {
 			return err
 		}
-		webhookID = created.ID
-		lc.webhookID = webhookID
+		wh.id = created.ID
 		rc.register(hook, created.Secret)
 		defer rc.forget(hook)
 	}
 	var orders []*tracked
-	for f := 0; f < flowsPerTenant && (f == 0 || lc.runCtx.Err() == nil); f++ {
-		o, err := lc.flow(ctx, token, hook, f, live)
+	for f := 0; f < flowsPerTenant && (f == 0 || runCtx.Err() == nil); f++ {
+		o, err := lc.flow(ctx, token, wh, f, live)
 		if err != nil {
 			return err
 		}
 		lc.t.flows++
 		orders = append(orders, o)
 	}
-	if webhookID != 0 {
-		if err := lc.events(ctx, token, webhookID, orders); err != nil {
+	if wh.id != 0 {
+		if err := lc.events(ctx, token, wh.id, orders); err != nil {
 			return err
 		}
-		if _, err := lc.do(ctx, http.MethodDelete, fmt.Sprintf("/api/v2/orders/webhooks/%d", webhookID), token, nil, "", 200); err != nil {
+		if _, err := lc.do(ctx, http.MethodDelete, fmt.Sprintf("/api/v2/orders/webhooks/%d", wh.id), token, nil, "", 200); err != nil {
 			return err
 		}
 	}
@@ -350,7 +357,7 @@ func (lc *lifecycle) events(ctx context.Context, token string, webhookID int64, 
 				Status  string `json:"status"`
 			} `json:"events"`
 		}
-		if _, err := lc.json(ctx, http.MethodGet, fmt.Sprintf("/api/v2/orders/webhooks/%d/events?limit=100", webhookID), token, nil, &page, 200); err != nil {
+		if _, err := lc.json(ctx, http.MethodGet, eventsPath(webhookID), token, nil, &page, 200); err != nil {
 			return err
 		}
 		seen := map[string]int{}
@@ -380,7 +387,7 @@ func (lc *lifecycle) events(ctx context.Context, token string, webhookID int64, 
 }
 
 // flow is one whole antiAi order.
-func (lc *lifecycle) flow(ctx context.Context, token, hook string, f int, live bool) (*tracked, error) {
+func (lc *lifecycle) flow(ctx context.Context, token string, hook tenantHook, f int, live bool) (*tracked, error) {
 	o := &tracked{key: fmt.Sprintf("lt-%d", f), fail: lc.r.IntN(8) == 0}
 	nFiles := 1 + lc.r.IntN(2)
 	var names []map[string]string
@@ -490,19 +497,19 @@ func (lc *lifecycle) flow(ctx context.Context, token, hook string, f int, live b
 
 // delivered waits for the order's webhook delivery at the receiver, which has checked
 // its signature, and checks what it says: event type and status.
-func (lc *lifecycle) delivered(ctx context.Context, token, hook string, o *tracked) error {
+func (lc *lifecycle) delivered(ctx context.Context, token string, hook tenantHook, o *tracked) error {
 	rc := lc.l.recv
 	if rc == nil {
 		return nil
 	}
-	d, err := rc.await(ctx, hook, o.id, deliveryWait)
-	started := time.Now() // of the wait past deliveryWait
+	d, err := rc.await(ctx, hook.name, o.id, deliveryWait)
 	if errors.Is(err, errNoDelivery) {
-		log := lc.eventLog(ctx, token)
+		started := time.Now() // of the wait past deliveryWait
+		log := lc.eventLog(ctx, token, hook.id)
 		// How late: whether it comes at all, and after how long, tells a slow
 		// machine from an event the deliverer put off or lost.
 		arrival := fmt.Sprintf("none within %s more", lateWait)
-		if _, err := rc.await(ctx, hook, o.id, lateWait); err == nil {
+		if _, err := rc.await(ctx, hook.name, o.id, lateWait); err == nil {
 			arrival = fmt.Sprintf("it arrived %s after the order ended", (deliveryWait + time.Since(started)).Round(100*time.Millisecond))
 		}
 		return broke("webhook not delivered", "order %s ended %s; no signed delivery within %s (%s); %s", o.id, o.last, deliveryWait, arrival, log)
@@ -523,13 +530,14 @@ func (lc *lifecycle) delivered(ctx context.Context, token, hook string, o *track
 }
 
 // eventLog describes the tenant's webhook events as the sandbox lists them, for the
-// report of a late delivery: whether the event is still to come, retried or sent.
-func (lc *lifecycle) eventLog(ctx context.Context, token string) string {
-	a, err := lc.do(ctx, http.MethodGet, fmt.Sprintf("/api/v2/orders/webhooks/%d/events?limit=100", lc.webhookID), token, nil, "", 200)
+// report of a late delivery: whether the event is still to come, retried or sent
+// (tally.fail bounds how much of it the report keeps).
+func (lc *lifecycle) eventLog(ctx context.Context, token string, webhookID int64) string {
+	a, err := lc.do(ctx, http.MethodGet, eventsPath(webhookID), token, nil, "", 200)
 	if err != nil {
 		return fmt.Sprintf("its events could not be listed: %v", err)
 	}
-	return "its webhook's events then: " + string(a.body[:min(len(a.body), 2000)])
+	return "its webhook's events then: " + string(a.body)
 }
 
 // lateWait is how much longer a late delivery is waited for, to report its delay.
