@@ -29,6 +29,12 @@ type Server struct {
 	done chan struct{} // closed when cmd has exited
 }
 
+// Available reports whether there is a redis-server on PATH for Start.
+func Available() bool {
+	_, err := exec.LookPath("redis-server")
+	return err == nil
+}
+
 // Start starts a redis-server, or skips the test when there is none on PATH.
 func Start(tb testing.TB) *Server {
 	tb.Helper()

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -34,7 +33,7 @@ func openRedis(t *testing.T, url string, o store.RedisOptions) *store.Redis {
 // cost the race-enabled tests 1.7 CPU-seconds for no store code the real server
 // does not reach.
 func suiteRedis(t *testing.T) func(t *testing.T) (url, prefix string) {
-	if _, err := exec.LookPath("redis-server"); err != nil {
+	if !redistest.Available() {
 		t.Log("no redis-server on PATH: the suite runs against miniredis")
 		return func(t *testing.T) (string, string) { return "redis://" + miniredis.RunT(t).Addr(), "" }
 	}
