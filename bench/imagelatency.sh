@@ -10,6 +10,11 @@
 #   ROUNDS=1 DURATION=5s bash bench/imagelatency.sh
 #   SERVE_ENV="GOMAXPROCS=1" bash bench/imagelatency.sh   # settings for the server
 #   MORIMOCK=/tmp/old/morimock bash bench/imagelatency.sh   # another build of the server
+#   HOG="nice -n 19" bash bench/imagelatency.sh    # busy with a spinning shell on core 0 instead
+#
+# HOG is the floor any work on the server's core sets: in the busy phase no image is
+# processed; a shell loop started with HOG as its prefix ("nice -n 19", "chrt -i 0")
+# spins on core 0 beside the server, and the round prints "hog" for the orders.
 #
 # It installs wrk from Debian's packages when missing, needs 2 cores, sends traffic only
 # to 127.0.0.1 and stops every process it started (trap on EXIT).
@@ -46,7 +51,13 @@ for round in $(seq "$ROUNDS"); do
 		echo 'function request() n = n % #reqs + 1; return reqs[n] end'
 	} >"$work/stored.lua"
 	idle=$(timeout 60 taskset -c 1 wrk -t1 -c"$CONNS" -d"$DURATION" --latency -s "$work/stored.lua" "http://127.0.0.1:$port" | percentiles)
-	taskset -c 1 "$work/imagework" -addr "127.0.0.1:$port" -mode confirm -ids "$work/big" >"$work/done" &
+	if [ -n "${HOG:-}" ]; then
+		# shellcheck disable=SC2086 # HOG is a command prefix, split into words
+		taskset -c 0 $HOG sh -c 'while :; do :; done' &
+		echo hog >"$work/done"
+	else
+		taskset -c 1 "$work/imagework" -addr "127.0.0.1:$port" -mode confirm -ids "$work/big" >"$work/done" &
+	fi
 	driver=$!
 	pids+=("$driver")
 	sleep 0.5 # the first order's work under way

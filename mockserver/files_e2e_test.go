@@ -485,16 +485,10 @@ func TestSameInputSameOutputs(t *testing.T) {
 	}
 }
 
-// TestLongWorkIsAnnounced: Config.LongWork is called around the work of an order whose
-// inputs are over longWorkInputs, once to start and once to end, and not for a small
-// input.
-func TestLongWorkIsAnnounced(t *testing.T) {
-	t.Parallel() // its own server; shares only the read-only spec
-	var mu sync.Mutex
-	var calls []bool
-	c := startSandbox(t, Config{LongWork: func(start bool) { mu.Lock(); calls = append(calls, start); mu.Unlock() }})
-	// A small image in a large file: a PNG with a text chunk of 300 KB (decoders skip
-	// it), so the test pays for the bytes, not for pixels.
+// largePNG is a small image in a file over longWorkInputs: a PNG with a text chunk of
+// 300 KB (decoders skip it), so a test pays for the bytes, not for pixels.
+func largePNG(t testing.TB) []byte {
+	t.Helper()
 	small := testImage(t, files.PNG)
 	text := append([]byte("Comment\x00"), bytes.Repeat([]byte("x"), 300_000)...)
 	chunk := binary.BigEndian.AppendUint32(nil, uint32(len(text)))
@@ -512,12 +506,30 @@ func TestLongWorkIsAnnounced(t *testing.T) {
 	if big.Len() <= longWorkInputs {
 		t.Fatalf("the large input has %d bytes; want over %d", big.Len(), longWorkInputs)
 	}
-	for i, data := range [][]byte{testImage(t, files.PNG), big.Bytes()} {
-		var a created
-		c.call(http.MethodPost, "/api/v2/orders/anti-ai", liveKey, map[string]any{"idempotencyKey": fmt.Sprint("lw", i), "files": []map[string]string{{"fileName": "p.png"}}}, &a)
-		c.upload(a.Files[0].UploadURL, data)
-		c.call(http.MethodPost, "/api/v2/orders/anti-ai/confirm", liveKey, map[string]string{"idempotencyKey": "c", "orderId": a.OrderID}, nil)
-		c.settle()
+	return big.Bytes()
+}
+
+// antiAI creates an anti-AI order of one PNG, uploads data, confirms the order and
+// waits for its work to end.
+func (c *sbx) antiAI(idem string, data []byte) {
+	c.t.Helper()
+	var a created
+	c.call(http.MethodPost, "/api/v2/orders/anti-ai", liveKey, map[string]any{"idempotencyKey": idem, "files": []map[string]string{{"fileName": "p.png"}}}, &a)
+	c.upload(a.Files[0].UploadURL, data)
+	c.call(http.MethodPost, "/api/v2/orders/anti-ai/confirm", liveKey, map[string]string{"idempotencyKey": "c" + idem, "orderId": a.OrderID}, nil)
+	c.settle()
+}
+
+// TestLongWorkIsAnnounced: Config.LongWork is called around the work of an order whose
+// inputs are over longWorkInputs, once to start and once to end, and not for a small
+// input.
+func TestLongWorkIsAnnounced(t *testing.T) {
+	t.Parallel() // its own server; shares only the read-only spec
+	var mu sync.Mutex
+	var calls []bool
+	c := startSandbox(t, Config{LongWork: func(start bool) { mu.Lock(); calls = append(calls, start); mu.Unlock() }})
+	for i, data := range [][]byte{testImage(t, files.PNG), largePNG(t)} {
+		c.antiAI(fmt.Sprint("lw", i), data)
 		mu.Lock()
 		got := slices.Clone(calls)
 		mu.Unlock()

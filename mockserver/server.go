@@ -60,6 +60,11 @@ type Config struct {
 	// reach its boundary with a megabyte instead of streaming 50 MiB twice under the
 	// race detector.
 	testUploadLimit int64
+	// testBusyTicks, when set, are the ticks on which a long job's worker counts the
+	// requests that arrived (see watchRequests), in place of a 10 ms ticker; each tick
+	// is answered on testBusyCounted once counted.
+	testBusyTicks   chan time.Time
+	testBusyCounted chan struct{}
 
 	// Webhook deliveries. Their retries wait on the tenant's clock, which is Now plus
 	// the tenant's offset; AfterFunc waits on Now's clock (nil: time.AfterFunc), so a
@@ -105,7 +110,8 @@ type Server struct {
 	closeOnce sync.Once
 	inboxes   *inboxes
 	work      workers
-	cache     workCache // outputs of small inputs, see workcache.go
+	cache     workCache     // outputs of small inputs, see workcache.go
+	requests  atomic.Uint64 // requests served, for watchRequests
 }
 
 // New builds a Server from the contract. It checks every fixture against the

@@ -15,6 +15,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/morimock/morimock/mockserver/files"
@@ -155,9 +156,11 @@ func (s *Server) worker(ctx context.Context, sb *sandbox) {
 	defer w.wg.Done()
 	// The decode, scaling and encoders all run on this goroutine (see put), so one
 	// low-priority thread holds the image work and requests come first on a busy core.
-	if err := lowerWorkerThread(); err != nil {
+	tid, err := lowerWorkerThread()
+	if err != nil {
 		s.log.Warn("image worker runs at normal priority", "err", err)
 	}
+	th := &workThread{tid: tid}
 	for {
 		w.mu.Lock()
 		for w.waiting.n == 0 && !w.closed {
@@ -168,7 +171,7 @@ func (s *Server) worker(ctx context.Context, sb *sandbox) {
 		if !ok || ctx.Err() != nil {
 			return // closed
 		}
-		job, err := s.process(ctx, sb, k.tenant, k.id)
+		job, err := s.process(ctx, sb, k.tenant, k.id, th)
 		if err != nil && ctx.Err() == nil {
 			s.log.Error("image work failed; a later read of the order retries it", "order", k.id, "err", err)
 		}
@@ -178,7 +181,8 @@ func (s *Server) worker(ctx context.Context, sb *sandbox) {
 			// its P) take milliseconds, and requests meanwhile need a P of their own.
 			debug.FreeOSMemory()
 		}
-		if job.long {
+		lowered := th.endWatch()
+		if job.long && s.cfg.LongWork != nil {
 			s.cfg.LongWork(false)
 		}
 		w.mu.Lock()
@@ -186,8 +190,94 @@ func (s *Server) worker(ctx context.Context, sb *sandbox) {
 		if len(w.queued) == 0 && len(w.committing) == 0 {
 			w.idle.Broadcast()
 		}
+		if lowered && !w.closed {
+			// The thread stays at busyNice (only a privileged program may lower a
+			// niceness again): it ends with this goroutine, and a new worker on a
+			// thread of its own at workerNice takes the next order.
+			w.wg.Add(1)
+			go s.worker(ctx, sb)
+			w.mu.Unlock()
+			return
+		}
 		w.mu.Unlock()
 	}
+}
+
+// workThread is an image worker's OS thread, and the watch kept on the requests while
+// it does a long job.
+type workThread struct {
+	tid     int
+	stop    chan struct{} // closed when the long job ends; nil when no job is watched
+	done    chan struct{} // closed when watchRequests has returned
+	lowered atomic.Bool   // the thread is at busyNice: the worker ends it after the job
+}
+
+// busyTick and busyRequests say when requests arrive quickly enough during a long job
+// for its worker's thread to yield more of a shared core to them: busyRequests in
+// one busyTick, 500 requests a second. A client that polls its order every few
+// milliseconds, a load test, a gallery that fetches many orders at once are busy;
+// a test that polls every 100 ms is not, and its job keeps workerNice.
+const (
+	busyTick     = 10 * time.Millisecond
+	busyRequests = 5
+)
+
+// watch starts watchRequests for the long job th is doing.
+func (s *Server) watch(th *workThread) {
+	if th == nil || th.stop != nil || busyNice == workerNice {
+		return
+	}
+	th.stop, th.done = make(chan struct{}), make(chan struct{})
+	go s.watchRequests(th, s.requests.Load())
+}
+
+// endWatch ends the watch of th's job, if any, and reports whether its thread was
+// lowered to busyNice.
+func (th *workThread) endWatch() bool {
+	if th.stop == nil {
+		return false
+	}
+	close(th.stop)
+	<-th.done
+	th.stop, th.done = nil, nil
+	return th.lowered.Load()
+}
+
+// watchRequests lowers th's thread to busyNice once busyRequests requests arrive
+// between two ticks, counting from last; it returns when the job ends.
+func (s *Server) watchRequests(th *workThread, last uint64) {
+	defer close(th.done)
+	ticks, stop := s.busyTicks()
+	defer stop()
+	for {
+		select {
+		case <-th.stop:
+			return
+		case <-ticks:
+		}
+		n := s.requests.Load()
+		if n-last >= busyRequests && !th.lowered.Load() {
+			if err := lowerThread(th.tid, busyNice); err != nil {
+				s.log.Warn("image worker keeps its priority while requests arrive", "err", err)
+				<-th.stop
+				return
+			}
+			th.lowered.Store(true)
+		}
+		last = n
+		if s.cfg.testBusyCounted != nil {
+			s.cfg.testBusyCounted <- struct{}{}
+		}
+	}
+}
+
+// busyTicks are watchRequests' ticks: every busyTick, or the test's.
+func (s *Server) busyTicks() (<-chan time.Time, func()) {
+	if s.cfg.testBusyTicks != nil {
+		return s.cfg.testBusyTicks, func() {}
+	}
+	t := time.NewTicker(busyTick)
+	return t.C, t.Stop
 }
 
 // kickIfDue queues the work of an order that has started and whose outputs are not
@@ -252,14 +342,14 @@ type result struct {
 // jobCost is what the work of an order took, for the worker to clean up after it.
 type jobCost struct {
 	pixelBytes int64 // the largest decoded image, in bytes: see bigJob
-	long       bool  // Config.LongWork(true) was called: the worker calls it with false
+	long       bool  // the inputs are over longWorkInputs: Config.LongWork(true) was called, and the requests watched
 }
 
 // process does the work of one order and hands its outputs to commit, which records
 // them on another goroutine so that the worker goes on with the next order while the
 // store writes (on disk, commits of several orders then share one fsync). It returns
 // what the work took (the worker ends a LongWork it started).
-func (s *Server) process(ctx context.Context, sb *sandbox, tenantID, id string) (jobCost, error) {
+func (s *Server) process(ctx context.Context, sb *sandbox, tenantID, id string, th *workThread) (jobCost, error) {
 	rec, err := sb.store.GetOrder(ctx, tenantID, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return jobCost{}, nil // forgotten meanwhile
@@ -270,7 +360,7 @@ func (s *Server) process(ctx context.Context, sb *sandbox, tenantID, id string) 
 	if !rec.AwaitsOutputs || rec.OutputsAt != nil || rec.StartedAt == nil {
 		return jobCost{}, nil
 	}
-	res, blobs, err := s.makeOutputs(ctx, sb, &rec)
+	res, blobs, err := s.makeOutputs(ctx, sb, &rec, th)
 	if err != nil {
 		return res.job, err
 	}
@@ -358,7 +448,7 @@ const streamPiece = 1 << 20
 // under the order's prefix, and the larger ones already streamed to the store. An
 // input the service cannot process ends in result.fail, not in an error: errors are
 // the sandbox's own failures (the store), and leave the work to be retried.
-func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record) (result, []store.NamedBlob, error) {
+func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record, th *workThread) (result, []store.NamedBlob, error) {
 	prefix := store.OrderBlobPrefix(rec.Tenant, rec.ID)
 	var res result
 	for i := range rec.Files {
@@ -407,9 +497,12 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 			return res, blobs, nil
 		}
 	}
-	if inputs > longWorkInputs && s.cfg.LongWork != nil {
-		s.cfg.LongWork(true) // the worker calls LongWork(false) once it has given the memory back
+	if inputs > longWorkInputs {
 		res.job.long = true
+		s.watch(th) // the worker ends the watch
+		if s.cfg.LongWork != nil {
+			s.cfg.LongWork(true) // the worker calls LongWork(false) once it has given the memory back
+		}
 	}
 	var blobs []store.NamedBlob
 	// put stores an encoder's output: into memory for an image of up to

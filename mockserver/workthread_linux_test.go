@@ -5,6 +5,8 @@ package mockserver
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"runtime"
 	"strconv"
@@ -102,4 +104,57 @@ func threadSelf() (tid, nice int, err error) {
 	}
 	nice, err = strconv.Atoi(fields[16])
 	return tid, nice, err
+}
+
+// TestBusyRequestsLowerALongJob: while requests arrive at busyRequests a tick, the
+// thread doing a long job is lowered to busyNice, and fewer requests leave it at
+// workerNice; the worker then ends that thread, and the next long job runs on a new
+// one at workerNice.
+func TestBusyRequestsLowerALongJob(t *testing.T) {
+	t.Parallel() // its own server; shares only the read-only spec
+	ticks, counted := make(chan time.Time), make(chan struct{})
+	tick := func() { ticks <- time.Time{}; <-counted }
+	type seen struct{ tid, before, quiet, busy int }
+	seenc := make(chan seen, 2)
+	var c *sbx
+	cfg := Config{testBusyTicks: ticks, testBusyCounted: counted}
+	// LongWork(true) runs on the worker's thread while the requests are watched.
+	cfg.LongWork = func(start bool) {
+		if !start {
+			return
+		}
+		serve := func(n int) {
+			for range n {
+				c.srv.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/api/v2/orders/1", nil))
+			}
+		}
+		var v seen
+		var err error
+		if v.tid, v.before, err = threadSelf(); err != nil {
+			t.Error(err)
+		}
+		serve(busyRequests - 1)
+		tick()
+		_, v.quiet, _ = threadSelf()
+		serve(busyRequests)
+		tick()
+		_, v.busy, _ = threadSelf()
+		seenc <- v
+	}
+	c = startSandbox(t, cfg)
+	c.antiAI("first", largePNG(t))
+	c.antiAI("second", largePNG(t))
+	first, second := <-seenc, <-seenc
+	if first.before != workerNice || first.quiet != workerNice {
+		t.Errorf("nice of a long job's thread = %d at its start, %d after %d requests in a tick; want %d", first.before, first.quiet, busyRequests-1, workerNice)
+	}
+	if first.busy != busyNice {
+		t.Errorf("nice of a long job's thread after %d requests in a tick = %d; want %d", busyRequests, first.busy, busyNice)
+	}
+	if second.before != workerNice {
+		t.Errorf("nice of the next long job's thread = %d; want %d", second.before, workerNice)
+	}
+	if second.tid == first.tid {
+		t.Errorf("the next long job ran on the lowered thread %d; want a new one", first.tid)
+	}
 }
