@@ -1,7 +1,6 @@
 package mockserver
 
 import (
-	"bytes"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -9,29 +8,11 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/morimock/morimock"
+	"github.com/morimock/morimock/internal/syncbuf"
 )
-
-// lockedBuffer collects the server's log across goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestEveryAnswerValidates sends every method to every path of openapi.yaml and
 // sandbox.yaml, with no, a malformed and a good token and with no, an empty and a
@@ -40,7 +21,7 @@ func (l *lockedBuffer) String() string {
 // here again with kin-openapi, and the server must never have had to replace one.
 func TestEveryAnswerValidates(t *testing.T) {
 	t.Parallel() // its own server; shares only the read-only spec
-	logs := &lockedBuffer{}
+	logs := &syncbuf.Buffer{}
 	s := newServer(t, Config{Seed: 7, ValidateResponses: true, NoAccessLog: true,
 		Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	param := regexp.MustCompile(`\{[^}]+\}`)
@@ -131,7 +112,7 @@ func TestEveryAnswerValidates(t *testing.T) {
 // breaks the contract (an undeclared status, a code outside its enum) is logged and
 // replaced by a 500, as a broken 200 is.
 func TestBrokenErrorAnswerIsReplaced(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &syncbuf.Buffer{}
 	s := newServer(t, Config{ValidateResponses: true, NoAccessLog: true, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	for _, tc := range []struct {
 		name   string

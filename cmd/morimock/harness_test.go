@@ -1,26 +1,25 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/morimock/morimock/internal/spectest"
+	"github.com/morimock/morimock/internal/syncbuf"
 )
 
 // served is a `morimock serve` running in-process on a loopback port.
 type served struct {
-	addr   string        // host:port
-	exited chan struct{} // closed when run returns, with its result in err
-	err    error         //
-	stop   func()        // cancels run's context, as SIGTERM does
-	stderr *lockedBuffer //
-	stdout *lockedBuffer // what run printed after its "listening on" line
+	addr   string          // host:port
+	exited chan struct{}   // closed when run returns, with its result in err
+	err    error           //
+	stop   func()          // cancels run's context, as SIGTERM does
+	stderr *syncbuf.Buffer //
+	stdout *syncbuf.Buffer // what run printed after its "listening on" line
 }
 
 // wait waits up to d for run to return, and reports its result.
@@ -31,24 +30,6 @@ func (s *served) wait(d time.Duration) (returned bool, err error) {
 	case <-time.After(d):
 		return false, nil
 	}
-}
-
-// lockedBuffer collects run's output, written from its goroutine and read by the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // serveLoopback starts serve (--addr 127.0.0.1:0 --quiet args...) and waits until it
@@ -88,8 +69,8 @@ func serveTuned(t *testing.T, env map[string]string, edit func(*serveOptions), a
 	}
 	ctx, cancel := context.WithCancel(withSpec(t, context.Background()))
 	pr, pw := io.Pipe()
-	stderr := &lockedBuffer{}
-	s := &served{exited: make(chan struct{}), stop: cancel, stderr: stderr, stdout: &lockedBuffer{}}
+	stderr := &syncbuf.Buffer{}
+	s := &served{exited: make(chan struct{}), stop: cancel, stderr: stderr, stdout: &syncbuf.Buffer{}}
 	go func() { // ends when ctx is cancelled and serve has shut the server down
 		s.err = serve(ctx, o, pw, stderr)
 		pw.CloseWithError(io.EOF)
