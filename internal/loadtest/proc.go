@@ -45,12 +45,12 @@ func buildMock(ctx context.Context, dir string) (string, error) {
 }
 
 // startMock starts bin serve on free loopback ports, with its debug endpoints, and
-// waits until it listens. The process dies with the load test (Pdeathsig).
+// waits until it listens. On Linux the process dies with the load test (Pdeathsig).
 func startMock(ctx context.Context, bin string, args ...string) (*mock, error) {
 	args = append([]string{"serve", "--addr", "127.0.0.1:0", "--debug-addr", "127.0.0.1:0", "--quiet"}, args...)
 	cmd := exec.Command(bin, args...)
 	cmd.Env = []string{} // the flags say everything; no MORIMOCK_* from the caller's shell
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	dieWithParent(cmd)
 	m := &mock{cmd: cmd, exited: make(chan struct{}), stderr: &tailBuffer{max: 8 << 10}}
 	cmd.Stderr = m.stderr
 	stdout, err := cmd.StdoutPipe()
