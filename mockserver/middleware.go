@@ -30,7 +30,7 @@ func (s *Server) commonHeaders(next http.Handler) http.Handler {
 	expose := []string{"Retry-After, " + HeaderVersion + ", " + HeaderSource + ", " + HeaderError}
 	var date dateHeader
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.requests.Add(1)
+		s.countRequest()
 		h := w.Header()
 		h[HeaderVersion] = version
 		h["Date"] = date.at(s.now())

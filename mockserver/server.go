@@ -111,7 +111,8 @@ type Server struct {
 	inboxes   *inboxes
 	work      workers
 	cache     workCache     // outputs of small inputs, see workcache.go
-	requests  atomic.Uint64 // requests served, for watchRequests
+	requests  atomic.Uint64 // requests served while a long job is watched (countRequest)
+	watching  atomic.Int32  // long jobs whose requests are watched
 }
 
 // New builds a Server from the contract. It checks every fixture against the

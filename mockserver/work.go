@@ -112,6 +112,8 @@ type workers struct {
 	cancel     context.CancelFunc
 	closed     bool
 	wg         sync.WaitGroup
+	// warnedNice and warnedBusy say a worker's priority could not be set, once each.
+	warnedNice, warnedBusy atomic.Bool
 }
 
 // kick queues the work of an order unless it is queued or running already. It never
@@ -157,8 +159,8 @@ func (s *Server) worker(ctx context.Context, sb *sandbox) {
 	// The decode, scaling and encoders all run on this goroutine (see put), so one
 	// low-priority thread holds the image work and requests come first on a busy core.
 	tid, err := lowerWorkerThread()
-	if err != nil {
-		s.log.Warn("image worker runs at normal priority", "err", err)
+	if err != nil && !s.work.warnedNice.Swap(true) {
+		s.log.Warn("image workers keep the process's priority", "err", err)
 	}
 	th := &workThread{tid: tid}
 	for {
@@ -181,7 +183,7 @@ func (s *Server) worker(ctx context.Context, sb *sandbox) {
 			// its P) take milliseconds, and requests meanwhile need a P of their own.
 			debug.FreeOSMemory()
 		}
-		lowered := th.endWatch()
+		lowered := s.endWatch(th)
 		if job.long && s.cfg.LongWork != nil {
 			s.cfg.LongWork(false)
 		}
@@ -190,12 +192,14 @@ func (s *Server) worker(ctx context.Context, sb *sandbox) {
 		if len(w.queued) == 0 && len(w.committing) == 0 {
 			w.idle.Broadcast()
 		}
-		if lowered && !w.closed {
-			// The thread stays at busyNice (only a privileged program may lower a
-			// niceness again): it ends with this goroutine, and a new worker on a
+		if lowered {
+			// The thread stays at busyNice (only a privileged program may take a
+			// niceness back down): it ends with this goroutine, and a new worker on a
 			// thread of its own at workerNice takes the next order.
-			w.wg.Add(1)
-			go s.worker(ctx, sb)
+			if !w.closed {
+				w.wg.Add(1)
+				go s.worker(ctx, sb)
+			}
 			w.mu.Unlock()
 			return
 		}
@@ -228,19 +232,29 @@ func (s *Server) watch(th *workThread) {
 		return
 	}
 	th.stop, th.done = make(chan struct{}), make(chan struct{})
+	s.watching.Add(1) // requests are counted from here on
 	go s.watchRequests(th, s.requests.Load())
 }
 
 // endWatch ends the watch of th's job, if any, and reports whether its thread was
 // lowered to busyNice.
-func (th *workThread) endWatch() bool {
+func (s *Server) endWatch(th *workThread) bool {
 	if th.stop == nil {
 		return false
 	}
 	close(th.stop)
 	<-th.done
+	s.watching.Add(-1)
 	th.stop, th.done = nil, nil
 	return th.lowered.Load()
+}
+
+// countRequest counts a request for watchRequests, while a long job is watched: the
+// rest of the time a request writes nothing that other cores share.
+func (s *Server) countRequest() {
+	if s.watching.Load() > 0 {
+		s.requests.Add(1)
+	}
 }
 
 // watchRequests lowers th's thread to busyNice once busyRequests requests arrive
@@ -256,17 +270,25 @@ func (s *Server) watchRequests(th *workThread, last uint64) {
 		case <-ticks:
 		}
 		n := s.requests.Load()
-		if n-last >= busyRequests && !th.lowered.Load() {
+		done := false
+		if n-last >= busyRequests {
 			if err := lowerThread(th.tid, busyNice); err != nil {
-				s.log.Warn("image worker keeps its priority while requests arrive", "err", err)
-				<-th.stop
-				return
+				if !s.work.warnedBusy.Swap(true) {
+					s.log.Warn("image workers keep their priority while requests arrive", "err", err)
+				}
+			} else {
+				th.lowered.Store(true)
 			}
-			th.lowered.Store(true)
+			done = true
 		}
 		last = n
 		if s.cfg.testBusyCounted != nil {
 			s.cfg.testBusyCounted <- struct{}{}
+			continue // the test's ticks go on being answered
+		}
+		if done {
+			<-th.stop // nothing more to watch in this job
+			return
 		}
 	}
 }

@@ -16,12 +16,11 @@ const workerNice = 10
 
 // busyNice is the niceness a worker's thread is lowered to while requests arrive
 // quickly during a long job (see watchRequests). At nice 10 the scheduler still
-// hands the worker a share of a busy core, a tick (4 ms) at a time, and a GET waits
-// behind it: bench/imagelatency.sh measured a p99 of 2.5-3.1 ms against 1.0-1.3 ms
-// at nice 19 (weight 15). It is not the job's niceness from the start because on a
-// core busy with other programs, a CI runner compiling say, nice 19 gets a sixth of
-// what nice 10 gets: a 12-megapixel photo took 48 s against 7 s beside one busy
-// process.
+// hands the worker a share of a core the requests keep busy, a tick at a time, and a
+// GET waits behind it; nice 19 (weight 15) has a seventh of that share. It is not the
+// job's niceness from the start because beside other busy programs, a CI runner
+// compiling say, the job then gets a seventh of the core too. The README's
+// Performance section (Real files) has the measurements.
 const busyNice = 19
 
 // lowerWorkerThread runs the calling goroutine, for the rest of its life, on an OS
@@ -36,8 +35,9 @@ func lowerWorkerThread() (tid int, err error) {
 }
 
 // lowerThread sets the niceness of the thread tid of this process to nice. Raising a
-// niceness is allowed to any program; lowering it back is not (without
-// CAP_SYS_NICE), so a worker whose thread was lowered ends it (see worker).
+// niceness is allowed to any program; taking it back down is not (without
+// CAP_SYS_NICE or RLIMIT_NICE), so a worker whose thread was lowered ends it (see
+// worker).
 func lowerThread(tid, nice int) error {
 	return syscall.Setpriority(syscall.PRIO_PROCESS, tid, nice)
 }

@@ -113,7 +113,23 @@ func threadSelf() (tid, nice int, err error) {
 func TestBusyRequestsLowerALongJob(t *testing.T) {
 	t.Parallel() // its own server; shares only the read-only spec
 	ticks, counted := make(chan time.Time), make(chan struct{})
-	tick := func() { ticks <- time.Time{}; <-counted }
+	// tick has the watch count the requests so far; false if no watch does (a
+	// guard against a hang, not a measure).
+	tick := func() bool {
+		select {
+		case ticks <- time.Time{}:
+		case <-time.After(time.Minute):
+			t.Error("no watch of the long job's requests took a tick")
+			return false
+		}
+		select {
+		case <-counted:
+			return true
+		case <-time.After(time.Minute):
+			t.Error("the watch of the long job's requests did not count a tick")
+			return false
+		}
+	}
 	type seen struct{ tid, before, quiet, busy int }
 	seenc := make(chan seen, 2)
 	var c *sbx
@@ -134,10 +150,11 @@ func TestBusyRequestsLowerALongJob(t *testing.T) {
 			t.Error(err)
 		}
 		serve(busyRequests - 1)
-		tick()
-		_, v.quiet, _ = threadSelf()
-		serve(busyRequests)
-		tick()
+		if tick() {
+			_, v.quiet, _ = threadSelf()
+			serve(busyRequests)
+			tick()
+		}
 		_, v.busy, _ = threadSelf()
 		seenc <- v
 	}
