@@ -34,6 +34,7 @@ type limitedListener struct {
 	slots chan struct{} // one per connection being served
 	grace time.Duration
 
+	lnOnce    sync.Once // closes Listener (closeListener)
 	closeOnce sync.Once
 	done      chan struct{} // closed by Close
 	drainOnce sync.Once
@@ -50,7 +51,7 @@ func (l *limitedListener) Accept() (net.Conn, error) {
 	if err != nil {
 		select {
 		case <-l.draining: // the backlog is empty: the drain's deadline ended the accepting
-			l.Listener.Close()
+			l.closeListener()
 			return nil, net.ErrClosed
 		default:
 		}
@@ -173,7 +174,7 @@ func (l *limitedListener) drain(ctx context.Context, window time.Duration) {
 	if dl, ok := l.Listener.(interface{ SetDeadline(time.Time) error }); ok {
 		dl.SetDeadline(time.Now()) // Accept takes what is queued, then times out
 	} else {
-		l.Listener.Close()
+		l.closeListener()
 	}
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
@@ -203,9 +204,19 @@ func (l *limitedListener) open() int {
 	return len(l.conns)
 }
 
+// Close closes the listener and ends the waits of Accept. http.Server.Shutdown calls
+// it and returns what it returns, so a listener a drain has closed already (see
+// closeListener) is no error: that would report a clean stop as cut requests.
 func (l *limitedListener) Close() error {
-	err := l.Listener.Close()
+	err := l.closeListener()
 	l.closeOnce.Do(func() { close(l.done) })
+	return err
+}
+
+// closeListener closes the listener being wrapped, once; a later call returns nil.
+func (l *limitedListener) closeListener() error {
+	var err error
+	l.lnOnce.Do(func() { err = l.Listener.Close() })
 	return err
 }
 
