@@ -171,6 +171,27 @@ func validationDetail(err error) string {
 			}
 			walk(e.Err, in)
 		case *openapi3.SchemaError:
+			if branches := oneOfBranches(e); branches != nil {
+				// Each branch of a oneOf failed: say what the closest ones lack,
+				// not what a body that picked another branch would have lacked.
+				var best [][]string
+				for _, b := range branches {
+					saved := parts
+					parts = nil
+					walk(b, in)
+					switch {
+					case len(best) == 0 || len(parts) < len(best[0]):
+						best = [][]string{parts}
+					case len(parts) == len(best[0]):
+						best = append(best, parts)
+					}
+					parts = saved
+				}
+				for _, b := range best {
+					parts = append(parts, b...)
+				}
+				return
+			}
 			if e.Origin != nil {
 				walk(e.Origin, in) // the nested error says it better
 				return
@@ -194,6 +215,20 @@ func validationDetail(err error) string {
 		msg = msg[:297] + "..."
 	}
 	return strconv.QuoteToASCII(msg)
+}
+
+// oneOfBranches are the errors of each branch of a oneOf that no branch matched, or
+// nil for any other error.
+func oneOfBranches(e *openapi3.SchemaError) []error {
+	if e.SchemaField != "oneOf" {
+		return nil
+	}
+	for x := e.Origin; x != nil; x = errors.Unwrap(x) {
+		if me, ok := x.(openapi3.MultiError); ok && len(me) > 1 {
+			return me
+		}
+	}
+	return nil
 }
 
 // internalS3 is internal for the storage paths (/_morimock/files/), which stand for

@@ -584,3 +584,36 @@ func rawSend(method, target, token string, body []byte) ([]byte, int) {
 	}
 	return got, res.StatusCode
 }
+
+// TestOneOfBodyErrorsNameTheClosestBranch: a body that matches no branch of a oneOf
+// is told what the branch it comes closest to lacks (fewest errors), not also what a
+// body of another branch would have lacked; when branches tie, each is said.
+func TestOneOfBodyErrorsNameTheClosestBranch(t *testing.T) {
+	t.Parallel() // its own server; shares only the read-only spec
+	c := startSandbox(t, Config{})
+	for _, tc := range []struct {
+		target string
+		body   string
+		want   []string
+		not    []string
+	}{
+		{"/_morimock/clock", `{"advance":"banana"}`, []string{`.advance: string doesn't match the regular expression`}, []string{`"set\" is missing`, `unsupported`}},
+		{"/_morimock/clock", `{"advance":5}`, []string{`.advance: value must be a string`}, []string{`set`}},
+		{"/_morimock/clock", `{}`, []string{`"advance\" is missing`, `"set\" is missing`}, nil},
+		{"/api/v2/orders/anti-ai", `{"idempotencyKey":"k","files":[{"fileName":"a.exe"}]}`, []string{`.files.0.fileName: string doesn't match the regular expression`}, []string{`is missing`, `unsupported`}},
+	} {
+		res, body := c.do(http.MethodPost, tc.target, testKey, json.RawMessage(tc.body))
+		c.want(res, body, http.StatusBadRequest, "VALIDATION_FAILED")
+		got := res.Header.Get(HeaderError)
+		for _, w := range tc.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("POST %s %s: X-Morimock-Error = %s; want it to say %s", tc.target, tc.body, got, w)
+			}
+		}
+		for _, n := range tc.not {
+			if strings.Contains(got, n) {
+				t.Errorf("POST %s %s: X-Morimock-Error = %s; want no %s (another branch's complaint)", tc.target, tc.body, got, n)
+			}
+		}
+	}
+}
