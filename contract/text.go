@@ -55,6 +55,7 @@ func writeFindings(w io.Writer, r *Report) {
 			}
 		}
 	}
+	writeSkipped(w, r)
 	fmt.Fprintln(w)
 	if r.Stopped != "" {
 		fmt.Fprintf(w, "STOPPED: %s\n", printable(r.Stopped))
@@ -63,6 +64,32 @@ func writeFindings(w io.Writer, r *Report) {
 		fmt.Fprintf(w, "INCONCLUSIVE: %s\n", printable(r.Inconclusive))
 	}
 	fmt.Fprintln(w, r.Verdict())
+}
+
+// writeSkipped says, for each check the verdict counts as skipped (it ran for no
+// order), why: the reason of its first skip, and how many there were.
+func writeSkipped(w io.Writer, r *Report) {
+	first := true
+	for _, c := range r.Checks {
+		if c.Failed > 0 || c.Passed+c.Warned > 0 || c.Skipped == 0 {
+			continue
+		}
+		for _, res := range r.Results {
+			if res.Check != c.Name || res.Outcome != Skipped {
+				continue
+			}
+			if first {
+				fmt.Fprintln(w)
+				first = false
+			}
+			fmt.Fprintf(w, "SKIPPED %s: %s", c.Name, printable(res.Reason))
+			if c.Skipped > 1 {
+				fmt.Fprintf(w, " (%d skips)", c.Skipped)
+			}
+			fmt.Fprintln(w)
+			break
+		}
+	}
 }
 
 // Verdict is the report in one line: FAIL, STOPPED, INCONCLUSIVE or PASS, how many
