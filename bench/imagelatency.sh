@@ -4,9 +4,11 @@
 # (-c1, one GET at a time, --latency), first with the worker idle, then while
 # bench/imagework confirms 12-megapixel aiDetection orders one after another (their
 # uploads done before wrk starts, so only their image work overlaps the GETs). Each
-# round prints "idle p50 p99 | busy p50 p99 orders" (latencies as wrk prints them).
+# phase is measured twice, one client after the other: wrk (p50 p99, as it prints them),
+# then Go's own HTTP client on one keep-alive connection (bench/imagework -mode get: p50
+# p99 p999). Each round prints "idle wrk ..., go ... | busy wrk ..., go ... N orders".
 #
-#   bash bench/imagelatency.sh                     # 3 rounds of 10 s, about 2 minutes
+#   bash bench/imagelatency.sh                     # 3 rounds of 4 x 10 s, about 3 minutes
 #   ROUNDS=1 DURATION=5s bash bench/imagelatency.sh
 #   SERVE_ENV="GOMAXPROCS=1" bash bench/imagelatency.sh   # settings for the server
 #   MORIMOCK=/tmp/old/morimock bash bench/imagelatency.sh   # another build of the server
@@ -50,7 +52,14 @@ for round in $(seq "$ROUNDS"); do
 		echo 'end'
 		echo 'function request() n = n % #reqs + 1; return reqs[n] end'
 	} >"$work/stored.lua"
-	idle=$(timeout 60 taskset -c 1 wrk -t1 -c"$CONNS" -d"$DURATION" --latency -s "$work/stored.lua" "http://127.0.0.1:$port" | percentiles)
+	# measure: wrk's p50 and p99, then Go's client's p50, p99 and p999, one after the other.
+	measure() {
+		local w g
+		w=$(timeout 60 taskset -c 1 wrk -t1 -c"$CONNS" -d"$DURATION" --latency -s "$work/stored.lua" "http://127.0.0.1:$port" | percentiles)
+		g=$(timeout 60 taskset -c 1 "$work/imagework" -addr "127.0.0.1:$port" -mode get -ids "$work/ids" -duration "$DURATION")
+		echo "wrk $w, go $g"
+	}
+	idle=$(measure)
 	if [ -n "${HOG:-}" ]; then
 		# shellcheck disable=SC2086 # HOG is a command prefix, split into words
 		taskset -c 0 $HOG sh -c 'while :; do :; done' &
@@ -61,7 +70,7 @@ for round in $(seq "$ROUNDS"); do
 	driver=$!
 	pids+=("$driver")
 	sleep 0.5 # the first order's work under way
-	busy=$(timeout 60 taskset -c 1 wrk -t1 -c"$CONNS" -d"$DURATION" --latency -s "$work/stored.lua" "http://127.0.0.1:$port" | percentiles)
+	busy=$(measure)
 	kill "$driver" 2>/dev/null || true
 	wait "$driver" 2>/dev/null || true
 	echo "round $round: idle $idle | busy $busy $(cat "$work/done") orders"

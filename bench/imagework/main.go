@@ -12,6 +12,13 @@
 // confirms them one after another, each once the one before is complete (the server
 // must run with --processing-time 0), and prints how many completed. It ends when the
 // list is done or on SIGTERM.
+//
+//	imagework -addr 127.0.0.1:18590 -mode get -ids ids.txt -duration 5s
+//
+// GETs the orders of ids.txt (a key and an order id a line, as bench/lifecycle's fill
+// writes them) one after another with Go's HTTP client for -duration, and prints the
+// p50, p99 and p999 of their latency: a client of the kind a user's code is, beside
+// wrk.
 package main
 
 import (
@@ -19,6 +26,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"image/jpeg"
@@ -26,6 +34,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -44,9 +53,10 @@ func main() {
 
 func run() error {
 	addr := flag.String("addr", "", "host:port of the sandbox")
-	mode := flag.String("mode", "prepare", "prepare or confirm")
+	mode := flag.String("mode", "prepare", "prepare, confirm or get")
 	orders := flag.Int("orders", 20, "prepare: how many orders")
-	ids := flag.String("ids", "", "the file of order ids, one a line")
+	ids := flag.String("ids", "", "the file of order ids, one a line (get: key and id a line)")
+	duration := flag.Duration("duration", 5*time.Second, "get: how long to send GETs")
 	flag.Parse()
 	if *addr == "" || *ids == "" {
 		return fmt.Errorf("-addr and -ids are required")
@@ -113,8 +123,60 @@ func run() error {
 			}
 		}
 		return nil
+	case "get":
+		return getLatency(ctx, base, *ids, *duration)
 	}
-	return fmt.Errorf("-mode %q: want prepare or confirm", *mode)
+	return fmt.Errorf("-mode %q: want prepare, confirm or get", *mode)
+}
+
+// getLatency GETs the orders of ids (key and id a line, as bench/lifecycle writes them)
+// one after another for d, over one keep-alive connection of Go's own client, and
+// prints the p50, p99 and p999 of their latencies: the second client of
+// bench/imagelatency.sh, beside wrk.
+func getLatency(ctx context.Context, base, ids string, d time.Duration) error {
+	data, err := os.ReadFile(ids)
+	if err != nil {
+		return err
+	}
+	var reqs []*http.Request
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		key, id, ok := strings.Cut(strings.TrimSpace(line), " ")
+		if !ok {
+			return fmt.Errorf("%s: line %q: want a key and an order id", ids, line)
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/v2/orders/"+id, nil)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer "+key)
+		reqs = append(reqs, req)
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+	var lat []time.Duration
+	for end := time.Now().Add(d); time.Now().Before(end) && ctx.Err() == nil; {
+		req := reqs[len(lat)%len(reqs)]
+		start := time.Now()
+		res, err := client.Do(req)
+		if err != nil {
+			return nilIfDone(ctx, err)
+		}
+		_, err = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if err != nil {
+			return err
+		}
+		if res.StatusCode != http.StatusOK {
+			return fmt.Errorf("GET %s = %d", req.URL.Path, res.StatusCode)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	if len(lat) == 0 {
+		return errors.New("no GET was answered")
+	}
+	slices.Sort(lat)
+	at := func(q float64) time.Duration { return lat[int(q*float64(len(lat)-1))].Round(time.Microsecond) }
+	fmt.Printf("%s %s %s\n", at(0.50), at(0.99), at(0.999))
+	return nil
 }
 
 func nilIfDone(ctx context.Context, err error) error {
