@@ -4,9 +4,11 @@
 # (-c1, one GET at a time, --latency), first with the worker idle, then while
 # bench/imagework confirms 12-megapixel aiDetection orders one after another (their
 # uploads done before wrk starts, so only their image work overlaps the GETs). Each
-# phase is measured twice, one client after the other: wrk (p50 p99, as it prints them),
+# phase is measured twice, one client after the other: wrk (p50 p99, as it prints them,
+# corrected for coordinated omission: what requests arriving at its mean rate would see),
 # then Go's own HTTP client on one keep-alive connection (bench/imagework -mode get: p50
-# p99 p999). Each round prints "idle wrk ..., go ... | busy wrk ..., go ... N orders".
+# p99 p999, raw: what a client that waits for each answer sees). Each round prints "idle
+# wrk ..., go ... | busy wrk ..., go ... N orders".
 #
 #   bash bench/imagelatency.sh                     # 3 rounds of 4 x 10 s, about 3 minutes
 #   ROUNDS=1 DURATION=5s bash bench/imagelatency.sh

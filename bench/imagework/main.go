@@ -17,8 +17,9 @@
 //
 // GETs the orders of ids.txt (a key and an order id a line, as bench/lifecycle's fill
 // writes them) one after another with Go's HTTP client for -duration, and prints the
-// p50, p99 and p999 of their latency: a client of the kind a user's code is, beside
-// wrk.
+// p50, p99 and p999 of their latency as they were measured: what a client that waits
+// for each answer sees, beside wrk's figures, which are corrected for coordinated
+// omission (what requests arriving at a steady rate would see).
 package main
 
 import (
@@ -131,7 +132,7 @@ func run() error {
 
 // getLatency GETs the orders of ids (key and id a line, as bench/lifecycle writes them)
 // one after another for d, over one keep-alive connection of Go's own client, and
-// prints the p50, p99 and p999 of their latencies: the second client of
+// prints the p50, p99 and p999 of their latencies, uncorrected: the second client of
 // bench/imagelatency.sh, beside wrk.
 func getLatency(ctx context.Context, base, ids string, d time.Duration) error {
 	data, err := os.ReadFile(ids)
