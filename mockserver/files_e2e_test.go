@@ -369,13 +369,9 @@ func TestOutputFilesAreServedAsStorage(t *testing.T) {
 	c.call(http.MethodPost, "/api/v2/orders/ai-detection/confirm", liveKey, map[string]string{"idempotencyKey": "c", "orderId": o.OrderID}, nil)
 	c.settle()
 	urls := c.imageURLs(o.OrderID)
-	var a created
-	c.call(http.MethodPost, "/api/v2/orders/anti-ai", liveKey, map[string]any{"idempotencyKey": "a", "files": []map[string]string{{"fileName": "shot.jpg"}}}, &a)
-	c.upload(a.Files[0].UploadURL, testImage(t, files.JPEG))
-	c.call(http.MethodPost, "/api/v2/orders/anti-ai/confirm", liveKey, map[string]string{"idempotencyKey": "c", "orderId": a.OrderID}, nil)
-	c.settle()
+	id := c.antiAI(liveKey, "a", "shot.jpg", testImage(t, files.JPEG))
 	var dl struct{ DownloadURL string }
-	c.call(http.MethodGet, "/api/v2/orders/"+a.OrderID+"/download", liveKey, nil, &dl)
+	c.call(http.MethodGet, "/api/v2/orders/"+id+"/download", liveKey, nil, &dl)
 
 	for _, tc := range []struct {
 		name, url, ctype, disposition string
@@ -456,16 +452,12 @@ func TestSameInputSameOutputs(t *testing.T) {
 	other[len(other)/2] ^= 0x10 // one bit in the entropy-coded data: still a JPEG
 	protect := func(key, idem string, data []byte) []byte {
 		t.Helper()
-		var a created
-		c.call(http.MethodPost, "/api/v2/orders/anti-ai", key, map[string]any{"idempotencyKey": idem, "files": []map[string]string{{"fileName": "shot.jpg"}}}, &a)
-		c.upload(a.Files[0].UploadURL, data)
-		c.call(http.MethodPost, "/api/v2/orders/anti-ai/confirm", key, map[string]string{"idempotencyKey": "c", "orderId": a.OrderID}, nil)
-		c.settle()
-		if d := c.get(key, a.OrderID); d.Status != "complete" {
-			t.Fatalf("order %s = %+v; want complete", a.OrderID, d)
+		id := c.antiAI(key, idem, "shot.jpg", data)
+		if d := c.get(key, id); d.Status != "complete" {
+			t.Fatalf("order %s = %+v; want complete", id, d)
 		}
 		var dl struct{ DownloadURL string }
-		c.call(http.MethodGet, "/api/v2/orders/"+a.OrderID+"/download", key, nil, &dl)
+		c.call(http.MethodGet, "/api/v2/orders/"+id+"/download", key, nil, &dl)
 		res, got := c.do(http.MethodGet, dl.DownloadURL, "", nil)
 		c.want(res, got, http.StatusOK, "")
 		return got
@@ -509,15 +501,16 @@ func largePNG(t testing.TB) []byte {
 	return big.Bytes()
 }
 
-// antiAI creates an anti-AI order of one PNG, uploads data, confirms the order and
-// waits for its work to end.
-func (c *sbx) antiAI(idem string, data []byte) {
+// antiAI creates an anti-AI order of one file named name for key, uploads data,
+// confirms the order, waits for its work to end and returns its id.
+func (c *sbx) antiAI(key, idem, name string, data []byte) string {
 	c.t.Helper()
 	var a created
-	c.call(http.MethodPost, "/api/v2/orders/anti-ai", liveKey, map[string]any{"idempotencyKey": idem, "files": []map[string]string{{"fileName": "p.png"}}}, &a)
+	c.call(http.MethodPost, "/api/v2/orders/anti-ai", key, map[string]any{"idempotencyKey": idem, "files": []map[string]string{{"fileName": name}}}, &a)
 	c.upload(a.Files[0].UploadURL, data)
-	c.call(http.MethodPost, "/api/v2/orders/anti-ai/confirm", liveKey, map[string]string{"idempotencyKey": "c" + idem, "orderId": a.OrderID}, nil)
+	c.call(http.MethodPost, "/api/v2/orders/anti-ai/confirm", key, map[string]string{"idempotencyKey": "c" + idem, "orderId": a.OrderID}, nil)
 	c.settle()
+	return a.OrderID
 }
 
 // TestLongWorkIsAnnounced: Config.LongWork is called around the work of an order whose
@@ -529,7 +522,7 @@ func TestLongWorkIsAnnounced(t *testing.T) {
 	var calls []bool
 	c := startSandbox(t, Config{LongWork: func(start bool) { mu.Lock(); calls = append(calls, start); mu.Unlock() }})
 	for i, data := range [][]byte{testImage(t, files.PNG), largePNG(t)} {
-		c.antiAI(fmt.Sprint("lw", i), data)
+		c.antiAI(liveKey, fmt.Sprint("lw", i), "p.png", data)
 		mu.Lock()
 		got := slices.Clone(calls)
 		mu.Unlock()

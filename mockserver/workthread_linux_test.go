@@ -159,8 +159,8 @@ func TestBusyRequestsLowerALongJob(t *testing.T) {
 		seenc <- v
 	}
 	c = startSandbox(t, cfg)
-	c.antiAI("first", largePNG(t))
-	c.antiAI("second", largePNG(t))
+	c.antiAI(liveKey, "first", "p.png", largePNG(t))
+	c.antiAI(liveKey, "second", "p.png", largePNG(t))
 	first, second := <-seenc, <-seenc
 	if first.before != workerNice || first.quiet != workerNice {
 		t.Errorf("nice of a long job's thread = %d at its start, %d after %d requests in a tick; want %d", first.before, first.quiet, busyRequests-1, workerNice)
