@@ -52,6 +52,10 @@ type CheckResult struct {
 	Skipped int `json:"skipped"`
 }
 
+// skippedOnly reports whether the check judged nothing: it neither passed, warned nor
+// failed anywhere (the verdict counts it as skipped).
+func (c CheckResult) skippedOnly() bool { return c.Passed+c.Warned+c.Failed == 0 }
+
 // Result is how one check went for one order or request.
 type Result struct {
 	Check    string   `json:"check"`

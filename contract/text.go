@@ -71,7 +71,7 @@ func writeFindings(w io.Writer, r *Report) {
 func writeSkipped(w io.Writer, r *Report) {
 	first := true
 	for _, c := range r.Checks {
-		if c.Failed > 0 || c.Passed+c.Warned > 0 || c.Skipped == 0 {
+		if !c.skippedOnly() || c.Skipped == 0 {
 			continue
 		}
 		for _, res := range r.Results {
@@ -101,10 +101,10 @@ func (r *Report) Verdict() string {
 		switch {
 		case c.Failed > 0:
 			failed++
-		case c.Passed+c.Warned > 0:
-			passed++
-		default:
+		case c.skippedOnly():
 			skipped++
+		default:
+			passed++
 		}
 		if c.Warned > 0 {
 			warned++
@@ -143,7 +143,7 @@ func (r *Report) unfinished() string {
 		return "the run is inconclusive: " + r.Inconclusive
 	}
 	for _, c := range r.Checks {
-		if c.Passed+c.Warned+c.Failed > 0 {
+		if !c.skippedOnly() {
 			return ""
 		}
 	}
