@@ -1,5 +1,18 @@
 package store
 
+import "testing"
+
+// newTestMemory is an in-memory store for one test, closed when the test ends.
+func newTestMemory(t *testing.T) *Memory {
+	t.Helper()
+	m, err := NewMemory("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
 // NewMemoryBudget is NewMemory with the in-memory blob bounds set, so that the tests
 // can send blobs to the spill directory with small bodies.
 func NewMemoryBudget(max, limit int64) (*Memory, error) {

@@ -14,11 +14,7 @@ import (
 // content already held still stays in memory; a new one goes to the disk.
 func TestMemBlobsShareContent(t *testing.T) {
 	ctx := context.Background()
-	m, err := NewMemory("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := newTestMemory(t)
 	b := m.blobs
 	b.lim = 3000
 	photo := bytes.Repeat([]byte("p"), 1000)

@@ -15,11 +15,7 @@ import (
 // is the real one again), unless it has a webhook or created an order meanwhile.
 func TestMemoryForgetsIdleClocksBeyondTheBound(t *testing.T) {
 	ctx := context.Background()
-	m, err := NewMemory("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := newTestMemory(t)
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 	const moved = 40 * 24 * time.Hour
 	// used: an order made, the clock moved past retention, the order forgotten.
