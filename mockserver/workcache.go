@@ -72,11 +72,11 @@ func (c *workCache) get(k workCacheKey) (result, []store.NamedBlob, bool) {
 }
 
 func (c *workCache) put(k workCacheKey, res result, blobs []store.NamedBlob) {
-	w := &cachedWork{key: k, res: res, blobs: blobs}
+	var size int64
 	for _, b := range blobs {
-		w.size += int64(len(b.Data)) + int64(len(b.Key))
+		size += int64(len(b.Data)) + int64(len(b.Key))
 	}
-	if w.size > cachedOutputsMax {
+	if size > cachedOutputsMax {
 		return
 	}
 	c.mu.Lock()
@@ -97,8 +97,8 @@ func (c *workCache) put(k workCacheKey, res result, blobs []store.NamedBlob) {
 		return
 	}
 	delete(c.seen, k)
-	c.byKey[k] = c.lru.PushFront(w)
-	c.size += w.size
+	c.byKey[k] = c.lru.PushFront(&cachedWork{key: k, res: res, blobs: blobs, size: size})
+	c.size += size
 	for c.size > workCacheMax {
 		old := c.lru.Remove(c.lru.Back()).(*cachedWork)
 		delete(c.byKey, old.key)
