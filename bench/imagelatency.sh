@@ -16,7 +16,8 @@
 #   MORIMOCK=/tmp/old/morimock bash bench/imagelatency.sh   # another build of the server
 #   HOG="nice -n 19" bash bench/imagelatency.sh    # busy with a spinning shell on core 0 instead
 #
-# HOG is the floor any work on the server's core sets: in the busy phase no image is
+# HOG is the floor any work that runs without a break on the server's core sets (the
+# README's Performance section has what work in short pieces costs): in the busy phase no image is
 # processed; a shell loop started with HOG as its prefix ("nice -n 19", "chrt -i 0")
 # spins on core 0 beside the server, and the round prints "hog" for the orders.
 #
