@@ -14,6 +14,12 @@ type uriFormat struct{}
 func (uriFormat) Validate(value string) error {
 	u, err := url.Parse(value)
 	if err != nil {
+		// Without the URL itself, which url.Error repeats: a report shows the value
+		// apart, with the query of a presigned URL (its signature) hidden.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return fmt.Errorf("not a URI: %w", err)
 	}
 	if !u.IsAbs() {

@@ -54,7 +54,7 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte(`{"data":{"orders":[],"pageInfo":{"totalItems":0,"totalPages":0,"currentPage":1,"itemsPerPage":10}}}`))
 		return
 	case "/api/v2/orders/stats/recent":
-		w.Write([]byte(`{"data":{"dailyStats":[{"usageDate":"03.12","usageCount":0}],"domain":[0,0],"ticks":[0]}}`))
+		w.Write([]byte(`{"data":{"dailyStats":[{"usageDate":"03.06","usageCount":0},{"usageDate":"03.07","usageCount":0},{"usageDate":"03.08","usageCount":0},{"usageDate":"03.09","usageCount":0},{"usageDate":"03.10","usageCount":0},{"usageDate":"03.11","usageCount":0},{"usageDate":"03.12","usageCount":0}],"domain":[0,5],"ticks":[0,1,2,3,4,5]}}`))
 		return
 	}
 	if id, ok := strings.CutSuffix(strings.TrimPrefix(r.URL.Path, "/api/v2/orders/"), "/download"); ok && f.Orders[id] != nil && f.DownloadURL != "" {

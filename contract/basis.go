@@ -61,10 +61,10 @@ func ruleBases() []RuleBasis {
 		return RuleBasis{Rule: rule, Check: check, Description: desc, Basis: b}
 	}
 	return []RuleBasis{
-		dom(order.RuleEnvelope, doc(srcEnvelope)),
+		dom(order.RuleEnvelope, doc(srcEnvelope+"; a key beside data is only a warning: the spec does not close the envelope")),
 		dom(order.RuleFieldType, doc(srcGetOrder)),
 		dom(order.RuleOrderType, doc(srcGetOrder)),
-		dom(order.RuleFieldNotForType, doc(srcGetOrder+` ("Applies to"; statusCode "not returned for other order types")`)),
+		dom(order.RuleFieldNotForType, doc(srcGetOrder+` ("Applies to"; statusCode "not returned for other order types"); another field sent as null is only a warning: whether such fields are left out or null is not stated`)),
 		dom(order.RuleUnknownField, guess("the docs list the fields but do not say others never come")),
 		dom(order.RuleFieldMissing, guess(`the spec marks no field required (facts §2.1); "every field of the type is always present" is our reading. Fields documented as returned only in some cases (aiDetection thumbnailImageUrl, heatmapUrl, overlayUrl, options) may be absent or null`)),
 		dom(order.RuleOrderID, doc("orderId is always a string of decimal digits (facts §7); at most 20 digits is a 64-bit id")),
@@ -82,7 +82,7 @@ func ruleBases() []RuleBasis {
 		dom(order.RuleExtractAgreement, doc(srcGetOrder+` (watermarkText "null when nothing was detected")`)),
 		dom(order.RuleWatermarks, doc("wtr-embed create takes 1 to 10 watermark texts (facts §3 row 4, §11)")),
 		dom(order.RulePendingURLs, guess("that a pending order's URLs are null is our reading of what pending means")),
-		dom(order.RuleExpiredURLs, doc(srcGetOrder+` (URLs "null when expired")`)),
+		dom(order.RuleExpiredURLs, doc(srcGetOrder+` (URLs "null when expired"); for heatmapUrl and overlayUrl only a warning: the docs give them no expiry (facts §6.2)`)),
 		dom(order.RuleExpiredAge, doc(srcLifecycle+": expired 7 days after creation")),
 		dom(order.RuleAIOutputsByOptions, doc(srcGetOrder+` (heatmapUrl, overlayUrl, thumbnailImageUrl "returned when the option is used"); absent or null output is allowed against the live API`)),
 		rb("schema_type", CheckResponseSchema, "each value has the type openapi.yaml declares (and null only where nullable)", doc(srcSpec)),
@@ -195,9 +195,12 @@ func (r *runner) judge(check string, t order.Type, fs []Finding) ([]Finding, boo
 			switch {
 			case f.Rule == "schema_maximum" && f.Path != "$.data.fileCount":
 				b = basisOf(check, "schema_other")
-			case (f.Rule == "schema_required" || f.Rule == "schema_additionalProperties") && !strings.HasPrefix(f.Path, "$.data."):
+			case f.Rule == "schema_required" && !strings.HasPrefix(f.Path, "$.data."):
 				// The envelopes are documented: {"data": ...} and {"code": "..."}.
 				b = doc(srcEnvelope + "; " + srcErrors)
+			}
+			if why, open := docsLeaveOpen(f); open {
+				b = guess(why)
 			}
 			f.Basis = &b
 		}
@@ -212,6 +215,21 @@ func (r *runner) judge(check string, t order.Type, fs []Finding) ([]Finding, boo
 		kept = append(kept, f)
 	}
 	return kept, allInferred && len(kept) > 0
+}
+
+// docsLeaveOpen reports whether a finding under a documented rule is about a case the
+// docs leave open, and why: the rule then only warns against a live API.
+func docsLeaveOpen(f Finding) (string, bool) {
+	field := f.Path[strings.LastIndexByte(f.Path, '.')+1:]
+	switch {
+	case f.Rule == order.RuleFieldNotForType && f.Got == "null" && field != order.FieldStatusCode:
+		return "facts §2.1: whether a field of another order type is left out or sent as null is not stated (only statusCode is \"not returned\"); leaving it out is our reading", true
+	case f.Rule == order.RuleExpiredURLs && (field == order.FieldHeatmapURL || field == order.FieldOverlayURL):
+		return "facts §6.2: the docs give no expiry for heatmapUrl and overlayUrl; only the thumbnail and original URLs are \"null when expired\"", true
+	case f.Rule == order.RuleEnvelope && f.Path != "$" && f.Path != "$.data":
+		return "the spec's BaseResponse {\"data\": ...} does not say that nothing else comes beside data", true
+	}
+	return "", false
 }
 
 // strict reports whether inferred rules fail: with Config.Strict, and against the

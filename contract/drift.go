@@ -85,18 +85,8 @@ func orderDrifts(body []byte) []drift {
 		return s
 	}
 	var ds []drift
-	if st := str(order.FieldStatus); str(order.FieldType) == string(order.WatermarkExtract) && (st == "detected" || st == "undetected") {
-		ds = append(ds, drift{
-			check: CheckDriftExtract,
-			finding: Finding{
-				Rule: "status_values", Path: "$.data.status",
-				Message: fmt.Sprintf("a watermarkExtract order has status %q, as the watermark-extract quickstart shows", st),
-				Want:    "pending, inProgress, complete, failed or expired (the result in statusCode)", Got: fmt.Sprintf("%q", st),
-				Fix: "the watermark-extract quickstart (" + docExtractStart + ") shows status detected/undetected; the get-order page (" + docGetOrder + ") and openapi.yaml allow only the five statuses and carry the result in statusCode",
-				Doc: docExtractStart,
-			},
-			claims: atPath("$.data.status"),
-		})
+	if d, ok := extractStatusDrift("$.data", str(order.FieldType), str(order.FieldStatus)); ok {
+		ds = append(ds, d)
 	}
 	nested := false
 	// Only an aiDetection order can carry the create page's nested result; on another
@@ -169,4 +159,48 @@ func errorCode(body []byte) string {
 	}
 	_ = json.Unmarshal(body, &e)
 	return clip(e.Code)
+}
+
+// extractStatusDrift is contradiction C3 (facts §8) in the order at path: a
+// watermarkExtract order whose status is detected or undetected, as the
+// watermark-extract quickstart shows.
+func extractStatusDrift(path, typ, status string) (drift, bool) {
+	if typ != string(order.WatermarkExtract) || (status != "detected" && status != "undetected") {
+		return drift{}, false
+	}
+	return drift{
+		check: CheckDriftExtract,
+		finding: Finding{
+			Rule: "status_values", Path: path + ".status",
+			Message: fmt.Sprintf("a watermarkExtract order has status %q, as the watermark-extract quickstart shows", status),
+			Want:    "pending, inProgress, complete, failed or expired (the result in statusCode)", Got: fmt.Sprintf("%q", status),
+			Fix: "the watermark-extract quickstart (" + docExtractStart + ") shows status detected/undetected; the get-order page (" + docGetOrder + ") and openapi.yaml allow only the five statuses and carry the result in statusCode",
+			Doc: docExtractStart,
+		},
+		claims: atPath(path + ".status"),
+	}, true
+}
+
+// listDrifts are the drifts of a page of the order list: C3 in any of its items, as
+// on a GET of that order (the other drifts of an order are GET's: the list's items
+// have a schema of their own).
+func listDrifts(body []byte) []drift {
+	var page struct {
+		Data struct {
+			Orders []struct {
+				Type   string `json:"type"`
+				Status string `json:"status"`
+			} `json:"orders"`
+		} `json:"data"`
+	}
+	if json.Unmarshal(body, &page) != nil {
+		return nil
+	}
+	var ds []drift
+	for i, it := range page.Data.Orders {
+		if d, ok := extractStatusDrift(fmt.Sprintf("$.data.orders[%d]", i), it.Type, it.Status); ok {
+			ds = append(ds, d)
+		}
+	}
+	return ds
 }

@@ -168,11 +168,33 @@ func contentTypeFindings(resp *response) []Finding {
 }
 
 // answerDrifts are the drifts of an answer the suite checks; none of one it does not.
+// A 200 is read as an order: call it only with the answer to a GET of an order, or
+// use driftsOf.
 func answerDrifts(resp *response) []drift {
 	if resp.unfit != nil {
 		return nil
 	}
 	return recognizeDrifts(resp.status, resp.body)
+}
+
+// driftsOf are the drifts of the answer to req: an order's for a GET of an order,
+// its items' for the list of orders, none for another 200 (a download, the stats, a
+// webhook: their fields are no order's, and read as one they would hide the schema's
+// findings as unknown order fields), and an error's for any other status.
+func driftsOf(req request, resp *response) []drift {
+	if resp.status != http.StatusOK {
+		return answerDrifts(resp)
+	}
+	if req.method != http.MethodGet || resp.unfit != nil {
+		return nil
+	}
+	if id, ok := strings.CutPrefix(req.path, ordersPath("")); ok && order.ValidID(id) {
+		return answerDrifts(resp)
+	}
+	if req.path == listPath {
+		return listDrifts(resp.body)
+	}
+	return nil
 }
 
 // unfitFinding reports an answer beyond the limits of what the suite validates.

@@ -349,7 +349,7 @@ func (r *runner) answerFindings(req request, resp *response, wantStatus int) []F
 	if resp.unfit != nil {
 		return append(fs, unfitFinding(resp))
 	}
-	drifts := answerDrifts(resp)
+	drifts := driftsOf(req, resp)
 	typ := orderTypeOf(resp.body)
 	fs = append(fs, r.excuse(typ, r.schemaFindings(req, resp, drifts))...)
 	if id := req.path[strings.LastIndex(req.path, "/")+1:]; resp.status == http.StatusOK && req.method == http.MethodGet && req.path == ordersPath(id) && order.ValidID(id) {

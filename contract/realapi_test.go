@@ -97,7 +97,7 @@ func (f *realAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodGet && p == "/api/v2/orders":
 		f.list(w, r)
 	case r.Method == http.MethodGet && p == "/api/v2/orders/stats/recent":
-		w.Write([]byte(`{"data":{"dailyStats":[{"usageDate":"11.27","usageCount":3}],"domain":[0,3],"ticks":[0,1,2,3]}}`))
+		w.Write([]byte(`{"data":{"dailyStats":[{"usageDate":"11.21","usageCount":0},{"usageDate":"11.22","usageCount":0},{"usageDate":"11.23","usageCount":0},{"usageDate":"11.24","usageCount":0},{"usageDate":"11.25","usageCount":0},{"usageDate":"11.26","usageCount":0},{"usageDate":"11.27","usageCount":3}],"domain":[0,5],"ticks":[0,1,2,3,4,5]}}`))
 	case r.Method == http.MethodPost && p == "/api/v2/orders/webhooks":
 		f.hookURL, _ = body["url"].(string)
 		w.Write([]byte(`{"data":{"id":7,"name":"t","secret":"whsec_real"}}`))

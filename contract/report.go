@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -111,9 +112,15 @@ func (r *Report) Warnings() int {
 	return n
 }
 
-// finish applies Strict, sums the results per check and removes the token from
-// every string, in case a server echoed it back.
+// finish applies Strict, sums the results per check, hides what in a finding would
+// open the user's files or webhooks (hideSecrets), and removes the token from every
+// string, in case a server echoed it back.
 func (r *Report) finish(token string) {
+	for i := range r.Results {
+		for j := range r.Results[i].Findings {
+			hideSecrets(&r.Results[i].Findings[j])
+		}
+	}
 	if r.Strict {
 		for i := range r.Results {
 			if r.Results[i].Outcome == Warned {
@@ -235,4 +242,22 @@ func tokenForms(token string) []string {
 	// Longest first, so that a shorter form never breaks up a longer one.
 	slices.SortStableFunc(forms, func(a, b string) int { return len(b) - len(a) })
 	return slices.Compact(forms)
+}
+
+// urlQuery is a URL's query: where a presigned URL carries its signature.
+var urlQuery = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>?]*)\?[^\s"'<>]*`)
+
+// hiddenQuery stands for a URL's query in a report.
+const hiddenQuery = "?[query hidden]"
+
+// hideSecrets removes from a finding what would give its reader the user's files or
+// webhooks: the query of every URL (a presigned URL's signature opens a file for an
+// hour, and reports end up in CI artifacts), and any value of a webhook's secret.
+func hideSecrets(f *Finding) {
+	for _, s := range []*string{&f.Message, &f.Want, &f.Got} {
+		*s = urlQuery.ReplaceAllString(*s, "${1}"+hiddenQuery)
+	}
+	if strings.HasSuffix(f.Path, ".secret") || strings.HasSuffix(f.Path, "Secret") {
+		f.Got = "[secret hidden]"
+	}
 }

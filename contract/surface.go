@@ -42,6 +42,9 @@ type listPage struct {
 // listLimit is the page size the list checks ask for.
 const listLimit = 10
 
+// listPath is the path of the order list.
+const listPath = "/api/v2/orders"
+
 // readSurface checks the documented reads beside GET order: the list, download,
 // usage stats, the webhooks. GETs only, except the one order the download check
 // makes on the sandbox when writes were allowed (probesDownload).
@@ -63,7 +66,7 @@ func (r *runner) readSurface(ctx context.Context) error {
 }
 
 func (r *runner) getList(ctx context.Context, q url.Values) (request, *response, *listPage, error) {
-	req := request{method: http.MethodGet, path: "/api/v2/orders", auth: authToken, query: q}
+	req := request{method: http.MethodGet, path: listPath, auth: authToken, query: q}
 	resp, err := r.send(ctx, req)
 	if err != nil {
 		return req, nil, nil, err
@@ -101,6 +104,9 @@ func (r *runner) checkList(ctx context.Context) (*listPage, error) {
 		}
 	}
 	r.add(Result{Request: label, Scenario: "first page"}, CheckListOrders, fs, "")
+	if resp.status == http.StatusOK && resp.unfit == nil {
+		r.addDrift(Result{Request: label, Scenario: "first page"}, CheckDriftExtract, listDrifts(resp.body), false)
+	}
 
 	for _, filter := range []struct{ key, value string }{{"status", string(order.Complete)}, {"type", string(order.AIDetection)}} {
 		q := url.Values{"page": {"1"}, "limit": {strconv.Itoa(listLimit)}, filter.key: {filter.value}}

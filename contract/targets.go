@@ -123,7 +123,7 @@ func (r *runner) discover(ctx context.Context, n int) ([]string, error) {
 	limit := min(n, 100)
 	var ids []string
 	for page := 1; len(ids) < n && page <= maxDiscoverPages; page++ {
-		req := request{method: http.MethodGet, path: "/api/v2/orders", auth: authToken,
+		req := request{method: http.MethodGet, path: listPath, auth: authToken,
 			query: url.Values{"page": {strconv.Itoa(page)}, "limit": {strconv.Itoa(limit)}}}
 		resp, err := r.c.do(ctx, req)
 		if err != nil {

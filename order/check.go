@@ -259,13 +259,22 @@ func (w *wire) decode(k string, v any) {
 			o.Watermarks = append(o.Watermarks, t)
 		}
 	case FieldOptions:
-		want = "an object of exactly generateHeatmap, generateOverlay and generateThumbnail, booleans, or null"
+		// The docs show the three options and say they are those given at creation
+		// (facts §2.1), not that all three always come back: one left out counts as
+		// false, the default of the create request. Which keys come is the schema's
+		// to check (required, additionalProperties), on the sandbox's own answers.
+		want = "an object whose generateHeatmap, generateOverlay and generateThumbnail are booleans, or null"
 		if ok = v == nil; !ok {
 			m, isMap := v.(map[string]any)
-			h, hOK := m["generateHeatmap"].(bool)
-			ov, oOK := m["generateOverlay"].(bool)
-			th, tOK := m["generateThumbnail"].(bool)
-			if ok = isMap && hOK && oOK && tOK && len(m) == 3; ok {
+			flag := func(k string) (bool, bool) {
+				x, sent := m[k]
+				b, isBool := x.(bool)
+				return b, !sent || isBool
+			}
+			h, hOK := flag("generateHeatmap")
+			ov, oOK := flag("generateOverlay")
+			th, tOK := flag("generateThumbnail")
+			if ok = isMap && hOK && oOK && tOK; ok {
 				o.Options = &Options{GenerateHeatmap: h, GenerateOverlay: ov, GenerateThumbnail: th}
 			}
 		}
@@ -351,7 +360,11 @@ func (w *wire) checkFieldSet(keys []string) {
 			continue
 		}
 		if KnownField(k) {
-			w.add(RuleFieldNotForType, k, fmt.Sprintf("%s does not belong to %s orders; leave it out", k, t), "absent", "present")
+			got := "present"
+			if w.raw[k] == nil {
+				got = "null" // the contract layer weighs a null apart (facts §2.1)
+			}
+			w.add(RuleFieldNotForType, k, fmt.Sprintf("%s does not belong to %s orders; leave it out", k, t), "absent", got)
 		} else {
 			w.add(RuleUnknownField, k, fmt.Sprintf("%s is not a field of the contract", k), "absent", "present")
 		}

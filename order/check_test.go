@@ -122,7 +122,7 @@ func checkRows() []checkRow {
 		{name: "field_type: orderId number", typ: anti, status: cplt, edits: []edit{set("orderId", json.Number(reqID))}, rules: []string{order.RuleFieldType}, paths: []string{"$.orderId"}},
 		{name: "field_type: watermarks null", typ: emb, status: cplt, edits: []edit{set("watermarks", nil)}, rules: []string{order.RuleFieldType}, paths: []string{"$.watermarks"}},
 		{name: "field_type: probability string", typ: ai, status: expd, edits: []edit{set("probability", "0.13")}, rules: []string{order.RuleFieldType}, paths: []string{"$.probability"}},
-		{name: "field_type: options missing a flag", typ: ai, status: pend, edits: []edit{set("options", map[string]any{"generateHeatmap": true})}, rules: []string{order.RuleFieldType}, paths: []string{"$.options"}},
+		{name: "field_type: an option that is not a boolean", typ: ai, status: pend, edits: []edit{set("options", map[string]any{"generateHeatmap": "yes"})}, rules: []string{order.RuleFieldType}, paths: []string{"$.options"}},
 		{name: "field_type: createdAt number", typ: anti, status: cplt, edits: []edit{set("createdAt", 1773309600000)}, rules: []string{order.RuleFieldType}, paths: []string{"$.createdAt"}},
 		{name: "field_type: type null", typ: anti, status: cplt, edits: []edit{set("type", nil)}, rules: []string{order.RuleFieldType}, paths: []string{"$.type"}},
 		// order_type
