@@ -90,6 +90,9 @@ func (r *statusRecorder) WriteHeader(code int) {
 	r.ResponseWriter.WriteHeader(code)
 }
 
+// Unwrap lets http.ResponseController reach the connection (an upload's deadlines).
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
 func (r *statusRecorder) Write(b []byte) (int, error) {
 	if r.status == 0 {
 		r.status = http.StatusOK
@@ -224,6 +227,9 @@ type redactError struct {
 	r    *http.Request
 	sent bool
 }
+
+// Unwrap lets http.ResponseController reach the connection (an upload's deadlines).
+func (w *redactError) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (w *redactError) WriteHeader(code int) {
 	if !w.sent {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"path"
@@ -76,6 +77,7 @@ func (s *Server) handleFiles(w http.ResponseWriter, r *http.Request) {
 		files.WriteS3Error(w, http.StatusBadRequest, files.CodeEntityTooLarge, "Your proposed upload exceeds the maximum allowed size", key)
 		return
 	}
+	slowUpload(w, r)
 	sum := md5.New() // S3's ETag of a single-part upload is the MD5 of its bytes
 	r.Body = struct {
 		io.Reader
@@ -88,6 +90,10 @@ func (s *Server) handleFiles(w http.ResponseWriter, r *http.Request) {
 		files.WriteS3Error(w, http.StatusNotFound, files.CodeNoSuchKey, "The order of this upload URL no longer exists.", key)
 	case errors.Is(e, errNotPending):
 		files.WriteS3Error(w, http.StatusForbidden, files.CodeAccessDenied, "The order is no longer pending; it takes no uploads.", key)
+	case cutShort(e):
+		files.WriteS3Error(w, http.StatusBadRequest, files.CodeIncompleteBody, "You did not provide the number of bytes specified by the Content-Length HTTP header.", key)
+	case timedOut(e):
+		files.WriteS3Error(w, http.StatusBadRequest, files.CodeRequestTimeout, "Your socket connection to the server was not read from or written to within the timeout period.", key)
 	case e != nil:
 		s.internalS3(w, e)
 	default:
@@ -123,6 +129,7 @@ func (s *Server) handleTestUpload(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, &apiError{status: http.StatusUnauthorized, code: codeTokenExpired, detail: "the test-upload URL has expired (it lives one hour); POST /api/v2/orders/{orderId}/refresh-urls for a new one"})
 		return
 	}
+	slowUpload(w, r)
 	limit := cmp.Or(s.cfg.testUploadLimit, TestUploadLimit)
 	tooLarge := &apiError{status: http.StatusRequestEntityTooLarge, code: codeTestUploadTooLarge, detail: "test uploads are at most 50 MiB"}
 	if r.ContentLength > limit { // said up front: refused before a byte is read
@@ -136,12 +143,60 @@ func (s *Server) handleTestUpload(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, &apiError{status: http.StatusNotFound, code: codeOrderNotFound, detail: "the order of this upload URL no longer exists"})
 	case errors.Is(e, errNotPending):
 		s.fail(w, &apiError{status: http.StatusBadRequest, code: codeOrderNotPending, detail: "the order is no longer pending; it takes no uploads"})
+	case cutShort(e):
+		s.fail(w, &apiError{status: http.StatusBadRequest, code: codeValidationFailed, detail: "the upload ended before the bytes its Content-Length announced"})
+	case timedOut(e):
+		s.fail(w, &apiError{status: http.StatusBadRequest, code: codeValidationFailed, detail: fmt.Sprintf("the upload stopped coming for %s", uploadIdle)})
 	case e != nil:
 		s.internal(w, e)
 	default:
 		w.Header().Set(HeaderSource, "sandbox")
 		w.WriteHeader(http.StatusOK)
 	}
+}
+
+// uploadIdle is how long an upload may go without a byte arriving before it is cut.
+// The server's read timeout bounds a whole request (10 s by default) because an API
+// request is small; a file of up to 100 MiB on a slow link takes minutes, and storage
+// services let it, so an upload's deadlines follow its bytes instead.
+const uploadIdle = 30 * time.Second
+
+// slowUpload lets r's body take as long as its bytes keep coming: each read moves the
+// connection's read deadline uploadIdle ahead, and its write deadline (for the answer)
+// with it. A server that cannot set deadlines (a test's recorder) keeps its own.
+func slowUpload(w http.ResponseWriter, r *http.Request) {
+	rc := http.NewResponseController(w)
+	r.Body = &deadlineBody{ReadCloser: r.Body, rc: rc}
+}
+
+type deadlineBody struct {
+	io.ReadCloser
+	rc   *http.ResponseController
+	last time.Time // when the deadlines last moved
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	// Moving a deadline updates a runtime timer: once a second is often enough.
+	if now := time.Now(); now.Sub(b.last) >= time.Second {
+		b.last = now
+		_ = b.rc.SetReadDeadline(now.Add(uploadIdle))
+		_ = b.rc.SetWriteDeadline(now.Add(2 * uploadIdle))
+	}
+	return b.ReadCloser.Read(p)
+}
+
+// cutShort reports whether an upload failed because its client ended the body before
+// the length it announced (a dropped connection): the client's fault, not the
+// sandbox's.
+func cutShort(err error) bool {
+	return errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// timedOut reports whether an upload failed because its bytes stopped coming (see
+// uploadIdle).
+func timedOut(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 var (

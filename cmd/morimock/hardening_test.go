@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -184,5 +185,63 @@ func TestIdleConnectionsDoNotBlockNewClients(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusOK {
 		t.Errorf("a new client got %d; want 200", res.StatusCode)
+	}
+}
+
+// TestUploadsFollowTheirBytes: an upload may take longer than the server's read
+// timeout as long as its bytes keep coming, on the presigned URL of a live-style key
+// and on the test-upload URL of a test key; one whose client stops before its
+// Content-Length is the client's 400, not a sandbox failure.
+func TestUploadsFollowTheirBytes(t *testing.T) {
+	t.Parallel()
+	s := serveTuned(t, nil, func(o *serveOptions) { o.timeouts.read = 200 * time.Millisecond }, "--quiet")
+	for _, tc := range []struct{ key, cutCode string }{
+		{"sk_live_slow_uploads", "<Code>IncompleteBody</Code>"},
+		{"sk_test_slow_uploads", `"code":"VALIDATION_FAILED"`},
+	} {
+		t.Run(tc.key, func(t *testing.T) {
+			c := client{t: t, token: tc.key}
+			upload := func(n int) string {
+				o := c.ok(s.addr, "POST", "/api/v2/orders/ai-detection", fmt.Sprintf(`{"idempotencyKey":"slow-%d","fileName":"p.png"}`, n))
+				return o.field("data", "file", "uploadUrl")
+			}
+			// Eight pieces 60 ms apart: twice the read timeout in all.
+			pr, pw := io.Pipe()
+			go func() {
+				for range 8 {
+					time.Sleep(60 * time.Millisecond)
+					pw.Write(make([]byte, 1024))
+				}
+				pw.Close()
+			}()
+			req, _ := http.NewRequest(http.MethodPut, upload(1), pr)
+			req.ContentLength = 8 * 1024
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatalf("slow upload: %v", err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK {
+				t.Errorf("slow upload answered %d %s; want 200", res.StatusCode, body)
+			}
+
+			u, err := url.Parse(upload(2))
+			if err != nil {
+				t.Fatal(err)
+			}
+			conn, err := net.Dial("tcp", s.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			fmt.Fprintf(conn, "PUT %s HTTP/1.1\r\nHost: %s\r\nContent-Length: 1000\r\n\r\n%s", u.RequestURI(), s.addr, strings.Repeat("x", 500))
+			conn.(*net.TCPConn).CloseWrite() // the client is gone after half its bytes
+			conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+			got, _ := io.ReadAll(conn)
+			if !strings.HasPrefix(string(got), "HTTP/1.1 400 ") || !strings.Contains(string(got), tc.cutCode) {
+				t.Errorf("an upload cut short answered:\n%s\nwant 400 with %s", got, tc.cutCode)
+			}
+		})
 	}
 }

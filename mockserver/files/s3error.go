@@ -13,6 +13,8 @@ const (
 	CodeNoSuchKey             = "NoSuchKey"
 	CodeAuthorizationQuery    = "AuthorizationQueryParametersError"
 	CodeMethodNotAllowed      = "MethodNotAllowed"
+	CodeIncompleteBody        = "IncompleteBody"
+	CodeRequestTimeout        = "RequestTimeout"
 )
 
 // s3Error is S3's XML error document.
