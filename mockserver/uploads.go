@@ -54,7 +54,7 @@ func (s *Server) handleFiles(w http.ResponseWriter, r *http.Request) {
 	g, err := sb.signer.CheckS3(method, key, r.URL.Query())
 	switch {
 	case errors.Is(err, files.ErrMalformed):
-		files.WriteS3Error(w, http.StatusBadRequest, files.CodeAuthorizationQuery, "Query-string authentication requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date and X-Amz-Expires parameters.", key)
+		files.WriteS3Error(w, http.StatusBadRequest, files.CodeAuthorizationQuery, "Query-string authentication requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-Expires and X-Amz-SignedHeaders parameters.", key)
 		return
 	case err != nil:
 		files.WriteS3Error(w, http.StatusForbidden, files.CodeSignatureDoesNotMatch, "The request signature we calculated does not match the signature you provided.", key)

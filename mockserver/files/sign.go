@@ -42,6 +42,8 @@ const (
 	amzDate       = "X-Amz-Date"
 	amzExpires    = "X-Amz-Expires"
 	amzSignature  = "X-Amz-Signature"
+	amzSigned     = "X-Amz-SignedHeaders"
+	signedHeaders = "host" // the headers a presigned URL signs: its host only
 	algorithm     = "AWS4-HMAC-SHA256"
 	amzDateLayout = "20060102T150405Z"
 	// region and service complete the credential scope as S3 writes it; the
@@ -201,7 +203,7 @@ func (s *Signer) S3URL(g Grant) string {
 	q.Set(amzCredential, s.sealTenant(g.Tenant)+"/"+g.Issued.Format("20060102")+"/"+credentialScope)
 	q.Set(amzDate, g.Issued.Format(amzDateLayout))
 	q.Set(amzExpires, strconv.FormatInt(int64(g.For/time.Second), 10))
-	q.Set("X-Amz-SignedHeaders", "host")
+	q.Set(amzSigned, signedHeaders)
 	q.Set(amzSignature, hex.EncodeToString(s.mac(g)))
 	return FilesPath + url.PathEscape(g.Key) + "?" + q.Encode()
 }
@@ -210,10 +212,16 @@ func (s *Signer) S3URL(g Grant) string {
 // path (unescaped) and the query. It returns the grant, or ErrMalformed, or
 // ErrSignature. Expiry is the caller's to check, on the tenant's clock.
 func (s *Signer) CheckS3(method, key string, query url.Values) (Grant, error) {
-	for _, p := range []string{amzAlgorithm, amzCredential, amzDate, amzExpires, amzSignature} {
+	for _, p := range []string{amzAlgorithm, amzCredential, amzDate, amzExpires, amzSigned, amzSignature} {
 		if len(query[p]) != 1 {
 			return Grant{}, fmt.Errorf("%w: want exactly one %s", ErrMalformed, p)
 		}
+	}
+	// SigV4 signs every parameter of the query but the signature, and the headers
+	// SignedHeaders names: a URL with a parameter added, or other signed headers, no
+	// longer matches its signature.
+	if len(query) != 6 || query.Get(amzSigned) != signedHeaders {
+		return Grant{}, ErrSignature
 	}
 	if query.Get(amzAlgorithm) != algorithm {
 		return Grant{}, fmt.Errorf("%w: %s is not %s", ErrMalformed, amzAlgorithm, algorithm)

@@ -71,6 +71,16 @@ func TestS3Tampered(t *testing.T) {
 			c.Set(amzCredential, flip+cred[1:])
 			return "PUT", key, c
 		},
+		"signed headers": func() (string, string, url.Values) {
+			c := clone(q)
+			c.Set(amzSigned, "host;content-type")
+			return "PUT", key, c
+		},
+		"a parameter added": func() (string, string, url.Values) {
+			c := clone(q)
+			c.Set("response-content-type", "text/html")
+			return "PUT", key, c
+		},
 		"signature": func() (string, string, url.Values) {
 			c := clone(q)
 			c.Set(amzSignature, strings.Repeat("0", 64))
@@ -94,7 +104,7 @@ func TestS3Tampered(t *testing.T) {
 func TestS3Malformed(t *testing.T) {
 	s := NewSigner(KeyFromSeed(1))
 	key, q := splitS3(t, s.S3URL(grant()))
-	for _, p := range []string{amzAlgorithm, amzCredential, amzDate, amzExpires, amzSignature} {
+	for _, p := range []string{amzAlgorithm, amzCredential, amzDate, amzExpires, amzSigned, amzSignature} {
 		c := clone(q)
 		c.Del(p)
 		if _, err := s.CheckS3("PUT", key, c); !errors.Is(err, ErrMalformed) {
