@@ -70,7 +70,7 @@ func isPreflight(r *http.Request) bool {
 
 func (s *Server) preflight(w http.ResponseWriter) {
 	h := w.Header()
-	h.Set("Access-Control-Allow-Methods", "GET, POST, PUT")
+	h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE") // DELETE: a webhook
 	h.Set("Access-Control-Allow-Headers", "Authorization, Prefer, Content-Type")
 	h.Set("Access-Control-Max-Age", "600")
 	w.WriteHeader(http.StatusNoContent)

@@ -61,7 +61,7 @@ func (s *Server) handleConfirm(t order.Type) opFunc {
 func confirmRefused(what order.Confirm, rec *order.Record, t order.Type, c *call) *apiError {
 	switch what {
 	case order.ConfirmWrongType:
-		return &apiError{status: http.StatusBadRequest, code: codeTypeNotMatch, detail: "order " + rec.ID + " is a " + string(rec.Type) + " order; this confirm is for " + string(t)}
+		return &apiError{status: http.StatusBadRequest, code: codeTypeNotMatch, detail: "order " + rec.ID + " is of type " + string(rec.Type) + "; this confirm is for " + string(t) + " orders"}
 	case order.ConfirmAlreadyConfirmed:
 		return &apiError{status: http.StatusBadRequest, code: codeAlreadyConfirmed, detail: "order " + rec.ID + " was confirmed already, with another idempotencyKey"}
 	case order.ConfirmNotPending:

@@ -225,7 +225,7 @@ func TestServer(t *testing.T) {
 		{"fixture id with a chosen status is generated", request{target: "/api/v2/orders/" + fx.ID, header: with(auth, "Prefer", "type=antiAi, status=pending")}, []check{hasStatus(200), hasHeader(HeaderSource, "generated"), isOrder(order.AntiAI, order.Pending)}},
 		{"healthz", request{target: "/healthz"}, []check{hasStatus(200), hasBody([]byte(`{"status":"ok"}`))}},
 		{"openapi.yaml", request{target: "/openapi.yaml"}, []check{hasStatus(200), hasHeader("Content-Type", "application/yaml")}},
-		{"cors preflight", request{method: http.MethodOptions, target: "/api/v2/orders/1", header: http.Header{"Origin": {"http://localhost:3000"}, "Access-Control-Request-Method": {"GET"}}}, []check{hasStatus(204), hasHeader("Access-Control-Allow-Origin", "*"), headerContains("Access-Control-Allow-Headers", "Prefer")}},
+		{"cors preflight", request{method: http.MethodOptions, target: "/api/v2/orders/1", header: http.Header{"Origin": {"http://localhost:3000"}, "Access-Control-Request-Method": {"GET"}}}, []check{hasStatus(204), hasHeader("Access-Control-Allow-Origin", "*"), headerContains("Access-Control-Allow-Headers", "Prefer"), headerContains("Access-Control-Allow-Methods", "DELETE")}},
 		{"cors on answers", request{target: "/api/v2/orders/1", header: with(auth, "Origin", "http://localhost:3000")}, []check{hasHeader("Access-Control-Allow-Origin", "*"), hasHeader(HeaderVersion, "dev"), hasHeader("Date", "Thu, 26 Nov 2026 10:30:00 GMT")}},
 		{"no cors without an origin", request{target: "/api/v2/orders/1", header: auth}, []check{hasStatus(200), lacksHeader("Access-Control-Allow-Origin"), lacksHeader("Access-Control-Expose-Headers"), hasHeader(HeaderSource, "generated"), hasHeader("Content-Type", "application/json")}},
 	}
