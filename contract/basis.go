@@ -94,6 +94,7 @@ func ruleBases() []RuleBasis {
 		rb("schema_minLength", CheckResponseSchema, "a failure message is not empty; names within their bounds", guess("the spec gives no minimum length")),
 		rb("schema_maximum", CheckResponseSchema, "fileCount at most 100, and 1 for single-file types", guess("1 for single-file types is our reading (facts §3 rows 5, 6)")),
 		rb("schema_other", CheckResponseSchema, "every other constraint of openapi.yaml (oneOf, discriminator, minimum, ...)", doc(srcSpec)),
+		rb("answer_limits", CheckResponseSchema, "an answer is small enough to validate (the suite's own bound)", guess("the docs set no size; the bound keeps the suite safe from a hostile answer, and what it does not validate it reports")),
 		rb("error_code", CheckNotFound, "an unknown order answers 404 ORDER_NOT_FOUND", doc(srcErrors)),
 		rb("content_type", CheckContentType, "every answer is JSON", doc("JSON request and response bodies (facts §1)")),
 		rb("order_exists", CheckStatusCode, "an order that exists answers 200, a declared status, never 5xx", doc(srcSpec)),

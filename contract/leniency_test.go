@@ -239,3 +239,52 @@ func TestWebhookSecretIsHidden(t *testing.T) {
 		t.Errorf("Message = %q; want %q", u.Message, want)
 	}
 }
+
+// TestAMalformedIDMayBeRefused: the suite asks for an id that is not digits, so that
+// it names no order of a live account; a 400 for it is a warning, not a failure (the
+// docs do not say), and any other wrong answer still fails.
+func TestAMalformedIDMayBeRefused(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		status int
+		body   string
+		fails  bool
+	}{
+		{http.StatusBadRequest, `{"code":"VALIDATION_FAILED"}`, false},
+		{http.StatusOK, validAntiAI, true},
+	} {
+		api := &fakeAPI{Orders: map[string][]byte{validID: []byte(validAntiAI)}}
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != ordersPath(missingID) {
+				api.ServeHTTP(w, r)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(tc.status)
+			w.Write([]byte(tc.body))
+		})
+		rep := runAgainst(t, h, Config{OrderIDs: []string{validID}})
+		failed, warned := outcomes(rep, Failed)[CheckNotFound], outcomes(rep, Warned)[CheckNotFound]
+		if tc.fails != (len(failed) > 0) || (!tc.fails && len(warned) == 0) {
+			t.Errorf("%d for %s: not_found failed %v, warned %v; want failed=%v", tc.status, missingID, failed, warned, tc.fails)
+		}
+	}
+}
+
+// TestListAndOrderMayWriteAnInstantApart: the list and GET order agree on createdAt
+// when they name one instant, whatever the precision.
+func TestListAndOrderMayWriteAnInstantApart(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		same bool
+	}{
+		{"2026-03-12T10:00:00.000Z", "2026-03-12T10:00:00Z", true},
+		{"2026-03-12T10:00:00.000Z", "2026-03-12T19:00:00.000+09:00", true},
+		{"2026-03-12T10:00:00.000Z", "2026-03-12T10:00:00.001Z", false},
+		{"2026-03-12T10:00:00.000Z", "yesterday", false},
+	} {
+		if got := sameInstant(tc.a, tc.b); got != tc.same {
+			t.Errorf("sameInstant(%q, %q) = %v; want %v", tc.a, tc.b, got, tc.same)
+		}
+	}
+}

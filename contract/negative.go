@@ -24,6 +24,12 @@ func (r *runner) checkNotFound(ctx context.Context) error {
 	fs := r.errorAnswerFindings(req, resp, drifts, http.StatusNotFound,
 		"an id that names no order answers 404 ORDER_NOT_FOUND",
 		"answer 404 with {\"code\":\"ORDER_NOT_FOUND\"} for any id that names no order of the account")
+	if resp.status == http.StatusBadRequest && len(fs) == 1 && fs[0].Rule == "status" {
+		// The id is not digits, so that it can name no order of a live account; the
+		// docs do not say whether such an id is refused (400) or not found (404).
+		b := guess("the docs do not say what an id that is not digits answers; 404 is our reading")
+		fs[0].Basis = &b
+	}
 	r.add(base, CheckNotFound, fs, "")
 	r.addDrift(base, CheckDriftNotFoundCode, drifts, true)
 	return nil

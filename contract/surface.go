@@ -185,7 +185,9 @@ func itemFindings(it listItem, resp *response) []Finding {
 	cmp("type", it.Type, g.Type)
 	cmp("channel", it.Channel, g.Channel)
 	cmp("fileCount", strconv.Itoa(it.FileCount), strconv.Itoa(g.FileCount))
-	cmp("createdAt", it.CreatedAt, g.CreatedAt)
+	if !sameInstant(it.CreatedAt, g.CreatedAt) {
+		cmp("createdAt", it.CreatedAt, g.CreatedAt)
+	}
 	if it.Status != g.Status && !reachable(order.Status(it.Status), order.Status(g.Status)) {
 		cmp("status", it.Status, g.Status)
 	}
@@ -314,4 +316,16 @@ const webhooksPath = "/api/v2/orders/webhooks"
 // /api/v2/orders/webhooks may also be routed as GET order "webhooks": 404 too.)
 func noWebhooks(resp *response) bool {
 	return resp.status == http.StatusNotFound || resp.status == http.StatusMethodNotAllowed
+}
+
+// sameInstant reports whether two timestamps name one instant: the list and GET order
+// may write it with other precision (the docs give date-time only; the timestamp
+// format is a rule of its own).
+func sameInstant(a, b string) bool {
+	if a == b {
+		return true
+	}
+	ta, errA := time.Parse(time.RFC3339Nano, a)
+	tb, errB := time.Parse(time.RFC3339Nano, b)
+	return errA == nil && errB == nil && ta.Equal(tb)
 }
