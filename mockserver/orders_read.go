@@ -73,7 +73,7 @@ type orderList struct {
 }
 
 // handleListOrders serves GET /api/v2/orders: the tenant's orders newest first,
-// filtered by keyword (in the name or the id, any case), status (at the tenant's
+// filtered by keyword (part of the name, any case, or the whole id), status (at the tenant's
 // now), type and channel. page and limit are the contract's (limit 1 to 100: the
 // description's limit=-1 "all", facts C16, is refused by its schema before this runs).
 func (s *Server) handleListOrders(w http.ResponseWriter, r *http.Request, c *call) {
@@ -85,7 +85,7 @@ func (s *Server) handleListOrders(w http.ResponseWriter, r *http.Request, c *cal
 	keyword := strings.ToLower(q.Get("keyword"))
 	status, typ, channel := q.Get("status"), q.Get("type"), q.Get("channel")
 	keep := func(rec *order.Record) bool {
-		return s.retained(rec, c.now) && (keyword == "" || strings.Contains(strings.ToLower(rec.Name), keyword) || strings.Contains(rec.ID, keyword)) &&
+		return s.retained(rec, c.now) && (keyword == "" || strings.Contains(strings.ToLower(rec.Name), keyword) || rec.ID == keyword) &&
 			(status == "" || status == "all" || string(statusAt(rec, c.now)) == status) &&
 			(typ == "" || typ == "all" || string(rec.Type) == typ) &&
 			(channel == "" || channel == "all" || string(rec.Channel) == channel)

@@ -459,8 +459,13 @@ func TestSandboxTenants(t *testing.T) {
 
 func TestSandboxListAndStats(t *testing.T) {
 	c := startSandbox(t, Config{})
+	var spring created
 	for i, name := range []string{"spring", "summer", "autumn"} {
-		c.call(http.MethodPost, "/api/v2/orders/ai-detection", liveKey, map[string]any{"idempotencyKey": name, "orderName": name + "-campaign", "fileName": "a.jpg"}, nil)
+		var out any
+		if i == 0 {
+			out = &spring
+		}
+		c.call(http.MethodPost, "/api/v2/orders/ai-detection", liveKey, map[string]any{"idempotencyKey": name, "orderName": name + "-campaign", "fileName": "a.jpg"}, out)
 		if i == 0 {
 			c.advance(liveKey, "1d")
 		}
@@ -476,6 +481,16 @@ func TestSandboxListAndStats(t *testing.T) {
 	c.call(http.MethodGet, "/api/v2/orders?keyword=SPRING&status=pending&type=aiDetection&channel=api", liveKey, nil, &list)
 	if len(list.Orders) != 1 || list.Orders[0].OrderName != "spring-campaign" {
 		t.Errorf("keyword list = %+v; want spring only", list.Orders)
+	}
+	// The whole order id matches; a part of it does not (openapi.yaml, listOrders).
+	id := spring.OrderID
+	c.call(http.MethodGet, "/api/v2/orders?keyword="+id, liveKey, nil, &list)
+	if len(list.Orders) != 1 || list.Orders[0].OrderName != "spring-campaign" {
+		t.Errorf("list by the id %s = %+v; want spring only", id, list.Orders)
+	}
+	c.call(http.MethodGet, "/api/v2/orders?keyword="+id[:len(id)-1], liveKey, nil, &list)
+	if len(list.Orders) != 0 {
+		t.Errorf("list by a part of the id %s = %+v; want none", id, list.Orders)
 	}
 	res, body := c.do(http.MethodGet, "/api/v2/orders?limit=-1", liveKey, nil)
 	c.want(res, body, http.StatusBadRequest, "VALIDATION_FAILED")
