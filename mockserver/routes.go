@@ -140,6 +140,11 @@ func (s *Server) serveAPI() http.Handler {
 				s.fail(w, &apiError{status: http.StatusBadRequest, code: codeValidationFailed, detail: fmt.Sprintf("the body is over %d bytes, the most a request of this API can need", MaxJSONBody)})
 				return
 			}
+			if timedOut(err) || cutShort(err) {
+				// The body did not arrive whole: the client's doing, not the contract's.
+				s.fail(w, &apiError{status: http.StatusBadRequest, code: codeValidationFailed, detail: "the request body did not arrive whole (it ended before its Content-Length, or stopped coming within the server's read timeout)"})
+				return
+			}
 			detail := "the request does not match " + documentOf(route) + ": " + validationDetail(err)
 			if isStorage(route) {
 				s.failS3(w, http.StatusBadRequest, "AuthorizationQueryParametersError", detail)

@@ -245,3 +245,26 @@ func TestUploadsFollowTheirBytes(t *testing.T) {
 		})
 	}
 }
+
+// TestAPIBodyCutShort: an API request whose body ends before its Content-Length is a
+// 400 that says so, not a complaint about security requirements.
+func TestAPIBodyCutShort(t *testing.T) {
+	t.Parallel()
+	s := serveTuned(t, nil, nil, "--quiet")
+	conn, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /api/v2/orders/ai-detection HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer sk_live_cut\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n%s", s.addr, `{"idempotencyKey":"cut-1",`)
+	conn.(*net.TCPConn).CloseWrite()
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if detail := res.Header.Get("X-Morimock-Error"); res.StatusCode != http.StatusBadRequest || !strings.Contains(detail, "did not arrive whole") {
+		t.Errorf("a body cut short answered %d %q; want 400 saying it did not arrive whole", res.StatusCode, detail)
+	}
+}
