@@ -114,7 +114,13 @@ func (s *Redis) PutBlob(ctx context.Context, key string, r io.Reader, max int64)
 		}
 	}
 	for {
-		n, err := io.ReadFull(src, buf)
+		n, err := readChunk(src, buf)
+		if err != nil && err != io.EOF {
+			// The source failed (a body cut short: io.ErrUnexpectedEOF), before
+			// anything of this chunk was written: nothing of it is kept.
+			drop()
+			return 0, fmt.Errorf("write blob %q: %w", key, err)
+		}
 		if n > 0 {
 			size += int64(n)
 			if size > limit {
@@ -130,12 +136,8 @@ func (s *Redis) PutBlob(ctx context.Context, key string, r io.Reader, max int64)
 			}
 			chunks++
 		}
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		if err == io.EOF {
 			break
-		}
-		if err != nil {
-			drop()
-			return 0, fmt.Errorf("write blob %q: %w", key, err)
 		}
 	}
 	err := commitScript.Run(ctx, s.rdb, []string{s.metaKey(key), s.blobIndexKey()},
@@ -296,4 +298,20 @@ func (b *redisBlob) Seek(offset int64, whence int) (int64, error) {
 	}
 	b.pos = offset
 	return offset, nil
+}
+
+// readChunk fills buf from r as far as r goes. It returns io.EOF only at r's end,
+// with what came before it, and any other error as r gave it: io.ReadFull would make
+// a short last chunk io.ErrUnexpectedEOF too, which is also what an HTTP body cut
+// short before its Content-Length gives, and the two must not be taken for each other.
+func readChunk(r io.Reader, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		m, err := r.Read(buf[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }

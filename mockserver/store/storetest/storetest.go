@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -68,6 +69,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Reset", testReset},
 		{"Blobs", testBlobs},
 		{"BlobTooLarge", testBlobTooLarge},
+		{"BlobSourceCutShort", testBlobSourceCutShort},
 		{"BlobKeys", testBlobKeys},
 		{"DeleteBlobsPrefix", testDeleteBlobsPrefix},
 	} {
@@ -613,6 +615,28 @@ func testBlobTooLarge(t *testing.T, s store.Store) {
 	}
 	if got, err := readBlob(t, s, "big/old"); err != nil || got != "kept" {
 		t.Errorf("blob after a refused replace = %q, %v; want the old bytes", got, err)
+	}
+}
+
+// testBlobSourceCutShort: a source that fails (an upload cut short before its
+// Content-Length gives io.ErrUnexpectedEOF) fails PutBlob with its error and keeps
+// nothing of it, over a chunk of any backend; a source that ends keeps its bytes.
+func testBlobSourceCutShort(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	for _, size := range []int{10, 300 << 10, 3 << 20} {
+		data := bytes.Repeat([]byte("m"), size)
+		cut := io.MultiReader(bytes.NewReader(data), iotest.ErrReader(io.ErrUnexpectedEOF))
+		key := fmt.Sprintf("cut/%d", size)
+		if _, err := s.PutBlob(ctx, key, cut, 100<<20); !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Errorf("PutBlob(%d bytes, then cut) = %v; want io.ErrUnexpectedEOF", size, err)
+		}
+		if _, err := s.OpenBlob(ctx, key); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("a blob cut short after %d bytes was kept: %v", size, err)
+		}
+		whole := fmt.Sprintf("whole/%d", size)
+		if n, err := s.PutBlob(ctx, whole, bytes.NewReader(data), 100<<20); err != nil || n != int64(size) {
+			t.Errorf("PutBlob(%d bytes) = %d, %v", size, n, err)
+		}
 	}
 }
 
