@@ -250,14 +250,27 @@ var urlQuery = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>?]*)\?[^\s
 // hiddenQuery stands for a URL's query in a report.
 const hiddenQuery = "?[query hidden]"
 
+// secretMember is a "secret" member of a JSON excerpt, its value up to the closing
+// quote or the excerpt's end; webhookSecret is a webhook secret anywhere.
+var (
+	secretMember  = regexp.MustCompile(`("(?i:secret)"\s*:\s*)("(?:[^"\\]|\\.)*"?|[^,}\]\s]+)`)
+	webhookSecret = regexp.MustCompile(`whsec_[^\s"',}\]]*`)
+)
+
+// hiddenSecret stands for a webhook secret in a report.
+const hiddenSecret = "[secret hidden]"
+
 // hideSecrets removes from a finding what would give its reader the user's files or
 // webhooks: the query of every URL (a presigned URL's signature opens a file for an
-// hour, and reports end up in CI artifacts), and any value of a webhook's secret.
+// hour, and reports end up in CI artifacts), and a webhook's secret, whether the
+// finding is about it or about an object or text that holds it.
 func hideSecrets(f *Finding) {
 	for _, s := range []*string{&f.Message, &f.Want, &f.Got} {
 		*s = urlQuery.ReplaceAllString(*s, "${1}"+hiddenQuery)
+		*s = secretMember.ReplaceAllString(*s, "${1}\""+hiddenSecret+"\"")
+		*s = webhookSecret.ReplaceAllString(*s, hiddenSecret)
 	}
 	if strings.HasSuffix(f.Path, ".secret") || strings.HasSuffix(f.Path, "Secret") {
-		f.Got = "[secret hidden]"
+		f.Got = hiddenSecret
 	}
 }
