@@ -88,7 +88,7 @@ func ruleBases() []RuleBasis {
 		rb("schema_type", CheckResponseSchema, "each value has the type openapi.yaml declares (and null only where nullable)", doc(srcSpec)),
 		rb("schema_enum", CheckResponseSchema, "each enum value is one the spec lists", doc(srcSpec)),
 		rb("schema_format", CheckResponseSchema, "date-time and uri formats", doc(srcSpec)),
-		rb("schema_required", CheckResponseSchema, "the required lists of openapi.yaml", guess("the vendor's spec marks no OrderDetail field required (facts §2.1); fields documented as conditional may be absent")),
+		rb("schema_required", CheckResponseSchema, "the required lists of openapi.yaml", guess("the required lists are our reading: the vendor's spec marks few fields required (no OrderDetail field, facts §2.1), and fields documented as conditional may be absent")),
 		rb("schema_additionalProperties", CheckResponseSchema, "no property outside openapi.yaml", guess("the vendor's spec does not close its objects")),
 		rb("schema_pattern", CheckResponseSchema, "orderId digits; timestamps with exactly three fractional digits", guess("patterns are our reading of the examples (facts §7)")),
 		rb("schema_minLength", CheckResponseSchema, "a failure message is not empty; names within their bounds", guess("the spec gives no minimum length")),

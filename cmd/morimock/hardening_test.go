@@ -205,17 +205,18 @@ func TestUploadsFollowTheirBytes(t *testing.T) {
 				o := c.ok(s.addr, "POST", "/api/v2/orders/ai-detection", fmt.Sprintf(`{"idempotencyKey":"slow-%d","fileName":"p.png"}`, n))
 				return o.field("data", "file", "uploadUrl")
 			}
-			// Eight pieces 60 ms apart: twice the read timeout in all.
+			// Eight pieces 60 ms apart: twice the read timeout in all, and 320 KiB,
+			// over what is stored with the order's record: streamed to its blob.
 			pr, pw := io.Pipe()
 			go func() {
 				for range 8 {
 					time.Sleep(60 * time.Millisecond)
-					pw.Write(make([]byte, 1024))
+					pw.Write(make([]byte, 40<<10))
 				}
 				pw.Close()
 			}()
 			req, _ := http.NewRequest(http.MethodPut, upload(1), pr)
-			req.ContentLength = 8 * 1024
+			req.ContentLength = 8 * 40 << 10
 			res, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatalf("slow upload: %v", err)
