@@ -120,6 +120,19 @@ func (s *Server) serveAPI() http.Handler {
 			s.fail(w, &apiError{status: http.StatusNotFound, code: codeResourceNotFound, detail: "no such path in openapi.yaml or sandbox.yaml (GET /openapi.yaml shows the contract)"})
 			return
 		}
+		if r.URL.RawQuery != "" {
+			// url.Values leaves out a pair it cannot decode (keyword=%ZZ), and a filter
+			// the client asked for would be dropped without a word.
+			if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
+				detail := "the query string is not valid: " + clip(err.Error())
+				if isStorage(route) {
+					s.failS3(w, http.StatusBadRequest, "AuthorizationQueryParametersError", detail)
+					return
+				}
+				s.fail(w, &apiError{status: http.StatusBadRequest, code: codeValidationFailed, detail: detail})
+				return
+			}
+		}
 		if r.Body != nil && r.Body != http.NoBody && !morimock.StreamsBody(route.Operation) {
 			// kin-openapi reads a JSON body whole to validate it: bound it first, so
 			// that no request can make the sandbox hold more than MaxJSONBody. A

@@ -492,7 +492,10 @@ func TestSandboxListAndStats(t *testing.T) {
 	if len(list.Orders) != 0 {
 		t.Errorf("list by a part of the id %s = %+v; want none", id, list.Orders)
 	}
-	res, body := c.do(http.MethodGet, "/api/v2/orders?limit=-1", liveKey, nil)
+	// A filter that cannot be decoded is refused, not dropped.
+	res, body := c.do(http.MethodGet, "/api/v2/orders?keyword=%ZZ", liveKey, nil)
+	c.want(res, body, http.StatusBadRequest, "VALIDATION_FAILED")
+	res, body = c.do(http.MethodGet, "/api/v2/orders?limit=-1", liveKey, nil)
 	c.want(res, body, http.StatusBadRequest, "VALIDATION_FAILED")
 	var stats recentStats
 	c.call(http.MethodGet, "/api/v2/orders/stats/recent", liveKey, nil, &stats)
