@@ -335,6 +335,11 @@ func (s *Server) handleRetryEvent(w http.ResponseWriter, r *http.Request, c *cal
 	case errors.Is(err, delivery.ErrNotRetryable):
 		s.fail(w, &apiError{status: http.StatusUnprocessableEntity, code: codeEventNotRetryable, detail: "only a FAILED event can be retried; this one is not (see its status in the events list)"})
 		return
+	case errors.Is(err, store.ErrNotFound):
+		// Deleted meanwhile (the webhook, or the key's state by a reset): the retry's
+		// attempt has nothing left to record.
+		s.fail(w, &apiError{status: http.StatusNotFound, code: codeWebhookEventNotFound, detail: "webhook " + strconv.FormatInt(h.ID, 10) + " or its event " + clip(c.params["eventId"]) + " was deleted while the retry ran"})
+		return
 	case err != nil:
 		s.internal(w, err)
 		return

@@ -633,3 +633,50 @@ func TestInboxReadMakesNone(t *testing.T) {
 	c.want(res, body, http.StatusOK, "")
 	c.call(http.MethodGet, "/_morimock/inbox/fresh", liveKey, nil, nil)
 }
+
+// TestWebhookDeletedDuringRetry: a manual retry whose webhook is deleted while its
+// attempt is on the wire answers 404, not a sandbox failure.
+func TestWebhookDeletedDuringRetry(t *testing.T) {
+	t.Parallel() // its own sandbox, receivers and clock
+	c, fc := webhookSandbox(t, Config{})
+	rc := newReceiver(t)
+	rc.set(fail500)
+	h := c.hook(liveKey, rc.URL)
+	c.call(http.MethodPost, "/api/v2/orders/anti-ai/with-urls", liveKey, map[string]any{"idempotencyKey": "a", "files": []map[string]string{{"fileName": "a.png", "imageUrl": "https://example.com/a.png"}}}, nil)
+	c.advance(liveKey, "5s")
+	rc.next(t)
+	c.settleEvent(liveKey, h.ID, "RETRYING", 0)
+	steps := retrySteps(c, fc, liveKey)
+	for i, step := range steps {
+		step()
+		rc.next(t)
+		if i < len(steps)-1 {
+			c.settleEvent(liveKey, h.ID, "RETRYING", i+1)
+		}
+	}
+	c.settleEvent(liveKey, h.ID, "FAILED", 6)
+	ev := c.events(liveKey, h.ID).Events[0]
+
+	release := make(chan struct{})
+	rc.set(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		w.WriteHeader(http.StatusInternalServerError)
+	})
+	type answer struct {
+		res  *http.Response
+		body []byte
+	}
+	done := make(chan answer, 1)
+	go func() {
+		res, body := c.do(http.MethodPost, fmt.Sprintf("/api/v2/orders/webhooks/%d/events/%d/retry", h.ID, ev.ID), liveKey, nil)
+		done <- answer{res, body}
+	}()
+	rc.next(t) // the retry's attempt is at the receiver
+	res, body := c.do(http.MethodDelete, fmt.Sprintf("/api/v2/orders/webhooks/%d", h.ID), liveKey, nil)
+	if res.StatusCode/100 != 2 {
+		t.Fatalf("DELETE the webhook = %d %s", res.StatusCode, body)
+	}
+	close(release)
+	a := <-done
+	c.want(a.res, a.body, http.StatusNotFound, "WEBHOOK_EVENT_NOT_FOUND")
+}
