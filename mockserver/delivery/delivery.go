@@ -333,7 +333,12 @@ func (d *Deliverer) start(ctx context.Context) {
 			defer func() { d.done(e); d.Wake() }()
 			// Detached from Run's ctx: an attempt started ends and records its
 			// result, within Timeout, even while the server stops.
-			if err := d.attempt(context.WithoutCancel(ctx), e); err != nil {
+			switch err := d.attempt(context.WithoutCancel(ctx), e); {
+			case errors.Is(err, store.ErrNotFound):
+				// The webhook, or the key's state, was deleted while the attempt ran:
+				// nothing is left to record it on, and nothing went wrong.
+				d.cfg.Log.Info("webhook delivery ended: its webhook was deleted meanwhile", "event", e.EventID)
+			case err != nil:
 				d.cfg.Log.Error("webhook delivery", "event", e.EventID, "err", err)
 			}
 		}()
