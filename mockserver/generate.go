@@ -255,7 +255,9 @@ func (g *generator) watermark(i int) string {
 	}
 }
 
-// failure returns a failure message a person would believe for an order of type t.
+// failure returns a failure message a person would believe for an order of type t: a
+// failure of its processing, which starts only once its files are in (so never "not
+// uploaded").
 func (g *generator) failure(t order.Type) string {
 	switch t {
 	case order.AntiAI:
@@ -263,7 +265,7 @@ func (g *generator) failure(t order.Type) string {
 			"The uploaded file could not be decoded as an image.",
 			"Image resolution exceeds the 8192 x 8192 pixel limit.",
 			"Processing timed out after 600 seconds.",
-			"The file was not uploaded before the upload URL expired.",
+			"The image's color profile is not supported (16-bit CMYK).",
 		})
 	case order.WatermarkEmbed:
 		return g.f.RandomString([]string{
@@ -282,7 +284,7 @@ func (g *generator) failure(t order.Type) string {
 		return g.f.RandomString([]string{
 			"The uploaded file could not be decoded as an image.",
 			"The image is too small for detection (minimum 64 x 64 pixels).",
-			"The file was not uploaded before the upload URL expired.",
+			"The image's color profile is not supported (16-bit CMYK).",
 			"Detection timed out after 120 seconds.",
 		})
 	}
