@@ -118,7 +118,7 @@ type Server struct {
 // New builds a Server from the contract. It checks every fixture against the
 // contract and the domain rules, and refuses to start on a bad one.
 func New(ctx context.Context, spec *morimock.Spec, cfg Config) (*Server, error) {
-	if cfg.ErrorRate < 0 || cfg.ErrorRate > 1 {
+	if !(cfg.ErrorRate >= 0 && cfg.ErrorRate <= 1) { // NaN too
 		return nil, fmt.Errorf("error rate %v: want a share between 0 and 1", cfg.ErrorRate)
 	}
 	if cfg.RateLimit < 0 {
@@ -127,7 +127,7 @@ func New(ctx context.Context, spec *morimock.Spec, cfg Config) (*Server, error) 
 	if cfg.MaxDelayed < 0 {
 		return nil, fmt.Errorf("max delayed %d: want 0 (no bound) or more requests", cfg.MaxDelayed)
 	}
-	if cfg.FailureRate < 0 || cfg.FailureRate > 1 {
+	if !(cfg.FailureRate >= 0 && cfg.FailureRate <= 1) { // NaN too
 		return nil, fmt.Errorf("failure rate %v: want a share between 0 and 1", cfg.FailureRate)
 	}
 	if cfg.ProcessingTime.Min < 0 || (cfg.ProcessingTime.Max != 0 && cfg.ProcessingTime.Max < cfg.ProcessingTime.Min) ||

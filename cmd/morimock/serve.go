@@ -178,7 +178,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	if o.retention, err = order.ParseDuration(retention); err != nil || o.retention <= 0 {
 		return o, fmt.Errorf("retention %q: want a positive duration such as 30d or 720h", retention)
 	}
-	if o.failureRate < 0 || o.failureRate > 1 {
+	if !(o.failureRate >= 0 && o.failureRate <= 1) { // NaN too
 		return o, fmt.Errorf("failure-rate %v: want a share between 0 and 1", o.failureRate)
 	}
 	if o.unknownOrders != "generate" && o.unknownOrders != "404" {
@@ -196,7 +196,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 			return o, fmt.Errorf("now %q: want an RFC 3339 time such as 2026-03-12T10:00:00Z", now)
 		}
 	}
-	if o.errorRate < 0 || o.errorRate > 1 {
+	if !(o.errorRate >= 0 && o.errorRate <= 1) { // NaN too
 		return o, fmt.Errorf("error-rate %v: want a share between 0 and 1", o.errorRate)
 	}
 	if o.logFormat != "text" && o.logFormat != "json" {

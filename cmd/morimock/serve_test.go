@@ -133,6 +133,8 @@ func TestServeRefusesBadInput(t *testing.T) {
 		{"bad latency", []string{"--latency", "fast"}, nil, `latency "fast"`},
 		{"bad rate limit", []string{"--rate-limit", "gold"}, nil, `rate limit "gold"`},
 		{"bad error rate", []string{"--error-rate", "2"}, nil, "error-rate 2"},
+		{"error rate NaN", []string{"--error-rate", "NaN"}, nil, "error-rate NaN"},
+		{"failure rate NaN", []string{"--failure-rate", "NaN"}, nil, "failure-rate NaN"},
 		{"bad clock", []string{"--now", "yesterday"}, nil, `now "yesterday"`},
 		{"bad env", nil, map[string]string{"MORIMOCK_SEED": "abc"}, `MORIMOCK_SEED="abc"`},
 		{"bad port", nil, map[string]string{"PORT": "http"}, `PORT="http": want a port number`},
