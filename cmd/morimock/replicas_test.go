@@ -9,6 +9,7 @@ import (
 	"image"
 	_ "image/png"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/morimock/morimock/internal/redistest"
+	"github.com/morimock/morimock/internal/syncbuf"
 	"github.com/morimock/morimock/morimocktest"
 )
 
@@ -333,4 +335,39 @@ func TestReplicas(t *testing.T) {
 		}
 		t.Logf("%d creates acknowledged across the kill and the restart, all found", len(acked))
 	})
+}
+
+// TestRedisClientLinesAreTheServers: while Redis is away, the Redis client's own
+// complaints go through the server's logger, so that with --log-format json the
+// process writes nothing but JSON lines to stderr.
+func TestRedisClientLinesAreTheServers(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	away := ln.Addr().String() // a port where no Redis answers
+	ln.Close()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestReplicaProcess$")
+	cmd.Env = append(os.Environ(), replicaEnv+"=1", "MORIMOCK_ADDR=127.0.0.1:0",
+		"MORIMOCK_REDIS_URL=redis://"+away+"/0", "MORIMOCK_LOG_FORMAT=json")
+	var stderr syncbuf.Buffer
+	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer cmd.Process.Signal(syscall.SIGKILL)
+	// Three of the server's own warnings: the client has dialled and failed by then.
+	for deadline := time.Now().Add(60 * time.Second); strings.Count(stderr.String(), "waiting for the shared store") < 3; {
+		if time.Now().After(deadline) {
+			t.Fatalf("no warning about the shared store within a minute:\n%s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(stderr.String()), "\n") {
+		if !json.Valid([]byte(line)) {
+			t.Errorf("a line on stderr is not JSON: %s", line)
+		}
+	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/morimock/morimock/mockserver/files"
 	"github.com/morimock/morimock/mockserver/store"
 	"github.com/morimock/morimock/order"
+	"github.com/redis/go-redis/v9"
 )
 
 // serveOptions are the flags of `morimock serve`; each also has an environment variable.
@@ -299,6 +300,12 @@ func serve(ctx context.Context, o serveOptions, stdout, stderr io.Writer) error 
 		WebhookTimeout: cmp.Or(o.timeouts.webhook, o.webhookTimeout), WebhookLease: o.timeouts.webhookLease,
 		MaxDeliveries: o.maxDeliveries, ImageWorkers: o.imageWorkers,
 	}
+	if o.redisURL != "" {
+		// The Redis client writes its own lines to stderr, plain text whatever
+		// --log-format says, about twenty a second while Redis is away (which the
+		// server's own warnings already say): they go through the server's logger.
+		redis.SetLogger(redisLog{logger})
+	}
 	if cfg.Store, cfg.SigningKey, err = openState(o); err != nil {
 		return err
 	}
@@ -497,4 +504,13 @@ func waitForStore(ctx context.Context, st store.Shared, logger *slog.Logger) boo
 		}
 		wait = min(2*wait, 5*time.Second)
 	}
+}
+
+// redisLog passes the Redis client's lines to the server's logger, at debug level.
+// It is the client's process-wide logger (redis.SetLogger), as GOGC is the process's:
+// set by serve, the only command that talks to Redis.
+type redisLog struct{ log *slog.Logger }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.DebugContext(ctx, "redis client", "msg", fmt.Sprintf(format, v...))
 }
