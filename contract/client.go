@@ -215,6 +215,7 @@ func (c *client) once(ctx context.Context, req request) (*response, error) {
 	u.Path = strings.TrimSuffix(u.Path, "/") + req.path
 	u.RawPath = ""
 	u.RawQuery = req.query.Encode()
+	run := ctx
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	var reqBody io.Reader
@@ -240,12 +241,12 @@ func (c *client) once(ctx context.Context, req request) (*response, error) {
 	}
 	res, err := c.hc.Do(hr)
 	if err != nil {
-		return nil, c.transportError(req, u, err)
+		return nil, c.transportError(req, u, runEnded(run, err))
 	}
 	defer res.Body.Close()
 	body, err := readBody(res)
 	if err != nil {
-		return nil, c.transportError(req, u, err)
+		return nil, c.transportError(req, u, runEnded(run, err))
 	}
 	if v := res.Header.Get(MockHeader); v != "" {
 		c.mockVersion = v
@@ -281,14 +282,30 @@ func readBody(res *http.Response) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(res.Body, maxBody+1))
 }
 
+// errRunDeadline is the run's own bound (--deadline) ending while an answer was awaited.
+var errRunDeadline = errors.New("the run's deadline (--deadline) ended while the answer was awaited")
+
+// runEnded is err, or errRunDeadline (wrapping err) when it was the run's context, not
+// the request's own timeout, that ran out: the two say different things to the user.
+func runEnded(run context.Context, err error) error {
+	if errors.Is(err, context.DeadlineExceeded) && errors.Is(run.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%w: %w", errRunDeadline, err)
+	}
+	return err
+}
+
 // transportError says that no answer came, naming the host but never the token.
 func (c *client) transportError(req request, u url.URL, err error) error {
+	runOut := errors.Is(err, errRunDeadline)
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err // its text repeats the URL
 	}
 	msg := err.Error()
-	if errors.Is(err, context.DeadlineExceeded) {
+	switch {
+	case runOut:
+		msg = errRunDeadline.Error()
+	case errors.Is(err, context.DeadlineExceeded):
 		msg = fmt.Sprintf("no answer within %s", c.timeout)
 	}
 	u.User = nil

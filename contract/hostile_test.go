@@ -314,6 +314,10 @@ func TestDeadlineEndsTheRun(t *testing.T) {
 	if rep == nil || rep.Orders == 0 || rep.Stopped == "" {
 		t.Fatalf("Run() report = %+v; want the orders checked before the deadline", rep)
 	}
+	// The request's own timeout is an hour: what cut it was the run's deadline.
+	if text := err.Error() + reportText(t, rep); strings.Contains(text, "no answer within") {
+		t.Errorf("the run blames the request timeout for the deadline: %s", text)
+	}
 }
 
 func TestCanceledRunUnwraps(t *testing.T) {
