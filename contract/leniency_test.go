@@ -235,6 +235,8 @@ func TestWebhookSecretIsHidden(t *testing.T) {
 		`{"id":7,"secret": "sk_live_odd\"one","name":"a"}`,
 		`[{"id":7,"Secret":"LEAKSECRET3...`,
 		`the secret whsec_LEAKSECRET3 was sent`,
+		`"{\"id\":7,\"secret\":\"abc123LEAKSECRET3\"}"`,
+		`{"secret":["LEAKSECRET3","LEAKSECRET3"],"id":7}`,
 	} {
 		f := Finding{Path: "$.data.webhooks", Got: got, Message: "about " + got}
 		hideSecrets(&f)
@@ -312,6 +314,8 @@ func TestStatsTheDocsLeaveOpen(t *testing.T) {
 	}{
 		{`{"data":{"dailyStats":[{"usageDate":"03.11","usageCount":0},{"usageDate":"03.12","usageCount":1}],"domain":[0,2.5],"ticks":[0,2.5]}}`, false},
 		{`{"data":{"dailyStats":[{"usageDate":"03.12","usageCount":"one"}],"domain":[0,5],"ticks":[0,5]}}`, true},
+		{`{"data":{"dailyStats":[{"usageDate":"03.05","usageCount":0},{"usageDate":"03.06","usageCount":0},{"usageDate":"03.07","usageCount":0},{"usageDate":"03.08","usageCount":0},{"usageDate":"03.09","usageCount":0},{"usageDate":"03.10","usageCount":0},{"usageDate":"03.11","usageCount":0},{"usageDate":"03.12","usageCount":0}],"domain":[0,5],"ticks":[0,5]}}`, true},
+		{`{"data":{"dailyStats":[{"usageDate":"03.12","usageCount":0}],"domain":[0,5],"ticks":null}}`, true},
 	} {
 		api := overrideAPI{
 			Handler: &fakeAPI{Orders: map[string][]byte{validID: []byte(validAntiAI)}},

@@ -253,7 +253,7 @@ const hiddenQuery = "?[query hidden]"
 // secretMember is a "secret" member of a JSON excerpt, its value up to the closing
 // quote or the excerpt's end; webhookSecret is a webhook secret anywhere.
 var (
-	secretMember  = regexp.MustCompile(`("(?i:secret)"\s*:\s*)("(?:[^"\\]|\\.)*"?|[^,}\]\s]+)`)
+	secretMember  = regexp.MustCompile(`(\\?"(?i:secret)\\?"\s*:\s*)(\[[^\]]*\]?|[^,}\]]*)`)
 	webhookSecret = regexp.MustCompile(`whsec_[^\s"',}\]]*`)
 )
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -120,19 +121,7 @@ func (s *Server) serveAPI() http.Handler {
 			s.fail(w, &apiError{status: http.StatusNotFound, code: codeResourceNotFound, detail: "no such path in openapi.yaml or sandbox.yaml (GET /openapi.yaml shows the contract)"})
 			return
 		}
-		if r.URL.RawQuery != "" {
-			// url.Values leaves out a pair it cannot decode (keyword=%ZZ), and a filter
-			// the client asked for would be dropped without a word.
-			if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
-				detail := "the query string is not valid: " + clip(err.Error())
-				if isStorage(route) {
-					s.failS3(w, http.StatusBadRequest, "AuthorizationQueryParametersError", detail)
-					return
-				}
-				s.fail(w, &apiError{status: http.StatusBadRequest, code: codeValidationFailed, detail: detail})
-				return
-			}
-		}
+		rawQuery := r.URL.RawQuery // as sent: validation re-encodes it with the defaults
 		if r.Body != nil && r.Body != http.NoBody && !morimock.StreamsBody(route.Operation) {
 			// kin-openapi reads a JSON body whole to validate it: bound it first, so
 			// that no request can make the sandbox hold more than MaxJSONBody. A
@@ -165,6 +154,16 @@ func (s *Server) serveAPI() http.Handler {
 			}
 			s.fail(w, &apiError{status: http.StatusBadRequest, code: validationCode(err), detail: detail})
 			return
+		}
+		if rawQuery != "" && takesQuery(route) {
+			// url.Values leaves out a pair it cannot decode (keyword=%ZZ), and a filter
+			// the client asked for would be dropped without a word. Only where the
+			// operation reads its query (and so declares a 400); after the
+			// authentication, whose 401 comes first.
+			if _, err := url.ParseQuery(rawQuery); err != nil {
+				s.fail(w, &apiError{status: http.StatusBadRequest, code: codeValidationFailed, detail: "the query string is not valid: " + clip(err.Error())})
+				return
+			}
 		}
 		// The storage paths stand for S3, not for the vendor's API, so the API's rate
 		// limit does not count them (sandbox.yaml declares no 429 there).
@@ -330,4 +329,22 @@ func (s *Server) validate(r *http.Request, params map[string]string, h http.Head
 func (s *Server) fail(w http.ResponseWriter, e *apiError) {
 	w.Header().Set(HeaderSource, "error")
 	writeError(w, e)
+}
+
+// takesQuery reports whether route's operation reads query parameters and declares a
+// 400 to refuse a bad one.
+func takesQuery(route *routers.Route) bool {
+	if route.Operation == nil || route.Operation.Responses.Status(http.StatusBadRequest) == nil {
+		return false
+	}
+	params := route.Operation.Parameters
+	if route.PathItem != nil {
+		params = append(slices.Clip(params), route.PathItem.Parameters...)
+	}
+	for _, p := range params {
+		if p.Value != nil && p.Value.In == "query" {
+			return true
+		}
+	}
+	return false
 }

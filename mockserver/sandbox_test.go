@@ -492,9 +492,15 @@ func TestSandboxListAndStats(t *testing.T) {
 	if len(list.Orders) != 0 {
 		t.Errorf("list by a part of the id %s = %+v; want none", id, list.Orders)
 	}
-	// A filter that cannot be decoded is refused, not dropped.
+	// A filter that cannot be decoded is refused, not dropped; after the token is
+	// checked, and only where the operation reads its query (it declares no 400
+	// elsewhere).
 	res, body := c.do(http.MethodGet, "/api/v2/orders?keyword=%ZZ", liveKey, nil)
 	c.want(res, body, http.StatusBadRequest, "VALIDATION_FAILED")
+	res, body = c.do(http.MethodGet, "/api/v2/orders?keyword=%ZZ", "", nil)
+	c.want(res, body, http.StatusUnauthorized, "")
+	res, body = c.do(http.MethodGet, "/_morimock/clock?a;b", liveKey, nil)
+	c.want(res, body, http.StatusOK, "")
 	res, body = c.do(http.MethodGet, "/api/v2/orders?limit=-1", liveKey, nil)
 	c.want(res, body, http.StatusBadRequest, "VALIDATION_FAILED")
 	var stats recentStats
