@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -212,6 +213,19 @@ func runWebhookVerify(args []string, getenv func(string) string, stdin io.Reader
 		fmt.Fprintln(stdout, "valid: the signature matches the body")
 		return nil
 	}
-	fmt.Fprintf(stdout, "INVALID: the signature does not match (expected %s over %d bytes; check the secret, the whole whsec_ string, and that the body is the raw bytes received)\n", webhook.Sign(secret, body), len(body))
+	// Not the signature it expected: printed in a CI log, that would sign any body a
+	// stranger got verified. What tells the two usual mistakes apart is safe to show:
+	// which secret (its last four characters, as the API masks it) and which bytes.
+	sum := sha256.Sum256(body)
+	fmt.Fprintf(stdout, "INVALID: the signature does not match (secret ending %q, body of %d bytes with SHA-256 %x...; check the secret, the whole whsec_ string, and that the body is the raw bytes received)\n", secretTail(secret), len(body), sum[:6])
 	return &exitError{code: 1}
+}
+
+// secretTail is the last four characters of a secret, as the API shows a webhook's
+// (whsec_****12a8), or nothing of one too short to keep any of it hidden.
+func secretTail(secret string) string {
+	if len(secret) < 16 {
+		return ""
+	}
+	return secret[len(secret)-4:]
 }

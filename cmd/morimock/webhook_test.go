@@ -47,6 +47,11 @@ func TestWebhookSendVerify(t *testing.T) {
 		if (err != nil) != tc.wantErr {
 			t.Errorf("%s: verify error = %v (%s); want error %v", tc.name, err, out.String(), tc.wantErr)
 		}
+		// A mismatch must not print the signature the body should have had: in a CI
+		// log it would sign whatever body a stranger got verified.
+		if want := webhook.Sign("whsec_s", []byte(tc.body)); tc.wantErr && strings.Contains(out.String(), want) {
+			t.Errorf("%s: verify printed the expected signature: %s", tc.name, out.String())
+		}
 	}
 	if err := run(context.Background(), []string{"webhook", "send", "--url", rc.URL, "--secret", "s", "--event", "order.nope.completed"}, func(string) string { return "" }, nil, &out, &errb); err == nil {
 		t.Error("webhook send --event order.nope.completed: no error")
