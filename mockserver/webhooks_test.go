@@ -329,10 +329,12 @@ func retrySteps(c *sbx, fc *fakeClock, key string) []func() {
 	}
 }
 
-// TestWebhookRetrySchedule walks the whole schedule: 1, 2 and 4 s on the server's
-// clock, 30 min, 2 h and 4 h on the tenant's, then FAILED; then a manual retry.
-func TestWebhookRetrySchedule(t *testing.T) {
-	t.Parallel() // its own sandbox, receivers and clock
+// failedEvent runs the first event of a live key's webhook, whose receiver answers
+// 500, through the whole documented schedule to FAILED: every attempt carries the first
+// one's eventId. It returns the sandbox, its clock, the receiver (still answering
+// 500), the webhook and that eventId.
+func failedEvent(t *testing.T) (*sbx, *fakeClock, *receiver, createdHook, string) {
+	t.Helper()
 	c, fc := webhookSandbox(t, Config{})
 	rc := newReceiver(t)
 	rc.set(fail500)
@@ -340,18 +342,22 @@ func TestWebhookRetrySchedule(t *testing.T) {
 	c.call(http.MethodPost, "/api/v2/orders/anti-ai/with-urls", liveKey, map[string]any{"idempotencyKey": "a", "files": []map[string]string{{"fileName": "a.png", "imageUrl": "https://example.com/a.png"}}}, nil)
 	c.advance(liveKey, "5s")
 	first := decodeEnvelope(t, rc.next(t))
-	c.settleEvent(liveKey, h.ID, "RETRYING", 0)
-	steps := retrySteps(c, fc, liveKey)
-	for i, step := range steps {
+	for i, step := range retrySteps(c, fc, liveKey) {
+		c.settleEvent(liveKey, h.ID, "RETRYING", i)
 		step()
 		if e := decodeEnvelope(t, rc.next(t)); e.EventID != first.EventID {
 			t.Fatalf("retry %d eventId %s; want the first's %s", i+1, e.EventID, first.EventID)
 		}
-		if i < len(steps)-1 {
-			c.settleEvent(liveKey, h.ID, "RETRYING", i+1)
-		}
 	}
 	c.settleEvent(liveKey, h.ID, "FAILED", 6)
+	return c, fc, rc, h, first.EventID
+}
+
+// TestWebhookRetrySchedule walks the whole schedule: 1, 2 and 4 s on the server's
+// clock, 30 min, 2 h and 4 h on the tenant's, then FAILED; then a manual retry.
+func TestWebhookRetrySchedule(t *testing.T) {
+	t.Parallel() // its own sandbox, receivers and clock
+	c, fc, rc, h, firstID := failedEvent(t)
 	c.advance(liveKey, "7d")
 	fc.Advance(time.Hour)
 	select {
@@ -371,7 +377,7 @@ func TestWebhookRetrySchedule(t *testing.T) {
 	}
 	c.call(http.MethodPost, retry, liveKey, nil, &ans) // fails again: queued 30 min on
 	rc.next(t)
-	if ans.Success || ans.Status != "RETRYING" || ans.Error == "" || ans.EventID != first.EventID {
+	if ans.Success || ans.Status != "RETRYING" || ans.Error == "" || ans.EventID != firstID {
 		t.Fatalf("manual retry against a failing receiver = %+v; want success false, RETRYING", ans)
 	}
 	res, body := c.do(http.MethodPost, retry, liveKey, nil)
@@ -397,19 +403,7 @@ func TestWebhookRetrySchedule(t *testing.T) {
 // TestWebhookRetryFailed resends the FAILED events of a date range.
 func TestWebhookRetryFailed(t *testing.T) {
 	t.Parallel() // its own sandbox, receivers and clock
-	c, fc := webhookSandbox(t, Config{})
-	rc := newReceiver(t)
-	rc.set(fail500)
-	h := c.hook(liveKey, rc.URL)
-	c.call(http.MethodPost, "/api/v2/orders/anti-ai/with-urls", liveKey, map[string]any{"idempotencyKey": "a", "files": []map[string]string{{"fileName": "a.png", "imageUrl": "https://example.com/a.png"}}}, nil)
-	c.advance(liveKey, "5s")
-	rc.next(t)
-	for i, step := range retrySteps(c, fc, liveKey) {
-		c.settleEvent(liveKey, h.ID, "RETRYING", i)
-		step()
-		rc.next(t)
-	}
-	c.settleEvent(liveKey, h.ID, "FAILED", 6)
+	c, _, rc, h, _ := failedEvent(t)
 	rc.set(nil)
 	target := fmt.Sprintf("/api/v2/orders/webhooks/%d/events/retry-failed", h.ID)
 	res, body := c.do(http.MethodPost, target, liveKey, map[string]string{"fromDate": "2026-03-01", "toDate": "2026-03-12"})
@@ -638,23 +632,7 @@ func TestInboxReadMakesNone(t *testing.T) {
 // attempt is on the wire answers 404, not a sandbox failure.
 func TestWebhookDeletedDuringRetry(t *testing.T) {
 	t.Parallel() // its own sandbox, receivers and clock
-	c, fc := webhookSandbox(t, Config{})
-	rc := newReceiver(t)
-	rc.set(fail500)
-	h := c.hook(liveKey, rc.URL)
-	c.call(http.MethodPost, "/api/v2/orders/anti-ai/with-urls", liveKey, map[string]any{"idempotencyKey": "a", "files": []map[string]string{{"fileName": "a.png", "imageUrl": "https://example.com/a.png"}}}, nil)
-	c.advance(liveKey, "5s")
-	rc.next(t)
-	c.settleEvent(liveKey, h.ID, "RETRYING", 0)
-	steps := retrySteps(c, fc, liveKey)
-	for i, step := range steps {
-		step()
-		rc.next(t)
-		if i < len(steps)-1 {
-			c.settleEvent(liveKey, h.ID, "RETRYING", i+1)
-		}
-	}
-	c.settleEvent(liveKey, h.ID, "FAILED", 6)
+	c, _, rc, h, _ := failedEvent(t)
 	ev := c.events(liveKey, h.ID).Events[0]
 
 	release := make(chan struct{})
