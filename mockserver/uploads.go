@@ -185,15 +185,15 @@ func (b *deadlineBody) Read(p []byte) (int, error) {
 	return b.ReadCloser.Read(p)
 }
 
-// cutShort reports whether an upload failed because its client ended the body before
-// the length it announced (a dropped connection): the client's fault, not the
-// sandbox's.
+// cutShort reports whether reading a request's body (an upload, or an API request's
+// JSON) failed because its client ended it before the length it announced (a dropped
+// connection): the client's fault, not the sandbox's.
 func cutShort(err error) bool {
 	return errors.Is(err, io.ErrUnexpectedEOF)
 }
 
-// timedOut reports whether an upload failed because its bytes stopped coming (see
-// uploadIdle).
+// timedOut reports whether reading a request's body failed because its bytes stopped
+// coming (an upload's after uploadIdle, another's at the server's read timeout).
 func timedOut(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()

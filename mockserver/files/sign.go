@@ -208,11 +208,15 @@ func (s *Signer) S3URL(g Grant) string {
 	return FilesPath + url.PathEscape(g.Key) + "?" + q.Encode()
 }
 
+// s3Params are the query parameters of a presigned URL (S3URL), each exactly once and
+// nothing else.
+var s3Params = []string{amzAlgorithm, amzCredential, amzDate, amzExpires, amzSigned, amzSignature}
+
 // CheckS3 checks an S3-style presigned request: the method, the storage key from the
 // path (unescaped) and the query. It returns the grant, or ErrMalformed, or
 // ErrSignature. Expiry is the caller's to check, on the tenant's clock.
 func (s *Signer) CheckS3(method, key string, query url.Values) (Grant, error) {
-	for _, p := range []string{amzAlgorithm, amzCredential, amzDate, amzExpires, amzSigned, amzSignature} {
+	for _, p := range s3Params {
 		if len(query[p]) != 1 {
 			return Grant{}, fmt.Errorf("%w: want exactly one %s", ErrMalformed, p)
 		}
@@ -220,7 +224,7 @@ func (s *Signer) CheckS3(method, key string, query url.Values) (Grant, error) {
 	// SigV4 signs every parameter of the query but the signature, and the headers
 	// SignedHeaders names: a URL with a parameter added, or other signed headers, no
 	// longer matches its signature.
-	if len(query) != 6 || query.Get(amzSigned) != signedHeaders {
+	if len(query) != len(s3Params) || query.Get(amzSigned) != signedHeaders {
 		return Grant{}, ErrSignature
 	}
 	if query.Get(amzAlgorithm) != algorithm {
