@@ -479,10 +479,13 @@ func TestSameInputSameOutputs(t *testing.T) {
 
 // largePNG is a small image in a file over longWorkInputs: a PNG with a text chunk of
 // 300 KB (decoders skip it), so a test pays for the bytes, not for pixels.
-func largePNG(t testing.TB) []byte {
+func largePNG(t testing.TB) []byte { t.Helper(); return largePNGOf(t, 'x') }
+
+// largePNGOf is largePNG with its text made of fill: other bytes, the same pixels.
+func largePNGOf(t testing.TB, fill byte) []byte {
 	t.Helper()
 	small := testImage(t, files.PNG)
-	text := append([]byte("Comment\x00"), bytes.Repeat([]byte("x"), 300_000)...)
+	text := append([]byte("Comment\x00"), bytes.Repeat([]byte{fill}, 300_000)...)
 	chunk := binary.BigEndian.AppendUint32(nil, uint32(len(text)))
 	chunk = append(chunk, "tEXt"...)
 	chunk = append(chunk, text...)

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os/exec"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -65,6 +66,8 @@ type Config struct {
 	// is answered on testBusyCounted once counted.
 	testBusyTicks   chan time.Time
 	testBusyCounted chan struct{}
+	// testStillBusy, when set, replaces stillBusy (a test's jobs may start far apart).
+	testStillBusy time.Duration
 
 	// Webhook deliveries. Their retries wait on the tenant's clock, which is Now plus
 	// the tenant's offset; AfterFunc waits on Now's clock (nil: time.AfterFunc), so a
@@ -78,7 +81,12 @@ type Config struct {
 	// LongWork, when set, is called with true before an order's image work that is
 	// expected to take long (inputs over longWorkInputs, not remembered) and with
 	// false after it: cmd/morimock gives requests a P of their own meanwhile.
-	LongWork        func(start bool)
+	LongWork func(start bool)
+	// ImageProcess, when set, makes the command of an image worker process (one that
+	// runs ServeImageWork, as `morimock image-worker` does): each worker then hands the
+	// pixels of its jobs to a process of its own, which the sandbox can hold back
+	// while requests arrive quickly. nil does the work in this process.
+	ImageProcess    func() *exec.Cmd
 	MaxPixels       int          // the largest image processed; 0 is files.DefaultMaxPixels
 	FetchSourceURLs bool         // anti-AI URL mode downloads originalFileUrl; false uses a generated sample
 	FetchClient     *http.Client // downloads source URLs; nil is a client with a 30 s timeout

@@ -1,11 +1,43 @@
 package mockserver
 
 import (
+	"io"
 	"os"
+	"os/exec"
 	"testing"
 
 	"github.com/morimock/morimock/internal/raceexit"
 )
 
-// TestMain skips the race detector's second of sleep at exit (see raceexit).
-func TestMain(m *testing.M) { os.Exit(raceexit.Run(m)) }
+// testWorkerEnv names what the test binary, started by testImageProcess, does instead
+// of running the tests: "serve" is an image worker process (ServeImageWork), "die"
+// one that reads the first bytes of a job and exits, as one the kernel killed.
+const testWorkerEnv = "MORIMOCK_TEST_IMAGE_WORKER"
+
+// TestMain skips the race detector's second of sleep at exit (see raceexit), or is an
+// image worker process.
+func TestMain(m *testing.M) {
+	switch os.Getenv(testWorkerEnv) {
+	case "serve":
+		if err := ServeImageWork(os.Stdin, os.Stdout); err != nil {
+			os.Stderr.WriteString(err.Error() + "\n")
+			os.Exit(2)
+		}
+		os.Exit(0)
+	case "die":
+		io.ReadFull(os.Stdin, make([]byte, 8))
+		os.Exit(3)
+	}
+	os.Exit(raceexit.Run(m))
+}
+
+// testImageProcess is a Config.ImageProcess that starts this test binary as an image
+// worker process of the mode testWorkerEnv names.
+func testImageProcess(mode string) func() *exec.Cmd {
+	return func() *exec.Cmd {
+		cmd := exec.Command(os.Args[0])
+		cmd.Env = append(os.Environ(), testWorkerEnv+"="+mode)
+		cmd.Stderr = os.Stderr
+		return cmd
+	}
+}

@@ -163,6 +163,10 @@ func (s *Server) worker(ctx context.Context, sb *sandbox) {
 		s.log.Warn("image workers keep the process's priority", "err", err)
 	}
 	th := &workThread{tid: tid}
+	if s.cfg.ImageProcess != nil {
+		th.procs = &imageProcs{newCmd: s.cfg.ImageProcess, stillBusy: s.cfg.testStillBusy}
+		defer th.procs.shutdown()
+	}
 	for {
 		w.mu.Lock()
 		for w.waiting.n == 0 && !w.closed {
@@ -184,6 +188,9 @@ func (s *Server) worker(ctx context.Context, sb *sandbox) {
 			debug.FreeOSMemory()
 		}
 		lowered := s.endWatch(th)
+		if th.procs != nil {
+			th.procs.endJob() // a lowered process ends; the thread is not lowered
+		}
 		if job.long && s.cfg.LongWork != nil {
 			s.cfg.LongWork(false)
 		}
@@ -214,6 +221,7 @@ type workThread struct {
 	stop    chan struct{} // closed when the long job ends; nil when no job is watched
 	done    chan struct{} // closed when watchRequests has returned
 	lowered atomic.Bool   // the thread is at busyNice: the worker ends it after the job
+	procs   *imageProcs   // the worker's process, with Config.ImageProcess
 }
 
 // busyTick and busyRequests say when requests arrive quickly enough during a long job
@@ -228,7 +236,7 @@ const (
 
 // watch starts watchRequests for the long job th is doing.
 func (s *Server) watch(th *workThread) {
-	if th == nil || th.stop != nil || busyNice == workerNice {
+	if th == nil || th.stop != nil || (busyNice == workerNice && th.procs == nil) {
 		return
 	}
 	th.stop, th.done = make(chan struct{}), make(chan struct{})
@@ -270,6 +278,18 @@ func (s *Server) watchRequests(th *workThread, last uint64) {
 		case <-ticks:
 		}
 		n := s.requests.Load()
+		if th.procs != nil {
+			// The worker's process is held back while requests are busy, and runs
+			// freely again once they are not.
+			if err := th.procs.busy(n-last >= busyRequests); err != nil && !s.work.warnedBusy.Swap(true) {
+				s.log.Warn("the image worker process keeps its priority while requests arrive", "err", err)
+			}
+			last = n
+			if s.cfg.testBusyCounted != nil {
+				s.cfg.testBusyCounted <- struct{}{}
+			}
+			continue
+		}
 		done := false
 		if n-last >= busyRequests {
 			if err := lowerThread(th.tid, busyNice); err != nil {
@@ -364,7 +384,7 @@ type result struct {
 // jobCost is what the work of an order took, for the worker to clean up after it.
 type jobCost struct {
 	pixelBytes int64 // the largest decoded image, in bytes: see bigJob
-	long       bool  // the inputs are over longWorkInputs: Config.LongWork(true) was called, and the requests watched
+	long       bool  // the inputs are over longWorkInputs and the work is in this process: Config.LongWork(true) was called
 }
 
 // process does the work of one order and hands its outputs to commit, which records
@@ -520,9 +540,17 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 		}
 	}
 	if inputs > longWorkInputs {
-		res.job.long = true
+		if th.procs != nil {
+			if _, err := th.procs.ensure(); err != nil { // the watch holds back a running process
+				return res, nil, err
+			}
+			if err := th.procs.startJob(); err != nil && !s.work.warnedBusy.Swap(true) {
+				s.log.Warn("the image worker process keeps its priority while requests arrive", "err", err)
+			}
+		}
 		s.watch(th) // the worker ends the watch
 		if s.cfg.LongWork != nil {
+			res.job.long = true
 			s.cfg.LongWork(true) // the worker calls LongWork(false) once it has given the memory back
 		}
 	}
@@ -592,7 +620,6 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 		}
 		return res, blobs, err
 	}
-	limits := files.Limits{MaxPixels: s.cfg.MaxPixels}
 	for i := range rec.Files {
 		f := &rec.Files[i]
 		if f.Role == "original" {
@@ -630,53 +657,30 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 			}
 			continue
 		}
-		img, err := files.DecodeImage(r, f.Name, formatOf(f), limits)
+		job := imageJob{
+			Type: rec.Type, Index: i, Name: f.Name, Format: formatOf(f), MaxPixels: s.cfg.MaxPixels,
+			Thumbnail: i == 0, Probability: rec.Outcome.Probability, Seed: seed, Watermarks: f.Watermarks,
+		}
+		if o := rec.Options; o != nil {
+			job.Heatmap, job.Overlay = o.GenerateHeatmap, o.GenerateOverlay
+		}
+		var ir imageResult
+		if th.procs != nil {
+			// In an image worker process, which gives its memory back itself.
+			ir, err = th.procs.run(ctx, job, r, put)
+		} else {
+			ir, err = runImageJob(job, r, put)
+			res.job.pixelBytes = max(res.job.pixelBytes, ir.PixelBytes)
+		}
 		done()
 		if err != nil {
-			return finish(err)
+			return res, nil, err
 		}
-		bnd := img.Bounds()
-		res.job.pixelBytes = max(res.job.pixelBytes, 4*int64(bnd.Dx())*int64(bnd.Dy()))
-		if rec.Type == order.AntiAI || rec.Type == order.WatermarkEmbed {
-			// The copy is made first and the thumbnail from it, before it is changed:
-			// scaling reads an RGBA faster than a decoder's YCbCr.
-			img = files.AsNRGBA(img) // the decoded image (and its pixels) is not read after
+		if ir.Fail != "" {
+			return finish(&files.InputError{Msg: ir.Fail})
 		}
-		pre := files.Preview(img)
-		if i == 0 {
-			if err := putPNG(blobThumbnail, files.Thumbnail(pre)); err != nil {
-				return res, nil, err
-			}
-		}
-		switch rec.Type {
-		case order.AIDetection:
-			b := img.Bounds()
-			if o := rec.Options; o != nil && o.GenerateHeatmap {
-				if err := putPNG(blobHeatmap, files.Heatmap(b.Dx(), b.Dy(), rec.Outcome.Probability, seed)); err != nil {
-					return res, nil, err
-				}
-			}
-			if o := rec.Options; o != nil && o.GenerateOverlay {
-				pb := pre.Bounds()
-				heat := files.Heatmap(pb.Dx(), pb.Dy(), rec.Outcome.Probability, seed)
-				if err := putPNG(blobOverlay, files.Overlay(pre, heat)); err != nil {
-					return res, nil, err
-				}
-			}
-		case order.AntiAI, order.WatermarkEmbed:
-			out := img.(*image.NRGBA)
-			if rec.Type == order.AntiAI {
-				files.Perturb(out, seed)
-			} else if err := files.EmbedWatermark(out, f.Watermarks); err != nil {
-				return finish(err) // an image too small for its texts: the order says so
-			}
-			format := files.OutputFormat(formatOf(f))
-			if err := put(blobOutput+strconv.Itoa(i), bnd.Dx()*bnd.Dy(), func(w io.Writer) error { return files.Encode(w, out, format) }); err != nil {
-				return res, nil, err
-			}
-		case order.WatermarkExtract:
-			text, ok := files.ReadWatermark(img)
-			res.detected, res.text = &ok, text
+		if ir.Detected != nil {
+			res.detected, res.text = ir.Detected, ir.Text
 		}
 	}
 	if rec.Type == order.WatermarkExtract {

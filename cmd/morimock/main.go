@@ -14,6 +14,8 @@ import (
 	"runtime/debug"
 	"sync"
 	"syscall"
+
+	"github.com/morimock/morimock/mockserver"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -143,6 +145,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runHealthcheck(ctx, rest, getenv, stdout, stderr)
 	case "webhook":
 		return runWebhook(ctx, rest, getenv, stdin, stdout, stderr)
+	case "image-worker":
+		// Not in the usage: the process serve starts for its image work
+		// (--image-work process), answering jobs on stdin and stdout.
+		if len(rest) > 0 {
+			return &exitError{code: 2, err: errors.New("image-worker takes no arguments: serve starts it")}
+		}
+		return mockserver.ServeImageWork(stdin, stdout)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "morimock", version)
 		return nil

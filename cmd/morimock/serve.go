@@ -11,6 +11,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
+	"runtime"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -54,7 +56,8 @@ type serveOptions struct {
 	webhookTimeout    time.Duration
 	maxDeliveries     int
 	imageWorkers      int
-	seedSet           bool // --seed (or MORIMOCK_SEED) was given: presigned URLs are signed with a key from it
+	imageWork         string // process or inline: see imageProcess
+	seedSet           bool   // --seed (or MORIMOCK_SEED) was given: presigned URLs are signed with a key from it
 
 	// Not flags: tests shorten the server's clocks and watch its requests through these.
 	timeouts serveTimeouts
@@ -108,6 +111,7 @@ func serveEnv() []envFlag {
 		{"retention", "MORIMOCK_RETENTION"}, {"unknown-orders", "MORIMOCK_UNKNOWN_ORDERS"},
 		{"redis", "MORIMOCK_REDIS_URL"}, {"redis-prefix", "MORIMOCK_REDIS_PREFIX"}, {"files-dir", "MORIMOCK_FILES_DIR"},
 		{"fetch-source-urls", "MORIMOCK_FETCH_SOURCE_URLS"}, {"image-workers", "MORIMOCK_IMAGE_WORKERS"},
+		{"image-work", "MORIMOCK_IMAGE_WORK"},
 		{"webhook-timeout", "MORIMOCK_WEBHOOK_TIMEOUT"}, {"max-deliveries", "MORIMOCK_MAX_DELIVERIES"},
 	}
 }
@@ -133,6 +137,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.IntVar(&o.maxDelayed, "max-delayed", 256, "most requests held in a Prefer: delay at once, at most half of --max-conns; more are answered 429 (env MORIMOCK_MAX_DELAYED)")
 	fs.StringVar(&processing, "processing-time", "5s", "how long a sandbox order stays inProgress on its key's clock: 5s, 90m, 2h, 1d, a range 2s-8s or 1h-2d, or 0 for at once (env MORIMOCK_PROCESSING_TIME)")
 	fs.BoolVar(&o.fetchSourceURLs, "fetch-source-urls", false, "anti-AI URL mode downloads each originalFileUrl (http/https, at most 32 MiB, 30 s); without it the sandbox uses a generated sample image (env MORIMOCK_FETCH_SOURCE_URLS)")
+	fs.StringVar(&o.imageWork, "image-work", defaultImageWork, "where images are processed: process (a worker process per image worker, held back while requests arrive quickly; Linux) or inline, in the server (env MORIMOCK_IMAGE_WORK)")
 	fs.IntVar(&o.imageWorkers, "image-workers", 1, "orders whose images are processed at once, taken from each key in turn; each may take up to 192 MiB (env MORIMOCK_IMAGE_WORKERS)")
 	fs.Float64Var(&o.failureRate, "failure-rate", 0, "share of sandbox orders that fail without a _fail file name, 0..1, seeded (env MORIMOCK_FAILURE_RATE)")
 	fs.StringVar(&o.stateDir, "state-dir", "", "keep sandbox orders, keys, clocks and files in this directory across restarts; in memory when empty (env MORIMOCK_STATE_DIR)")
@@ -214,6 +219,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	}
 	if o.imageWorkers < 1 || o.imageWorkers > 64 {
 		return o, fmt.Errorf("image-workers %d: want 1 to 64", o.imageWorkers)
+	}
+	if o.imageWork != "process" && o.imageWork != "inline" {
+		return o, fmt.Errorf("image-work %q: want process or inline", o.imageWork)
 	}
 	if o.maxDeliveries < 1 || o.maxDeliveries > 1024 {
 		return o, fmt.Errorf("max-deliveries %d: want 1 to 1024", o.maxDeliveries)
@@ -299,6 +307,12 @@ func serve(ctx context.Context, o serveOptions, stdout, stderr io.Writer) error 
 		// A test's shortened timeout (o.timeouts) wins over the flag.
 		WebhookTimeout: cmp.Or(o.timeouts.webhook, o.webhookTimeout), WebhookLease: o.timeouts.webhookLease,
 		MaxDeliveries: o.maxDeliveries, ImageWorkers: o.imageWorkers,
+	}
+	if o.imageWork == "process" {
+		cfg.ImageProcess, err = imageProcess(stderr)
+		if err != nil {
+			logger.Warn("images are processed in the server", "err", err)
+		}
 	}
 	if o.redisURL != "" {
 		// The Redis client writes its own lines to stderr, plain text whatever
@@ -513,4 +527,23 @@ type redisLog struct{ log *slog.Logger }
 
 func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
 	l.log.DebugContext(ctx, "redis client", "msg", fmt.Sprintf(format, v...))
+}
+
+// defaultImageWork is where --image-work processes images unless told: in worker
+// processes where the sandbox can hold them back (Linux, see mockserver's
+// imageproc_linux.go), in the server elsewhere.
+var defaultImageWork = map[bool]string{true: "process", false: "inline"}[runtime.GOOS == "linux"]
+
+// imageProcess is the command of an image worker process: this program again, as
+// `morimock image-worker`. Its standard error (a crash's report) is serve's.
+func imageProcess(stderr io.Writer) (func() *exec.Cmd, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	return func() *exec.Cmd {
+		cmd := exec.Command(exe, "image-worker")
+		cmd.Stderr = stderr
+		return cmd
+	}, nil
 }

@@ -148,6 +148,8 @@ func TestServeRefusesBadInput(t *testing.T) {
 		{"webhook timeout too long", []string{"--webhook-timeout", "1h"}, nil, "webhook-timeout 1h0m0s"},
 		{"webhook timeout env", nil, map[string]string{"MORIMOCK_WEBHOOK_TIMEOUT": "soon"}, `MORIMOCK_WEBHOOK_TIMEOUT="soon"`},
 		{"no deliveries", []string{"--max-deliveries", "0"}, nil, "max-deliveries 0"},
+		{"image work", []string{"--image-work", "gpu"}, nil, `image-work "gpu": want process or inline`},
+		{"image work env", nil, map[string]string{"MORIMOCK_IMAGE_WORK": "elsewhere"}, `image-work "elsewhere"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -189,6 +191,9 @@ func TestRunCommands(t *testing.T) {
 	var ee *exitError
 	if !errors.As(err, &ee) || ee.code != 2 || !strings.Contains(err.Error(), `unknown command "frobnicate"`) {
 		t.Errorf("run(frobnicate) = %v; want exit 2 naming the command", err)
+	}
+	if err := run(context.Background(), []string{"image-worker", "x"}, envOf(nil), nil, &out, &errb); !errors.As(err, &ee) || ee.code != 2 || !strings.Contains(err.Error(), "serve starts it") {
+		t.Errorf("run(image-worker x) = %v; want exit 2 saying serve starts it", err)
 	}
 	if err := run(context.Background(), nil, envOf(nil), nil, &out, &errb); !errors.As(err, &ee) || ee.code != 2 {
 		t.Errorf("run() = %v; want exit 2 with usage", err)

@@ -1,0 +1,486 @@
+package mockserver
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Image worker processes. With Config.ImageProcess set, each image worker hands the
+// pixels of its jobs (decode, scaling, heat maps, encoders) to a process of its own,
+// which runs ServeImageWork, and stores what it answers. A process can be stopped
+// wherever its codecs are, which a goroutine cannot: while requests arrive quickly
+// during a long job, the sandbox lowers the process to SCHED_IDLE and lets it run in
+// slices of dutyOn, dutyOff apart (imageproc_linux.go), so a request never waits
+// behind more than a slice of image work. The README's Performance section (Real
+// files) has the measurements that chose this.
+//
+// The protocol, over the process's standard input and output, one job at a time:
+//
+//	job:    uint32 length, the imageJob as JSON, uint64 length, the input's bytes
+//	answer: for each output: 'O', uint16 length, name, uint64 pixels,
+//	        then 'D', uint32 length, bytes (any number), then 'E';
+//	        then 'R', uint32 length, the imageAnswer as JSON
+//
+// Lengths and numbers are big-endian.
+
+// imageAnswer is a job's last frame: its result, or the worker process's own failure.
+type imageAnswer struct {
+	imageResult
+	Err string `json:"err,omitempty"`
+}
+
+const (
+	maxJobHeader  = 1 << 20
+	maxFrame      = 1 << 20 // a 'D' frame, and the piece the worker process writes in
+	maxImageInput = 1 << 36
+	// processFailed is the message of an order whose input ended its worker process
+	// (a crash, the kernel's out-of-memory killer).
+	processFailed = "the file could not be processed"
+)
+
+// ServeImageWork answers the jobs read from in on out until in ends: the body of an
+// image worker process (`morimock image-worker`). An error is a broken stream; an
+// input that cannot be processed is answered, not an error.
+func ServeImageWork(in io.Reader, out io.Writer) error {
+	br := bufio.NewReaderSize(in, 64<<10)
+	bw := bufio.NewWriterSize(out, 64<<10)
+	for {
+		job, input, err := readJob(br)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		res, err := safeImageJob(job, input, func(name string, pixels int, encode func(io.Writer) error) error {
+			return writeOutput(bw, name, pixels, encode)
+		})
+		input = nil
+		a := imageAnswer{imageResult: res}
+		if err != nil {
+			a.Err = err.Error()
+		}
+		body, _ := json.Marshal(a)
+		bw.WriteByte('R')
+		binary.Write(bw, binary.BigEndian, uint32(len(body)))
+		bw.Write(body)
+		if err := bw.Flush(); err != nil {
+			return err
+		}
+		if res.PixelBytes > bigJob {
+			debug.FreeOSMemory() // the process idles most of the time: see bigJob
+		}
+	}
+}
+
+// safeImageJob is runImageJob, with a panic of a codec on a hostile input read as
+// that input's failure.
+func safeImageJob(job imageJob, input []byte, emit emitFunc) (res imageResult, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			res, err = imageResult{Fail: processFailed}, nil
+		}
+	}()
+	return runImageJob(job, bytes.NewReader(input), emit)
+}
+
+func readJob(br *bufio.Reader) (imageJob, []byte, error) {
+	var job imageJob
+	var n uint32
+	if err := binary.Read(br, binary.BigEndian, &n); err != nil {
+		return job, nil, err // io.EOF: no more jobs
+	}
+	if n > maxJobHeader {
+		return job, nil, fmt.Errorf("image job: header of %d bytes", n)
+	}
+	hdr := make([]byte, n)
+	if _, err := io.ReadFull(br, hdr); err != nil {
+		return job, nil, fmt.Errorf("image job: %w", noEOF(err))
+	}
+	if err := json.Unmarshal(hdr, &job); err != nil {
+		return job, nil, fmt.Errorf("image job: %w", err)
+	}
+	var size uint64
+	if err := binary.Read(br, binary.BigEndian, &size); err != nil {
+		return job, nil, fmt.Errorf("image job: %w", noEOF(err))
+	}
+	if size > maxImageInput {
+		return job, nil, fmt.Errorf("image job: input of %d bytes", size)
+	}
+	input := make([]byte, size)
+	if _, err := io.ReadFull(br, input); err != nil {
+		return job, nil, fmt.Errorf("image job: %w", noEOF(err))
+	}
+	return job, input, nil
+}
+
+// noEOF reads a stream that ends inside a frame as cut short.
+func noEOF(err error) error {
+	if errors.Is(err, io.EOF) {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// writeOutput frames one output: its header, encode's bytes in 'D' frames, and 'E'.
+func writeOutput(bw *bufio.Writer, name string, pixels int, encode func(io.Writer) error) error {
+	bw.WriteByte('O')
+	binary.Write(bw, binary.BigEndian, uint16(len(name)))
+	bw.WriteString(name)
+	binary.Write(bw, binary.BigEndian, uint64(pixels))
+	if err := encode(frameWriter{bw}); err != nil {
+		return err // the stream is cut: the server ends this process
+	}
+	return bw.WriteByte('E')
+}
+
+type frameWriter struct{ bw *bufio.Writer }
+
+func (f frameWriter) Write(p []byte) (int, error) {
+	n := 0
+	for len(p) > 0 {
+		piece := p[:min(len(p), maxFrame)]
+		f.bw.WriteByte('D')
+		binary.Write(f.bw, binary.BigEndian, uint32(len(piece)))
+		if _, err := f.bw.Write(piece); err != nil {
+			return n, err
+		}
+		n += len(piece)
+		p = p[len(piece):]
+	}
+	return n, nil
+}
+
+// readOutput copies the 'D' frames of one output to w, up to its 'E'.
+func readOutput(br *bufio.Reader, w io.Writer) error {
+	for {
+		kind, err := br.ReadByte()
+		if err != nil {
+			return noEOF(err)
+		}
+		switch kind {
+		case 'E':
+			return nil
+		case 'D':
+		default:
+			return fmt.Errorf("image worker process: frame %q inside an output", kind)
+		}
+		var n uint32
+		if err := binary.Read(br, binary.BigEndian, &n); err != nil {
+			return noEOF(err)
+		}
+		if n > maxFrame {
+			return fmt.Errorf("image worker process: frame of %d bytes", n)
+		}
+		if _, err := io.CopyN(w, br, int64(n)); err != nil {
+			return noEOF(err)
+		}
+	}
+}
+
+// imageProcs is an image worker's process: started with the first job the worker
+// hands it, from the worker's own thread (so it runs at that thread's niceness,
+// workerNice), and started again after it ends or was lowered.
+type imageProcs struct {
+	newCmd func() *exec.Cmd
+	mu     sync.Mutex
+	p      *imageProc
+	duty   chan struct{} // closed to end the duty cycle; nil when none runs
+	dutyOK chan struct{} // closed when the duty cycle has continued the process
+	// busyAt is when requests were last seen arriving quickly, zero once a tick of
+	// the watch saw them slow down: a lowered process is kept for the next job while
+	// they may still be busy (see stillBusy).
+	busyAt    time.Time
+	stillBusy time.Duration // stillBusy, or a test's
+}
+
+// stillBusy is how long after requests were last seen arriving quickly a job starts
+// lowered, in the lowered process, with the duty cycle on: a load that goes on
+// between two jobs neither pays a process's start (about 10 ms of work) nor meets a
+// job at workerNice until the watch's first tick.
+const stillBusy = 100 * time.Millisecond
+
+type imageProc struct {
+	cmd     *exec.Cmd
+	in      *os.File // the process's standard input
+	out     *bufio.Reader
+	outFile *os.File
+	exited  chan struct{} // closed once Wait returned
+	lowered atomic.Bool   // at SCHED_IDLE: ended after its job
+	killed  atomic.Bool   // ended by the sandbox
+	waitErr error
+}
+
+// ensure starts the process unless it runs, or was lowered and requests have not
+// been busy since stillBusy. It is called on the worker's thread.
+func (ps *imageProcs) ensure() (*imageProc, error) {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if p := ps.p; p != nil {
+		select {
+		case <-p.exited:
+		default:
+			if !p.lowered.Load() || ps.recentlyBusy() {
+				return p, nil
+			}
+			p.kill()
+		}
+		p.close()
+		ps.p = nil
+	}
+	p, err := startImageProc(ps.newCmd())
+	if err != nil {
+		return nil, err
+	}
+	ps.p = p
+	return p, nil
+}
+
+func startImageProc(cmd *exec.Cmd) (*imageProc, error) {
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		inR.Close()
+		inW.Close()
+		return nil, err
+	}
+	cmd.Stdin, cmd.Stdout = inR, outW
+	setDeathSignal(cmd)
+	err = cmd.Start()
+	inR.Close() // the process's ends: ours would keep the pipes open after it ends
+	outW.Close()
+	if err != nil {
+		inW.Close()
+		outR.Close()
+		return nil, fmt.Errorf("starting the image worker process: %w", err)
+	}
+	p := &imageProc{cmd: cmd, in: inW, out: bufio.NewReaderSize(outR, 256<<10), outFile: outR, exited: make(chan struct{})}
+	go func() {
+		p.waitErr = cmd.Wait()
+		close(p.exited)
+	}()
+	return p, nil
+}
+
+// kill ends the process and waits for it.
+func (p *imageProc) kill() {
+	p.killed.Store(true)
+	p.cmd.Process.Kill()
+	<-p.exited
+}
+
+func (p *imageProc) close() {
+	p.in.Close()
+	p.outFile.Close()
+}
+
+// run does job in the process, its input read from r, and stores its outputs through
+// emit. An input that ends the process fails its order (processFailed).
+func (ps *imageProcs) run(ctx context.Context, job imageJob, r io.ReadSeeker, emit emitFunc) (imageResult, error) {
+	p, err := ps.ensure()
+	if err != nil {
+		return imageResult{}, err
+	}
+	stop := context.AfterFunc(ctx, p.kill)
+	res, err := p.do(job, r, emit)
+	if !stop() && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		// The process died, or the stream between us is out of step: the next job
+		// gets a new process.
+		if !p.killed.Load() && ctx.Err() == nil {
+			select {
+			case <-p.exited:
+				// The input ended it: its order fails, as any input the service
+				// cannot process.
+				res, err = imageResult{Fail: processFailed}, nil
+			case <-time.After(time.Second):
+			}
+		}
+		ps.retire(p)
+	}
+	return res, err
+}
+
+func (p *imageProc) do(job imageJob, r io.ReadSeeker, emit emitFunc) (imageResult, error) {
+	size, err := r.Seek(0, io.SeekEnd)
+	if err == nil {
+		_, err = r.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		return imageResult{}, err
+	}
+	if err := writeJob(p.in, job, r, size); err != nil {
+		return imageResult{}, fmt.Errorf("image worker process: sending the input: %w", err)
+	}
+	return p.answer(emit)
+}
+
+// writeJob sends job, with the size bytes of its input read from r.
+func writeJob(w io.Writer, job imageJob, r io.Reader, size int64) error {
+	hdr, err := json.Marshal(job)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	binary.Write(bw, binary.BigEndian, uint32(len(hdr)))
+	bw.Write(hdr)
+	binary.Write(bw, binary.BigEndian, uint64(size))
+	if _, err := io.CopyN(bw, r, size); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// answer reads the frames of a job's answer, its outputs handed to emit.
+func (p *imageProc) answer(emit emitFunc) (imageResult, error) {
+	for {
+		kind, err := p.out.ReadByte()
+		if err != nil {
+			return imageResult{}, fmt.Errorf("image worker process: %w", noEOF(err))
+		}
+		switch kind {
+		case 'O':
+			var n uint16
+			if err := binary.Read(p.out, binary.BigEndian, &n); err != nil {
+				return imageResult{}, noEOF(err)
+			}
+			name := make([]byte, n)
+			var pixels uint64
+			if _, err := io.ReadFull(p.out, name); err != nil {
+				return imageResult{}, noEOF(err)
+			}
+			if err := binary.Read(p.out, binary.BigEndian, &pixels); err != nil {
+				return imageResult{}, noEOF(err)
+			}
+			if err := emit(string(name), int(min(pixels, 1<<40)), func(w io.Writer) error { return readOutput(p.out, w) }); err != nil {
+				return imageResult{}, err
+			}
+		case 'R':
+			var n uint32
+			if err := binary.Read(p.out, binary.BigEndian, &n); err != nil {
+				return imageResult{}, noEOF(err)
+			}
+			if n > maxJobHeader {
+				return imageResult{}, fmt.Errorf("image worker process: answer of %d bytes", n)
+			}
+			body := make([]byte, n)
+			if _, err := io.ReadFull(p.out, body); err != nil {
+				return imageResult{}, noEOF(err)
+			}
+			var a imageAnswer
+			if err := json.Unmarshal(body, &a); err != nil {
+				return imageResult{}, fmt.Errorf("image worker process: %w", err)
+			}
+			if a.Err != "" {
+				return imageResult{}, fmt.Errorf("image worker process: %s", a.Err)
+			}
+			return a.imageResult, nil
+		default:
+			return imageResult{}, fmt.Errorf("image worker process: frame %q", kind)
+		}
+	}
+}
+
+// retire ends p, if it is still the worker's process; the next job starts another.
+func (ps *imageProcs) retire(p *imageProc) {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	ps.stopDutyLocked()
+	if ps.p == p {
+		ps.p = nil
+	}
+	p.kill()
+	p.close()
+}
+
+// endJob is called by the worker after each job: the duty cycle ends with it. A
+// process lowered during it is kept while requests may still be busy, and ended by
+// the next job's ensure otherwise, so that job runs at workerNice again (only a
+// privileged program may take SCHED_IDLE back).
+func (ps *imageProcs) endJob() {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if ps.duty != nil {
+		ps.busyAt = time.Now()
+	}
+	ps.stopDutyLocked()
+}
+
+// startJob starts the duty cycle at once when requests were busy within stillBusy.
+func (ps *imageProcs) startJob() error {
+	ps.mu.Lock()
+	recent := ps.recentlyBusy()
+	ps.mu.Unlock()
+	if recent {
+		return ps.busy(true)
+	}
+	return nil
+}
+
+// recentlyBusy reports whether requests were busy within stillBusy; ps.mu is held.
+func (ps *imageProcs) recentlyBusy() bool {
+	return !ps.busyAt.IsZero() && time.Since(ps.busyAt) < cmp.Or(ps.stillBusy, stillBusy)
+}
+
+// busy starts (true) or ends (false) the duty cycle of the process: requests arrive
+// quickly, or no longer do. The first start lowers the process to SCHED_IDLE.
+func (ps *imageProcs) busy(on bool) error {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if !on {
+		ps.busyAt = time.Time{}
+		ps.stopDutyLocked()
+		return nil
+	}
+	ps.busyAt = time.Now()
+	p := ps.p
+	if p == nil || ps.duty != nil {
+		return nil
+	}
+	if !p.lowered.Load() {
+		if err := idleProcess(p.cmd.Process.Pid); err != nil {
+			return err
+		}
+		p.lowered.Store(true)
+	}
+	ps.duty, ps.dutyOK = make(chan struct{}), make(chan struct{})
+	go dutyCycle(p.cmd.Process.Pid, ps.duty, ps.dutyOK)
+	return nil
+}
+
+func (ps *imageProcs) stopDutyLocked() {
+	if ps.duty == nil {
+		return
+	}
+	close(ps.duty)
+	<-ps.dutyOK
+	ps.duty, ps.dutyOK = nil, nil
+}
+
+// shutdown ends the process, when the worker ends.
+func (ps *imageProcs) shutdown() {
+	ps.mu.Lock()
+	p := ps.p
+	ps.mu.Unlock()
+	if p != nil {
+		ps.retire(p)
+	}
+}

@@ -1,0 +1,183 @@
+//go:build linux
+
+package mockserver
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// procThreads is the policy and niceness of each thread of process pid, and the state
+// letter of its main thread ('T' when stopped).
+func procThreads(pid int) (state byte, policies, nices []int, err error) {
+	dir := "/proc/" + strconv.Itoa(pid) + "/task/"
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	for _, task := range tasks {
+		b, err := os.ReadFile(dir + task.Name() + "/stat")
+		if err != nil {
+			continue // ended meanwhile
+		}
+		s := string(b)
+		fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:]) // fields[0] is field 3 of proc(5)
+		if len(fields) < 39 {
+			return 0, nil, nil, fmt.Errorf("%s/stat = %q: too few fields", task.Name(), s)
+		}
+		nice, _ := strconv.Atoi(fields[16])   // field 19
+		policy, _ := strconv.Atoi(fields[38]) // field 41
+		nices, policies = append(nices, nice), append(policies, policy)
+		if task.Name() == strconv.Itoa(pid) {
+			state = fields[0][0]
+		}
+	}
+	return state, policies, nices, nil
+}
+
+// allAre reports whether every value in vs is want.
+func allAre(vs []int, want int) bool {
+	for _, v := range vs {
+		if v != want {
+			return false
+		}
+	}
+	return len(vs) > 0
+}
+
+// waitState polls the main thread of pid until stopped (or not) is what its state
+// says, for at most a few seconds, and reports whether it got there: the process is
+// stopped and continued by another goroutine, so this waits on it, not on a clock.
+func waitState(pid int, stopped bool) bool {
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		state, _, _, err := procThreads(pid)
+		if err != nil {
+			return false
+		}
+		if (state == 'T') == stopped {
+			return true
+		}
+	}
+	return false
+}
+
+// TestBusyRequestsHoldBackTheImageProcess: while requests arrive at busyRequests a tick
+// during a long job, the image worker process is lowered to SCHED_IDLE (every thread)
+// and stopped and continued in turns; a quieter tick leaves it running. A lowered
+// process serves the next job only while requests were busy when the last one ended,
+// with the duty cycle on from the start; otherwise a new one at workerNice does.
+func TestBusyRequestsHoldBackTheImageProcess(t *testing.T) {
+	t.Parallel() // its own server; shares only the read-only spec
+	ticks, counted := make(chan time.Time), make(chan struct{})
+	tick := func() bool {
+		select {
+		case ticks <- time.Time{}:
+		case <-time.After(time.Minute):
+			t.Error("no watch of the long job's requests took a tick")
+			return false
+		}
+		select {
+		case <-counted:
+			return true
+		case <-time.After(time.Minute):
+			t.Error("the watch of the long job's requests did not count a tick")
+			return false
+		}
+	}
+	var mu sync.Mutex
+	var cmds []*exec.Cmd
+	var c *sbx
+	serve := func(n int) {
+		for range n {
+			c.srv.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/api/v2/orders/1", nil))
+		}
+	}
+	// check says what the process is at a point of a job.
+	check := func(job int, when string, pid, wantPolicy, wantNice int) {
+		_, policies, nices, err := procThreads(pid)
+		if err != nil {
+			t.Errorf("job %d, %s: %v", job, when, err)
+			return
+		}
+		if !allAre(policies, wantPolicy) || (wantPolicy == 0 && !allAre(nices, wantNice)) {
+			t.Errorf("job %d, %s: the process's threads have policies %v, nices %v; want policy %d, nice %d", job, when, policies, nices, wantPolicy, wantNice)
+		}
+	}
+	pids := make([]int, 4)
+	jobs := 0
+	cfg := Config{testBusyTicks: ticks, testBusyCounted: counted, testStillBusy: time.Hour}
+	cfg.ImageProcess = func() *exec.Cmd {
+		cmd := testImageProcess("serve")()
+		mu.Lock()
+		cmds = append(cmds, cmd)
+		mu.Unlock()
+		return cmd
+	}
+	// LongWork(true) runs on the worker's goroutine, the process started, while the
+	// requests are watched and before the job is sent.
+	cfg.LongWork = func(start bool) {
+		if !start {
+			return
+		}
+		jobs++
+		mu.Lock()
+		pid := cmds[len(cmds)-1].Process.Pid
+		mu.Unlock()
+		pids[jobs] = pid
+		switch jobs {
+		case 1:
+			check(1, "at its start", pid, 0, workerNice)
+			serve(busyRequests - 1)
+			tick()
+			check(1, fmt.Sprintf("after %d requests in a tick", busyRequests-1), pid, 0, workerNice)
+			serve(busyRequests)
+			tick()
+			check(1, fmt.Sprintf("after %d requests in a tick", busyRequests), pid, schedIdle, 0)
+			if !waitState(pid, true) {
+				t.Error("job 1: the process was never stopped while requests were busy")
+			}
+			tick() // quiet
+			if !waitState(pid, false) {
+				t.Error("job 1: the process stayed stopped after a quiet tick")
+			}
+		case 2:
+			check(2, "at its start, after a job that ended quiet", pid, 0, workerNice)
+			serve(busyRequests)
+			tick() // the job runs on, and ends, held back
+			if !waitState(pid, true) {
+				t.Error("job 2: the process was never stopped while requests were busy")
+			}
+		case 3:
+			check(3, "at its start, after a job that ended busy", pid, schedIdle, 0)
+			if !waitState(pid, true) {
+				t.Error("job 3: the process was not held back from its start")
+			}
+			tick() // quiet: it runs freely to the end of the job
+		}
+	}
+	c = startSandbox(t, cfg)
+	for i := range 3 {
+		id := c.antiAI(liveKey, fmt.Sprint("job", i), "p.png", largePNGOf(t, byte('a'+i))) // other bytes: no cached outputs
+		if d := c.get(liveKey, id); d.Status != "complete" {
+			t.Errorf("order of job %d = %+v; want complete", i+1, d)
+		}
+	}
+	if jobs != 3 {
+		t.Fatalf("%d long jobs seen; want 3", jobs)
+	}
+	if pids[2] == pids[1] {
+		t.Errorf("job 2 ran in the process lowered in job 1 (%d); want a new one", pids[1])
+	}
+	if pids[3] != pids[2] {
+		t.Errorf("job 3 ran in process %d; want job 2's lowered one, %d, while requests were busy", pids[3], pids[2])
+	}
+}

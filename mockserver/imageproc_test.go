@@ -1,0 +1,167 @@
+package mockserver
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"image"
+	"image/png"
+	"io"
+	"net/http"
+	"os/exec"
+	"sync/atomic"
+	"testing"
+
+	"github.com/morimock/morimock/mockserver/files"
+)
+
+// bigFlatPNG is a PNG of over bufferedPixels pixels that costs little to code: its
+// heat map is streamed to the store, not held.
+func bigFlatPNG(t testing.TB) []byte {
+	t.Helper()
+	m := image.NewGray(image.Rect(0, 0, 1500, 1500))
+	for i := range m.Pix {
+		m.Pix[i] = uint8(i / 1500)
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, m); err != nil {
+		t.Fatal(err)
+	}
+	if m.Bounds().Dx()*m.Bounds().Dy() <= bufferedPixels {
+		t.Fatal("the big image is small enough to be buffered")
+	}
+	return b.Bytes()
+}
+
+// aiDetect runs an aiDetection order with every output for data and returns the bytes
+// of its thumbnail, heat map and overlay.
+func (c *sbx) aiDetect(idem, name string, data []byte) map[string][]byte {
+	c.t.Helper()
+	var o created
+	c.call(http.MethodPost, "/api/v2/orders/ai-detection", liveKey, map[string]any{
+		"idempotencyKey": idem, "fileName": name, "options": map[string]bool{"generateHeatmap": true, "generateOverlay": true, "generateThumbnail": true},
+	}, &o)
+	c.upload(o.File.UploadURL, data)
+	c.call(http.MethodPost, "/api/v2/orders/ai-detection/confirm", liveKey, map[string]string{"idempotencyKey": "c" + idem, "orderId": o.OrderID}, nil)
+	c.settle()
+	if d := c.get(liveKey, o.OrderID); d.Status != "complete" {
+		c.t.Fatalf("aiDetection of %s = %+v; want complete", name, d)
+	}
+	out := map[string][]byte{}
+	for field, u := range c.imageURLs(o.OrderID) {
+		if field == "originalImageUrl" {
+			continue
+		}
+		res, body := c.do(http.MethodGet, u, "", nil)
+		c.want(res, body, http.StatusOK, "")
+		out[field] = body
+	}
+	if len(out) != 3 {
+		c.t.Fatalf("aiDetection of %s served %d files; want a thumbnail, a heat map and an overlay", name, len(out))
+	}
+	return out
+}
+
+// TestImageProcessMakesTheSameFiles: an image worker process makes the bytes the
+// server itself makes for the same seed and inputs (a heat map streamed to the store,
+// an anti-AI copy, a watermark read back by an extract order), and the orders end as
+// they do in the server.
+func TestImageProcessMakesTheSameFiles(t *testing.T) {
+	t.Parallel() // its own servers; shares only the read-only spec
+	inline := startSandbox(t, Config{Seed: 7})
+	proc := startSandbox(t, Config{Seed: 7, ImageProcess: testImageProcess("serve")})
+	big := bigFlatPNG(t)
+	want, got := inline.aiDetect("big", "big_ai.png", big), proc.aiDetect("big", "big_ai.png", big) // _ai: the same probability
+	for field, b := range want {
+		if !bytes.Equal(got[field], b) {
+			t.Errorf("%s from the worker process: %d bytes, crc %08x; the server made %d, crc %08x", field, len(got[field]), crc32IEEE(got[field]), len(b), crc32IEEE(b))
+		}
+	}
+	photo := testImage(t, files.JPEG)
+	dl := func(c *sbx) []byte {
+		id := c.antiAI(liveKey, "a", "shot.jpg", photo)
+		var d struct{ DownloadURL string }
+		c.call(http.MethodGet, "/api/v2/orders/"+id+"/download", liveKey, nil, &d)
+		res, body := c.do(http.MethodGet, d.DownloadURL, "", nil)
+		c.want(res, body, http.StatusOK, "")
+		return body
+	}
+	if a, b := dl(inline), dl(proc); !bytes.Equal(a, b) {
+		t.Errorf("anti-AI copy from the worker process differs from the server's (%d and %d bytes)", len(b), len(a))
+	}
+	marked := proc.embedAndDownload("photo.png", testImage(t, files.PNG), "FROM-A-PROCESS")
+	if d := proc.extract("x", "photo.png", marked); d.StatusCode == nil || *d.StatusCode != "detected" || d.WatermarkText == nil || *d.WatermarkText != "FROM-A-PROCESS" {
+		t.Errorf("extract of a file marked in a worker process = %+v; want detected, FROM-A-PROCESS", d)
+	}
+	var o created
+	proc.call(http.MethodPost, "/api/v2/orders/ai-detection", liveKey, map[string]any{"idempotencyKey": "bad", "fileName": "bad.png"}, &o)
+	proc.upload(o.File.UploadURL, []byte("not a png at all"))
+	proc.call(http.MethodPost, "/api/v2/orders/ai-detection/confirm", liveKey, map[string]string{"idempotencyKey": "cbad", "orderId": o.OrderID}, nil)
+	proc.settle()
+	if d := proc.get(liveKey, o.OrderID); d.Status != "failed" || d.Errors == nil || *d.Errors == processFailed {
+		t.Errorf("order of a file that is no image, in a worker process = %+v; want failed with the decoder's message", d)
+	}
+}
+
+// TestImageProcessThatDiesFailsItsOrder: an input whose worker process ends in the
+// middle of its job (a crash, the out-of-memory killer) fails its order with a
+// message, and the next order gets a new process.
+func TestImageProcessThatDiesFailsItsOrder(t *testing.T) {
+	t.Parallel() // its own server; shares only the read-only spec
+	var started atomic.Int32
+	die, serve := testImageProcess("die"), testImageProcess("serve")
+	c := startSandbox(t, Config{ImageProcess: func() *exec.Cmd {
+		if started.Add(1) == 1 {
+			return die()
+		}
+		return serve()
+	}})
+	photo := testImage(t, files.PNG)
+	first := c.antiAI(liveKey, "first", "p.png", photo)
+	if d := c.get(liveKey, first); d.Status != "failed" || d.Errors == nil || *d.Errors != processFailed {
+		t.Errorf("order whose worker process died = %+v; want failed, %q", d, processFailed)
+	}
+	if d := c.get(liveKey, c.antiAI(liveKey, "second", "p.png", photo)); d.Status != "complete" {
+		t.Errorf("the next order = %+v; want complete", d)
+	}
+	if n := started.Load(); n != 2 {
+		t.Errorf("%d worker processes started; want 2", n)
+	}
+}
+
+// TestImageWorkProtocolCutShort: a worker process whose answer ends in the middle of
+// a frame is an error of the job, never a hang or a panic; a worker process given a
+// stream cut inside a job says so.
+func TestImageWorkProtocolCutShort(t *testing.T) {
+	t.Parallel()
+	job := imageJob{Type: "aiDetection", Name: "p.png", Format: files.PNG, Thumbnail: true, Heatmap: true}
+	var answer bytes.Buffer
+	in := jobBytes(t, job, testImage(t, files.PNG))
+	if err := ServeImageWork(bytes.NewReader(in), &answer); err != nil {
+		t.Fatalf("ServeImageWork of one job: %v", err)
+	}
+	full := answer.Bytes()
+	for _, n := range []int{0, 1, 5, 20, len(full) / 2, len(full) - 1} {
+		p := &imageProc{out: bufio.NewReader(bytes.NewReader(full[:n]))}
+		_, err := p.answer(func(name string, pixels int, encode func(io.Writer) error) error { return encode(io.Discard) })
+		if err == nil {
+			t.Errorf("an answer cut after %d of %d bytes read without an error", n, len(full))
+		}
+	}
+	for _, n := range []int{3, 10, len(in) - 1} {
+		err := ServeImageWork(bytes.NewReader(in[:n]), io.Discard)
+		if err == nil || !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Errorf("ServeImageWork of a job cut after %d of %d bytes = %v; want an unexpected EOF", n, len(in), err)
+		}
+	}
+}
+
+// jobBytes is job and its input as the server sends them.
+func jobBytes(t *testing.T, job imageJob, input []byte) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := writeJob(&b, job, bytes.NewReader(input), int64(len(input))); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
