@@ -60,7 +60,9 @@ func TestImageWorkModes(t *testing.T) {
 		if st, body := call("POST", base+"/api/v2/orders/ai-detection/confirm", `{"idempotencyKey":"c","orderId":"`+o.Data.OrderID+`"}`, true); st != http.StatusOK {
 			t.Fatalf("%s: confirm = %d %s", mode, st, body)
 		}
-		var d struct{ Data struct{ Status, HeatmapURL string } }
+		var d struct {
+			Data struct{ Status, HeatmapURL string }
+		}
 		for range 500 { // the work is off the request path: poll until it is done
 			_, body = call("GET", base+"/api/v2/orders/"+o.Data.OrderID, "", true)
 			if json.Unmarshal(body, &d); d.Data.Status != "inProgress" {
