@@ -1,6 +1,8 @@
 package mockserver
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"image"
 	"io"
@@ -23,7 +25,7 @@ type imageJob struct {
 	Heatmap     bool       `json:"heatmap"`
 	Overlay     bool       `json:"overlay"`
 	Probability float64    `json:"probability"`
-	Seed        uint64     `json:"seed"`
+	Seed        uint64     `json:"seed"` // the sandbox's: the job mixes in its input's digest (inputSeed)
 	Watermarks  []string   `json:"watermarks,omitempty"`
 }
 
@@ -37,6 +39,20 @@ type imageResult struct {
 
 // emitFunc stores the output name of an image of pixels pixels, as encode writes it.
 type emitFunc func(name string, pixels int, encode func(io.Writer) error) error
+
+// inputSeed is the seed of an input's outputs: the sandbox's seed and the input's
+// SHA-256, so the same bytes get the same protection and heat map in every order. It
+// reads r to its end and back to its start.
+func inputSeed(seed uint64, r io.ReadSeeker) (uint64, error) {
+	h := sha256.New()
+	if _, err := io.Copy(h, r); err != nil {
+		return 0, err
+	}
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return 0, err
+	}
+	return seed ^ binary.BigEndian.Uint64(h.Sum(nil)), nil
+}
 
 // runImageJob decodes job's input from r and makes its outputs through emit. An input
 // the service cannot process ends in imageResult.Fail; an error is emit's, the
@@ -53,6 +69,10 @@ func runImageJob(job imageJob, r io.ReadSeeker, emit emitFunc) (imageResult, err
 	}
 	emitPNG := func(name string, img image.Image) error {
 		return emit(name, img.Bounds().Dx()*img.Bounds().Dy(), func(w io.Writer) error { return files.EncodePNG(w, img) })
+	}
+	seed, err := inputSeed(job.Seed, r)
+	if err != nil {
+		return res, err
 	}
 	img, err := files.DecodeImage(r, job.Name, job.Format, files.Limits{MaxPixels: job.MaxPixels})
 	if err != nil {
@@ -74,13 +94,13 @@ func runImageJob(job imageJob, r io.ReadSeeker, emit emitFunc) (imageResult, err
 	switch job.Type {
 	case order.AIDetection:
 		if job.Heatmap {
-			if err := emitPNG(blobHeatmap, files.Heatmap(bnd.Dx(), bnd.Dy(), job.Probability, job.Seed)); err != nil {
+			if err := emitPNG(blobHeatmap, files.Heatmap(bnd.Dx(), bnd.Dy(), job.Probability, seed)); err != nil {
 				return res, err
 			}
 		}
 		if job.Overlay {
 			pb := pre.Bounds()
-			heat := files.Heatmap(pb.Dx(), pb.Dy(), job.Probability, job.Seed)
+			heat := files.Heatmap(pb.Dx(), pb.Dy(), job.Probability, seed)
 			if err := emitPNG(blobOverlay, files.Overlay(pre, heat)); err != nil {
 				return res, err
 			}
@@ -88,7 +108,7 @@ func runImageJob(job imageJob, r io.ReadSeeker, emit emitFunc) (imageResult, err
 	case order.AntiAI, order.WatermarkEmbed:
 		out := img.(*image.NRGBA)
 		if job.Type == order.AntiAI {
-			files.Perturb(out, job.Seed)
+			files.Perturb(out, seed)
 		} else if err := files.EmbedWatermark(out, job.Watermarks); err != nil {
 			return fail(err) // an image too small for its texts: the order says so
 		}

@@ -245,6 +245,11 @@ func (ps *imageProcs) ensure() (*imageProc, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := niceProcess(p.cmd.Process.Pid, workerNice); err != nil {
+		p.kill()
+		p.close()
+		return nil, err
+	}
 	ps.p = p
 	return p, nil
 }

@@ -3,6 +3,7 @@
 package mockserver
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -19,7 +20,7 @@ import (
 // never rests cost them 0.5-0.8 ms even at SCHED_IDLE (bench/imagelatency.sh, README).
 const (
 	dutyOn  = 200 * time.Microsecond
-	dutyOff = 200 * time.Microsecond
+	dutyOff = dutyOn
 )
 
 // setDeathSignal has the kernel kill the process started by cmd when the thread that
@@ -35,9 +36,32 @@ func setDeathSignal(cmd *exec.Cmd) {
 const schedIdle = 5 // SCHED_IDLE, from linux/sched.h
 
 // idleProcess puts every thread of the process pid under SCHED_IDLE: it runs only
-// when nothing else on its core wants to. Threads the process starts later inherit
-// it; the second pass catches those started during the first.
+// when nothing else on its core wants to.
 func idleProcess(pid int) error {
+	return eachThread(pid, func(tid int) error {
+		var param struct{ priority int32 }
+		if _, _, e := syscall.RawSyscall(syscall.SYS_SCHED_SETSCHEDULER, uintptr(tid), schedIdle, uintptr(unsafe.Pointer(&param))); e != 0 {
+			return fmt.Errorf("SCHED_IDLE for the image worker process: %w", e)
+		}
+		return nil
+	})
+}
+
+// niceProcess sets the niceness of every thread of the process pid (Linux's is a
+// thread's, not a process's).
+func niceProcess(pid, nice int) error {
+	return eachThread(pid, func(tid int) error {
+		if err := syscall.Setpriority(syscall.PRIO_PROCESS, tid, nice); err != nil {
+			return fmt.Errorf("niceness of the image worker process: %w", err)
+		}
+		return nil
+	})
+}
+
+// eachThread calls set for each thread of the process pid. Threads the process starts
+// later are cloned from one of them and inherit what set did; the second pass catches
+// those started during the first. A thread that ended meanwhile (ESRCH) is passed.
+func eachThread(pid int, set func(tid int) error) error {
 	for range 2 {
 		tasks, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/task")
 		if err != nil {
@@ -48,10 +72,8 @@ func idleProcess(pid int) error {
 			if err != nil {
 				continue
 			}
-			var param struct{ priority int32 }
-			_, _, e := syscall.RawSyscall(syscall.SYS_SCHED_SETSCHEDULER, uintptr(tid), schedIdle, uintptr(unsafe.Pointer(&param)))
-			if e != 0 && e != syscall.ESRCH { // ESRCH: the thread ended meanwhile
-				return fmt.Errorf("SCHED_IDLE for the image worker process: %w", e)
+			if err := set(tid); err != nil && !errors.Is(err, syscall.ESRCH) {
+				return err
 			}
 		}
 	}
@@ -61,7 +83,8 @@ func idleProcess(pid int) error {
 // dutyCycle stops and continues the process pid in turns, running dutyOn and
 // resting dutyOff, until stop is closed; it then continues it and closes done. It
 // runs on a thread of its own, whose sleeps (nanosleep) end within microseconds,
-// where a Go timer may wait for the next poll of the network.
+// where a Go timer of under a millisecond may wait a millisecond for the poller. The
+// thread holds a P while it sleeps: the long job gave requests one more (LongWork).
 func dutyCycle(pid int, stop <-chan struct{}, done chan<- struct{}) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -80,7 +103,8 @@ func dutyCycle(pid int, stop <-chan struct{}, done chan<- struct{}) {
 		}
 		sleep(dutyOn)
 		if syscall.Kill(pid, syscall.SIGSTOP) != nil {
-			return // ended
+			<-stop // the process ended
+			return
 		}
 		sleep(dutyOff)
 		syscall.Kill(pid, syscall.SIGCONT)

@@ -122,12 +122,9 @@ func TestBusyRequestsHoldBackTheImageProcess(t *testing.T) {
 		mu.Unlock()
 		return cmd
 	}
-	// LongWork(true) runs on the worker's goroutine, the process started, while the
+	// testWatched runs on the worker's goroutine, the process started, while the
 	// requests are watched and before the job is sent.
-	cfg.LongWork = func(start bool) {
-		if !start {
-			return
-		}
+	cfg.testWatched = func() {
 		jobs++
 		mu.Lock()
 		pid := cmds[len(cmds)-1].Process.Pid

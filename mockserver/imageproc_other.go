@@ -14,6 +14,8 @@ func idleProcess(pid int) error {
 	return errors.New("SCHED_IDLE is Linux's")
 }
 
+func niceProcess(pid, nice int) error { return nil }
+
 func dutyCycle(pid int, stop <-chan struct{}, done chan<- struct{}) {
 	<-stop
 	close(done)

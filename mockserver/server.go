@@ -66,6 +66,9 @@ type Config struct {
 	// is answered on testBusyCounted once counted.
 	testBusyTicks   chan time.Time
 	testBusyCounted chan struct{}
+	// testWatched, when set, is called on the worker's goroutine once a long job's
+	// requests are watched, before its inputs are processed.
+	testWatched func()
 	// testStillBusy, when set, replaces stillBusy (a test's jobs may start far apart).
 	testStillBusy time.Duration
 

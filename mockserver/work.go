@@ -5,13 +5,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
 	"io"
 	"net/http"
 	"net/url"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"sync"
@@ -158,14 +158,22 @@ func (s *Server) worker(ctx context.Context, sb *sandbox) {
 	defer w.wg.Done()
 	// The decode, scaling and encoders all run on this goroutine (see put), so one
 	// low-priority thread holds the image work and requests come first on a busy core.
-	tid, err := lowerWorkerThread()
-	if err != nil && !s.work.warnedNice.Swap(true) {
-		s.log.Warn("image workers keep the process's priority", "err", err)
-	}
-	th := &workThread{tid: tid}
+	th := &workThread{}
 	if s.cfg.ImageProcess != nil {
+		// The pixels are the process's, which runs at workerNice. This goroutine only
+		// passes bytes: its thread keeps the server's priority (a locked thread at
+		// workerNice would hold the P a request waits for while the kernel runs the
+		// requests' threads first), and is locked so that the process ends with it
+		// (setDeathSignal).
+		runtime.LockOSThread()
 		th.procs = &imageProcs{newCmd: s.cfg.ImageProcess, stillBusy: s.cfg.testStillBusy}
 		defer th.procs.shutdown()
+	} else {
+		tid, err := lowerWorkerThread()
+		if err != nil && !s.work.warnedNice.Swap(true) {
+			s.log.Warn("image workers keep the process's priority", "err", err)
+		}
+		th.tid = tid
 	}
 	for {
 		w.mu.Lock()
@@ -271,6 +279,7 @@ func (s *Server) watchRequests(th *workThread, last uint64) {
 	defer close(th.done)
 	ticks, stop := s.busyTicks()
 	defer stop()
+	lastAt := time.Now()
 	for {
 		select {
 		case <-th.stop:
@@ -280,11 +289,18 @@ func (s *Server) watchRequests(th *workThread, last uint64) {
 		n := s.requests.Load()
 		if th.procs != nil {
 			// The worker's process is held back while requests are busy, and runs
-			// freely again once they are not.
-			if err := th.procs.busy(n-last >= busyRequests); err != nil && !s.work.warnedBusy.Swap(true) {
+			// freely again once they are not. The rate is taken over the time since
+			// the last tick was read: a tick read late, behind busy requests, and the
+			// next one read just after it must not make a busy server look quiet.
+			now, elapsed := time.Now(), busyTick
+			if s.cfg.testBusyTicks == nil {
+				elapsed = now.Sub(lastAt)
+			}
+			busy := (n-last)*uint64(busyTick) >= busyRequests*uint64(max(elapsed, 1))
+			if err := th.procs.busy(busy); err != nil && !s.work.warnedBusy.Swap(true) {
 				s.log.Warn("the image worker process keeps its priority while requests arrive", "err", err)
 			}
-			last = n
+			last, lastAt = n, now
 			if s.cfg.testBusyCounted != nil {
 				s.cfg.testBusyCounted <- struct{}{}
 			}
@@ -503,9 +519,10 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 			return res, nil, err
 		}
 	}
-	// Each input's digest seeds its outputs (the same bytes get the same protection
-	// and heat map in every order) and, with inputs small enough to hold, keys the
-	// cache of outputs.
+	// Inputs small enough to hold are read here, and their digests key the cache of
+	// outputs. A larger input is read by its job (which seeds its outputs from its
+	// digest, see inputSeed): in an image worker process, hashing megabytes costs the
+	// server nothing.
 	digests := make([][sha256.Size]byte, len(rec.Files))
 	data := make([][]byte, len(rec.Files)) // the inputs, when they are small enough to hold
 	var inputs int64
@@ -521,10 +538,6 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 		if inputs <= cachedInputsMax {
 			data[i], err = io.ReadAll(b)
 			digests[i] = sha256.Sum256(data[i])
-		} else {
-			h := sha256.New()
-			_, err = io.Copy(h, b)
-			h.Sum(digests[i][:0])
 		}
 		b.Close()
 		if err != nil {
@@ -549,6 +562,9 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 			}
 		}
 		s.watch(th) // the worker ends the watch
+		if s.cfg.testWatched != nil {
+			s.cfg.testWatched()
+		}
 		if s.cfg.LongWork != nil {
 			res.job.long = true
 			s.cfg.LongWork(true) // the worker calls LongWork(false) once it has given the memory back
@@ -625,7 +641,6 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 		if f.Role == "original" {
 			continue
 		}
-		seed := uint64(s.cfg.Seed) ^ binary.BigEndian.Uint64(digests[i][:])
 		r, done, err := open(i)
 		if err != nil {
 			return res, nil, err
@@ -659,7 +674,7 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 		}
 		job := imageJob{
 			Type: rec.Type, Index: i, Name: f.Name, Format: formatOf(f), MaxPixels: s.cfg.MaxPixels,
-			Thumbnail: i == 0, Probability: rec.Outcome.Probability, Seed: seed, Watermarks: f.Watermarks,
+			Thumbnail: i == 0, Probability: rec.Outcome.Probability, Seed: uint64(s.cfg.Seed), Watermarks: f.Watermarks,
 		}
 		if o := rec.Options; o != nil {
 			job.Heatmap, job.Overlay = o.GenerateHeatmap, o.GenerateOverlay
