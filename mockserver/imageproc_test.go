@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/morimock/morimock/mockserver/files"
 )
@@ -164,4 +165,28 @@ func jobBytes(t *testing.T, job imageJob, input []byte) []byte {
 		t.Fatal(err)
 	}
 	return b.Bytes()
+}
+
+// TestBusyRate: busy is busyRequests a busyTick or faster, over the time the requests
+// took: a tick read late and the next read just after it see few requests in little
+// time, which is as busy.
+func TestBusyRate(t *testing.T) {
+	for _, tt := range []struct {
+		n       uint64
+		elapsed time.Duration
+		want    bool
+	}{
+		{busyRequests, busyTick, true},
+		{busyRequests - 1, busyTick, false},
+		{1, busyTick / busyRequests, true},        // a tick read just after a late one
+		{1, 2 * busyTick / busyRequests, false},   // half the rate
+		{3 * busyRequests, 3 * busyTick, true},    // a tick read late
+		{3*busyRequests - 1, 3 * busyTick, false}, // just under the rate over it
+		{0, 0, false},
+		{1, 0, true},
+	} {
+		if got := busyRate(tt.n, tt.elapsed); got != tt.want {
+			t.Errorf("busyRate(%d, %v) = %v; want %v", tt.n, tt.elapsed, got, tt.want)
+		}
+	}
 }

@@ -296,8 +296,7 @@ func (s *Server) watchRequests(th *workThread, last uint64) {
 			if s.cfg.testBusyTicks == nil {
 				elapsed = now.Sub(lastAt)
 			}
-			busy := (n-last)*uint64(busyTick) >= busyRequests*uint64(max(elapsed, 1))
-			if err := th.procs.busy(busy); err != nil && !s.work.warnedBusy.Swap(true) {
+			if err := th.procs.busy(busyRate(n-last, elapsed)); err != nil && !s.work.warnedBusy.Swap(true) {
 				s.log.Warn("the image worker process keeps its priority while requests arrive", "err", err)
 			}
 			last, lastAt = n, now
@@ -327,6 +326,12 @@ func (s *Server) watchRequests(th *workThread, last uint64) {
 			return
 		}
 	}
+}
+
+// busyRate reports whether n requests in elapsed arrive at busyRequests a busyTick
+// or faster.
+func busyRate(n uint64, elapsed time.Duration) bool {
+	return n*uint64(busyTick) >= busyRequests*uint64(max(elapsed, 1))
 }
 
 // busyTicks are watchRequests' ticks: every busyTick, or the test's.
