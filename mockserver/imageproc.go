@@ -205,7 +205,15 @@ type imageProcs struct {
 	// they may still be busy (see stillBusy).
 	busyAt    time.Time
 	stillBusy time.Duration // stillBusy, or a test's
+	// quietAt is when requests slowed down while the process was lowered in the
+	// current job; restarted says the job was started over once (see busy).
+	quietAt   time.Time
+	restarted bool
 }
+
+// errStartOver is a job's process ended by the sandbox so that the job starts over
+// in a new process at workerNice (see busy).
+var errStartOver = errors.New("image worker process: started over")
 
 // stillBusy is how long after requests were last seen arriving quickly a job starts
 // lowered, in the lowered process, with the duty cycle on: a load that goes on
@@ -221,6 +229,7 @@ type imageProc struct {
 	exited  chan struct{} // closed once Wait returned
 	lowered atomic.Bool   // at SCHED_IDLE: ended after its job
 	killed  atomic.Bool   // ended by the sandbox
+	over    atomic.Bool   // ended so that its job starts over
 	waitErr error
 }
 
@@ -306,6 +315,10 @@ func (ps *imageProcs) run(ctx context.Context, job imageJob, r io.ReadSeeker, em
 	res, err := p.do(job, r, emit)
 	if !stop() && ctx.Err() != nil {
 		err = ctx.Err()
+	}
+	if err != nil && p.over.Load() && ctx.Err() == nil {
+		ps.retire(p)
+		return imageResult{}, errStartOver
 	}
 	if err != nil {
 		// The process died, or the stream between us is out of step: the next job
@@ -427,6 +440,7 @@ func (ps *imageProcs) endJob() {
 		ps.busyAt = time.Now()
 	}
 	ps.stopDutyLocked()
+	ps.quietAt, ps.restarted = time.Time{}, false
 }
 
 // startJob starts the duty cycle at once when requests were busy within stillBusy.
@@ -447,14 +461,32 @@ func (ps *imageProcs) recentlyBusy() bool {
 
 // busy starts (true) or ends (false) the duty cycle of the process: requests arrive
 // quickly, or no longer do. The first start lowers the process to SCHED_IDLE.
+//
+// A process at SCHED_IDLE gets nothing of a core another program keeps busy, and only
+// a privileged program may take it back. So once requests have been quiet for
+// stillBusy during a job whose process was lowered, that process is ended and the job
+// starts over in a new one at workerNice (errStartOver), once a job: what it had done
+// is lost (under a second of work for a 12-megapixel photo), but it can no longer
+// wait behind another program for as long as that one runs.
 func (ps *imageProcs) busy(on bool) error {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	if !on {
 		ps.busyAt = time.Time{}
 		ps.stopDutyLocked()
+		if p := ps.p; p != nil && p.lowered.Load() && !ps.restarted {
+			switch {
+			case ps.quietAt.IsZero():
+				ps.quietAt = time.Now()
+			case time.Since(ps.quietAt) >= cmp.Or(ps.stillBusy, stillBusy):
+				ps.restarted = true
+				p.over.Store(true)
+				p.kill()
+			}
+		}
 		return nil
 	}
+	ps.quietAt = time.Time{}
 	ps.busyAt = time.Now()
 	p := ps.p
 	if p == nil || ps.duty != nil {

@@ -178,3 +178,63 @@ func TestBusyRequestsHoldBackTheImageProcess(t *testing.T) {
 		t.Errorf("job 3 ran in process %d; want job 2's lowered one, %d, while requests were busy", pids[3], pids[2])
 	}
 }
+
+// TestQuietRequestsStartALoweredJobOver: once requests have been quiet for stillBusy
+// in a job whose process was lowered, that process is ended and the job starts over,
+// once, in a new one at workerNice, which can no longer wait behind another busy
+// program; the order completes.
+func TestQuietRequestsStartALoweredJobOver(t *testing.T) {
+	t.Parallel() // its own server; shares only the read-only spec
+	ticks, counted := make(chan time.Time), make(chan struct{})
+	tick := func() {
+		select {
+		case ticks <- time.Time{}:
+		case <-time.After(time.Minute):
+			t.Fatal("no watch of the long job's requests took a tick")
+		}
+		select {
+		case <-counted:
+		case <-time.After(time.Minute):
+			t.Fatal("the watch of the long job's requests did not count a tick")
+		}
+	}
+	var mu sync.Mutex
+	var cmds []*exec.Cmd
+	var c *sbx
+	cfg := Config{testBusyTicks: ticks, testBusyCounted: counted, testStillBusy: time.Nanosecond}
+	cfg.ImageProcess = func() *exec.Cmd {
+		cmd := testImageProcess("serve")()
+		mu.Lock()
+		cmds = append(cmds, cmd)
+		mu.Unlock()
+		return cmd
+	}
+	cfg.testWatched = func() {
+		for range busyRequests {
+			c.srv.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/api/v2/orders/1", nil))
+		}
+		tick() // busy: lowered
+		tick() // quiet from here
+		tick() // quiet for over stillBusy: started over
+	}
+	c = startSandbox(t, cfg)
+	id := c.antiAI(liveKey, "over", "p.png", largePNG(t))
+	if d := c.get(liveKey, id); d.Status != "complete" {
+		t.Errorf("order whose job started over = %+v; want complete", d)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(cmds) != 2 {
+		t.Fatalf("%d worker processes started; want 2, the second for the job started over", len(cmds))
+	}
+	if cmds[0].ProcessState == nil {
+		t.Errorf("the lowered process %d still runs", cmds[0].Process.Pid)
+	}
+	_, policies, nices, err := procThreads(cmds[1].Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !allAre(policies, 0) || !allAre(nices, workerNice) {
+		t.Errorf("the process the job started over in has policies %v, nices %v; want 0 and %d", policies, nices, workerNice)
+	}
+}

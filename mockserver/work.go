@@ -687,7 +687,14 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 		var ir imageResult
 		if th.procs != nil {
 			// In an image worker process, which gives its memory back itself.
+			kept := len(blobs)
 			ir, err = th.procs.run(ctx, job, r, put)
+			if errors.Is(err, errStartOver) {
+				blobs = blobs[:kept] // a streamed output is written again
+				if _, err = r.Seek(0, io.SeekStart); err == nil {
+					ir, err = th.procs.run(ctx, job, r, put)
+				}
+			}
 		} else {
 			ir, err = runImageJob(job, r, put)
 			res.job.pixelBytes = max(res.job.pixelBytes, ir.PixelBytes)
