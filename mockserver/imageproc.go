@@ -205,6 +205,7 @@ type imageProcs struct {
 	// they may still be busy (see stillBusy).
 	busyAt    time.Time
 	stillBusy time.Duration // stillBusy, or a test's
+	quietFor  time.Duration // quietFor, or a test's
 	// quietAt is when requests slowed down while the process was lowered in the
 	// current job; restarted says the job was started over once (see busy).
 	quietAt   time.Time
@@ -220,6 +221,10 @@ var errStartOver = errors.New("image worker process: started over")
 // between two jobs neither pays a process's start (about 10 ms of work) nor meets a
 // job at workerNice until the watch's first tick.
 const stillBusy = 100 * time.Millisecond
+
+// quietFor is how long requests are quiet before a job whose process was lowered
+// starts over at workerNice (see busy).
+const quietFor = 100 * time.Millisecond
 
 type imageProc struct {
 	cmd     *exec.Cmd
@@ -464,7 +469,7 @@ func (ps *imageProcs) recentlyBusy() bool {
 //
 // A process at SCHED_IDLE gets nothing of a core another program keeps busy, and only
 // a privileged program may take it back. So once requests have been quiet for
-// stillBusy during a job whose process was lowered, that process is ended and the job
+// quietFor during a job whose process was lowered, that process is ended and the job
 // starts over in a new one at workerNice (errStartOver), once a job: what it had done
 // is lost (under a second of work for a 12-megapixel photo), but it can no longer
 // wait behind another program for as long as that one runs.
@@ -478,7 +483,7 @@ func (ps *imageProcs) busy(on bool) error {
 			switch {
 			case ps.quietAt.IsZero():
 				ps.quietAt = time.Now()
-			case time.Since(ps.quietAt) >= cmp.Or(ps.stillBusy, stillBusy):
+			case time.Since(ps.quietAt) >= cmp.Or(ps.quietFor, quietFor):
 				ps.restarted = true
 				p.over.Store(true)
 				p.kill()

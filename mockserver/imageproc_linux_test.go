@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -179,8 +180,8 @@ func TestBusyRequestsHoldBackTheImageProcess(t *testing.T) {
 	}
 }
 
-// TestQuietRequestsStartALoweredJobOver: once requests have been quiet for stillBusy
-// in a job whose process was lowered, that process is ended and the job starts over,
+// TestQuietRequestsStartALoweredJobOver: once requests have been quiet for quietFor
+// while a lowered process does a job, that process is ended and the job starts over,
 // once, in a new one at workerNice, which can no longer wait behind another busy
 // program; the order completes.
 func TestQuietRequestsStartALoweredJobOver(t *testing.T) {
@@ -190,33 +191,50 @@ func TestQuietRequestsStartALoweredJobOver(t *testing.T) {
 		select {
 		case ticks <- time.Time{}:
 		case <-time.After(time.Minute):
-			t.Fatal("no watch of the long job's requests took a tick")
+			t.Error("no watch of the long job's requests took a tick")
+			return
 		}
 		select {
 		case <-counted:
 		case <-time.After(time.Minute):
-			t.Fatal("the watch of the long job's requests did not count a tick")
+			t.Error("the watch of the long job's requests did not count a tick")
 		}
 	}
+	held := filepath.Join(t.TempDir(), "held")
 	var mu sync.Mutex
 	var cmds []*exec.Cmd
 	var c *sbx
-	cfg := Config{testBusyTicks: ticks, testBusyCounted: counted, testStillBusy: time.Nanosecond}
+	cfg := Config{testBusyTicks: ticks, testBusyCounted: counted, testStillBusy: time.Hour, testQuietFor: time.Nanosecond}
 	cfg.ImageProcess = func() *exec.Cmd {
-		cmd := testImageProcess("serve")()
 		mu.Lock()
+		defer mu.Unlock()
+		mode := "serve"
+		if len(cmds) == 0 {
+			mode = "hold" // the first process takes the job and never answers
+		}
+		cmd := testImageProcess(mode)()
+		cmd.Env = append(cmd.Env, testHoldEnv+"="+held)
 		cmds = append(cmds, cmd)
-		mu.Unlock()
 		return cmd
 	}
+	lowered := make(chan struct{})
 	cfg.testWatched = func() {
 		for range busyRequests {
 			c.srv.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/api/v2/orders/1", nil))
 		}
-		tick() // busy: lowered
-		tick() // quiet from here
-		tick() // quiet for over stillBusy: started over
+		tick() // busy: lowered, and still busy when the job is sent
+		close(lowered)
 	}
+	go func() {
+		<-lowered
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+			if _, err := os.Stat(held); err == nil {
+				break // the lowered process has the job; waiting on it, not on a clock
+			}
+		}
+		tick() // quiet from here
+		tick() // quiet for over quietFor: started over
+	}()
 	c = startSandbox(t, cfg)
 	id := c.antiAI(liveKey, "over", "p.png", largePNG(t))
 	if d := c.get(liveKey, id); d.Status != "complete" {
@@ -226,9 +244,6 @@ func TestQuietRequestsStartALoweredJobOver(t *testing.T) {
 	defer mu.Unlock()
 	if len(cmds) != 2 {
 		t.Fatalf("%d worker processes started; want 2, the second for the job started over", len(cmds))
-	}
-	if cmds[0].ProcessState == nil {
-		t.Errorf("the lowered process %d still runs", cmds[0].Process.Pid)
 	}
 	_, policies, nices, err := procThreads(cmds[1].Process.Pid)
 	if err != nil {

@@ -71,6 +71,7 @@ type Config struct {
 	testWatched func()
 	// testStillBusy, when set, replaces stillBusy (a test's jobs may start far apart).
 	testStillBusy time.Duration
+	testQuietFor  time.Duration // replaces quietFor
 
 	// Webhook deliveries. Their retries wait on the tenant's clock, which is Now plus
 	// the tenant's offset; AfterFunc waits on Now's clock (nil: time.AfterFunc), so a

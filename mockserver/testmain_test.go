@@ -1,18 +1,24 @@
 package mockserver
 
 import (
+	"bufio"
 	"io"
 	"os"
 	"os/exec"
 	"testing"
+	"time"
 
 	"github.com/morimock/morimock/internal/raceexit"
 )
 
 // testWorkerEnv names what the test binary, started by testImageProcess, does instead
 // of running the tests: "serve" is an image worker process (ServeImageWork), "die"
-// one that reads the first bytes of a job and exits, as one the kernel killed.
+// one that reads the first bytes of a job and exits, as one the kernel killed, "hold"
+// one that takes a job and does not answer.
 const testWorkerEnv = "MORIMOCK_TEST_IMAGE_WORKER"
+
+// testHoldEnv names the file a "hold" worker process writes once it has a job.
+const testHoldEnv = "MORIMOCK_TEST_HOLD_FILE"
 
 // TestMain skips the race detector's second of sleep at exit (see raceexit), or is an
 // image worker process.
@@ -26,6 +32,15 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	case "die":
 		io.ReadFull(os.Stdin, make([]byte, 8))
+		os.Exit(3)
+	case "hold":
+		// Reads a job, says so in the file testHoldEnv names, and does not answer:
+		// it exits after a while, which fails the job (so a test that expected the
+		// sandbox to end it fails rather than hangs).
+		if _, _, err := readJob(bufio.NewReader(os.Stdin)); err == nil {
+			os.WriteFile(os.Getenv(testHoldEnv), nil, 0o600)
+		}
+		time.Sleep(20 * time.Second)
 		os.Exit(3)
 	}
 	os.Exit(raceexit.Run(m))

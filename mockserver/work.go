@@ -166,7 +166,7 @@ func (s *Server) worker(ctx context.Context, sb *sandbox) {
 		// requests' threads first), and is locked so that the process ends with it
 		// (setDeathSignal).
 		runtime.LockOSThread()
-		th.procs = &imageProcs{newCmd: s.cfg.ImageProcess, stillBusy: s.cfg.testStillBusy}
+		th.procs = &imageProcs{newCmd: s.cfg.ImageProcess, stillBusy: s.cfg.testStillBusy, quietFor: s.cfg.testQuietFor}
 		defer th.procs.shutdown()
 	} else {
 		tid, err := lowerWorkerThread()
