@@ -226,6 +226,13 @@ const stillBusy = 100 * time.Millisecond
 // starts over at workerNice (see busy).
 const quietFor = 100 * time.Millisecond
 
+// procStartError is an image worker process that could not be started: the worker
+// then does its images itself (workInline).
+type procStartError struct{ err error }
+
+func (e *procStartError) Error() string { return "starting the image worker process: " + e.err.Error() }
+func (e *procStartError) Unwrap() error { return e.err }
+
 type imageProc struct {
 	cmd     *exec.Cmd
 	in      *os.File // the process's standard input
@@ -287,7 +294,7 @@ func startImageProc(cmd *exec.Cmd) (*imageProc, error) {
 	if err != nil {
 		inW.Close()
 		outR.Close()
-		return nil, fmt.Errorf("starting the image worker process: %w", err)
+		return nil, &procStartError{err}
 	}
 	p := &imageProc{cmd: cmd, in: inW, out: bufio.NewReaderSize(outR, 256<<10), outFile: outR, exited: make(chan struct{})}
 	go func() {

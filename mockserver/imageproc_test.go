@@ -4,15 +4,20 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"image"
 	"image/png"
 	"io"
+	"log/slog"
 	"net/http"
 	"os/exec"
+	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/morimock/morimock/internal/syncbuf"
 	"github.com/morimock/morimock/mockserver/files"
 )
 
@@ -188,5 +193,29 @@ func TestBusyRate(t *testing.T) {
 		if got := busyRate(tt.n, tt.elapsed); got != tt.want {
 			t.Errorf("busyRate(%d, %v) = %v; want %v", tt.n, tt.elapsed, got, tt.want)
 		}
+	}
+}
+
+// TestImageProcessThatCannotStart: a worker whose process cannot be started (no such
+// program) says so once and processes its images itself: small and large orders
+// complete.
+func TestImageProcessThatCannotStart(t *testing.T) {
+	t.Parallel() // its own server; shares only the read-only spec
+	var logs syncbuf.Buffer
+	c := startSandbox(t, Config{
+		ImageProcess: func() *exec.Cmd { return exec.Command(filepath.Join(t.TempDir(), "no-such-morimock"), "image-worker") },
+		Logger:       slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	for i, in := range []struct {
+		name string
+		data []byte
+	}{{"p.png", testImage(t, files.PNG)}, {"p.png", largePNGOf(t, 'q')}, {"p.jpg", testImage(t, files.JPEG)}} {
+		id := c.antiAI(liveKey, fmt.Sprint("nostart", i), in.name, in.data)
+		if d := c.get(liveKey, id); d.Status != "complete" {
+			t.Errorf("order %d with no worker process = %+v; want complete", i, d)
+		}
+	}
+	if n := strings.Count(logs.String(), "could not be started"); n != 1 {
+		t.Errorf("the log says %d times that the process could not be started; want once:\n%s", n, logs.String())
 	}
 }

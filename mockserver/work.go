@@ -112,8 +112,9 @@ type workers struct {
 	cancel     context.CancelFunc
 	closed     bool
 	wg         sync.WaitGroup
-	// warnedNice and warnedBusy say a worker's priority could not be set, once each.
-	warnedNice, warnedBusy atomic.Bool
+	// warnedNice and warnedBusy say a worker's priority could not be set, and
+	// warnedProc that its process could not be started, once each.
+	warnedNice, warnedBusy, warnedProc atomic.Bool
 }
 
 // kick queues the work of an order unless it is queued or running already. It never
@@ -220,6 +221,23 @@ func (s *Server) worker(ctx context.Context, sb *sandbox) {
 		}
 		w.mu.Unlock()
 	}
+}
+
+// workInline reports whether err says the worker's image process could not be
+// started, and if so has the worker do its images itself from now on, on its thread
+// lowered to workerNice, as without Config.ImageProcess.
+func (s *Server) workInline(th *workThread, err error) bool {
+	var se *procStartError
+	if !errors.As(err, &se) {
+		return false
+	}
+	if !s.work.warnedProc.Swap(true) {
+		s.log.Warn("the image worker process could not be started: images are processed in the server", "err", err)
+	}
+	th.procs.shutdown()
+	th.procs = nil
+	th.tid, _ = lowerWorkerThread() // the thread is locked already, for the process's sake
+	return true
 }
 
 // workThread is an image worker's OS thread, and the watch kept on the requests while
@@ -560,8 +578,12 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 	if inputs > longWorkInputs {
 		if th.procs != nil {
 			if _, err := th.procs.ensure(); err != nil { // the watch holds back a running process
-				return res, nil, err
+				if !s.workInline(th, err) {
+					return res, nil, err
+				}
 			}
+		}
+		if th.procs != nil {
 			if err := th.procs.startJob(); err != nil && !s.work.warnedBusy.Swap(true) {
 				s.log.Warn("the image worker process keeps its priority while requests arrive", "err", err)
 			}
@@ -693,6 +715,13 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 				blobs = blobs[:kept] // a streamed output is written again
 				if _, err = r.Seek(0, io.SeekStart); err == nil {
 					ir, err = th.procs.run(ctx, job, r, put)
+				}
+			}
+			// Not while a watch reads th.procs: the next job's start falls back.
+			if err != nil && th.stop == nil && s.workInline(th, err) {
+				blobs = blobs[:kept]
+				if _, err = r.Seek(0, io.SeekStart); err == nil {
+					ir, err = runImageJob(job, r, put)
 				}
 			}
 		} else {
