@@ -22,10 +22,11 @@ import (
 // pixels of its jobs (decode, scaling, heat maps, encoders) to a process of its own,
 // which runs ServeImageWork, and stores what it answers. A process can be stopped
 // wherever its codecs are, which a goroutine cannot: while requests arrive quickly
-// during a long job, the sandbox lowers the process to SCHED_IDLE and lets it run in
-// slices of dutyOn, dutyOff apart (imageproc_linux.go), so a request never waits
-// behind more than a slice of image work. The README's Performance section (Real
-// files) has the measurements that chose this.
+// during a long job, the sandbox lowers the process to SCHED_IDLE and its holder, a
+// second small process (HoldProcess), lets it run in slices of dutyOn, dutyOff apart
+// (imageproc_linux.go), so a request never waits behind more than a slice of image
+// work. The README's Performance section (Real files) has the measurements that chose
+// this.
 //
 // The protocol, over the process's standard input and output, one job at a time:
 //
@@ -195,11 +196,10 @@ func readOutput(br *bufio.Reader, w io.Writer) error {
 // hands it, from the worker's own thread (so it runs at that thread's niceness,
 // workerNice), and started again after it ends or was lowered.
 type imageProcs struct {
-	newCmd func() *exec.Cmd
+	newCmd func(args ...string) *exec.Cmd
 	mu     sync.Mutex
 	p      *imageProc
-	duty   chan struct{} // closed to end the duty cycle; nil when none runs
-	dutyOK chan struct{} // closed when the duty cycle has continued the process
+	duty   bool // the process's holder is stopping and continuing it
 	// busyAt is when requests were last seen arriving quickly, zero once a tick of
 	// the watch saw them slow down: a lowered process is kept for the next job while
 	// they may still be busy (see stillBusy).
@@ -235,6 +235,7 @@ func (e *procStartError) Unwrap() error { return e.err }
 
 type imageProc struct {
 	cmd     *exec.Cmd
+	hold    *holder  // stops and continues it while requests are busy; nil where it cannot
 	in      *os.File // the process's standard input
 	out     *bufio.Reader
 	outFile *os.File
@@ -271,6 +272,9 @@ func (ps *imageProcs) ensure() (*imageProc, error) {
 		p.close()
 		return nil, err
 	}
+	// Its holder starts now, on this thread too: started later by the watch, on any
+	// thread, the kernel could end it with that thread and leave the process stopped.
+	p.hold = startHolder(ps.newCmd, p)
 	ps.p = p
 	return p, nil
 }
@@ -304,9 +308,10 @@ func startImageProc(cmd *exec.Cmd) (*imageProc, error) {
 	return p, nil
 }
 
-// kill ends the process and waits for it.
+// kill ends the process (and its holder) and waits for it.
 func (p *imageProc) kill() {
 	p.killed.Store(true)
+	p.hold.end()
 	p.cmd.Process.Kill()
 	<-p.exited
 }
@@ -448,7 +453,7 @@ func (ps *imageProcs) retire(p *imageProc) {
 func (ps *imageProcs) endJob() {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
-	if ps.duty != nil {
+	if ps.duty {
 		ps.busyAt = time.Now()
 	}
 	ps.stopDutyLocked()
@@ -501,7 +506,7 @@ func (ps *imageProcs) busy(on bool) error {
 	ps.quietAt = time.Time{}
 	ps.busyAt = time.Now()
 	p := ps.p
-	if p == nil || ps.duty != nil {
+	if p == nil || ps.duty {
 		return nil
 	}
 	if !p.lowered.Load() {
@@ -510,18 +515,21 @@ func (ps *imageProcs) busy(on bool) error {
 		}
 		p.lowered.Store(true)
 	}
-	ps.duty, ps.dutyOK = make(chan struct{}), make(chan struct{})
-	go dutyCycle(p.cmd.Process.Pid, ps.duty, ps.dutyOK)
-	return nil
+	if p.hold == nil {
+		return errors.New("no holder for the image worker process")
+	}
+	ps.duty = true
+	return p.hold.send(holdRun)
 }
 
 func (ps *imageProcs) stopDutyLocked() {
-	if ps.duty == nil {
+	if !ps.duty {
 		return
 	}
-	close(ps.duty)
-	<-ps.dutyOK
-	ps.duty, ps.dutyOK = nil, nil
+	ps.duty = false
+	if p := ps.p; p != nil && p.hold != nil {
+		p.hold.send(holdHalt)
+	}
 }
 
 // shutdown ends the process, when the worker ends.

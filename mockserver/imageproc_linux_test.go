@@ -116,8 +116,11 @@ func TestBusyRequestsHoldBackTheImageProcess(t *testing.T) {
 	pids := make([]int, 4)
 	jobs := 0
 	cfg := Config{testBusyTicks: ticks, testBusyCounted: counted, testStillBusy: time.Hour}
-	cfg.ImageProcess = func() *exec.Cmd {
-		cmd := testImageProcess("serve")()
+	cfg.ImageProcess = func(args ...string) *exec.Cmd {
+		cmd := testImageProcess("serve")(args...)
+		if len(args) > 0 {
+			return cmd // a holder
+		}
 		mu.Lock()
 		cmds = append(cmds, cmd)
 		mu.Unlock()
@@ -205,7 +208,10 @@ func TestQuietRequestsStartALoweredJobOver(t *testing.T) {
 	var cmds []*exec.Cmd
 	var c *sbx
 	cfg := Config{testBusyTicks: ticks, testBusyCounted: counted, testStillBusy: time.Hour, testQuietFor: time.Nanosecond}
-	cfg.ImageProcess = func() *exec.Cmd {
+	cfg.ImageProcess = func(args ...string) *exec.Cmd {
+		if len(args) > 0 {
+			return testImageProcess("serve")(args...) // a holder
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		mode := "serve"

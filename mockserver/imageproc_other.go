@@ -4,6 +4,7 @@ package mockserver
 
 import (
 	"errors"
+	"os"
 	"os/exec"
 )
 
@@ -16,7 +17,19 @@ func idleProcess(pid int) error {
 
 func niceProcess(pid, nice int) error { return nil }
 
-func dutyCycle(pid int, stop <-chan struct{}, done chan<- struct{}) {
-	<-stop
-	close(done)
+// holder is Linux's: elsewhere a worker process is never held back.
+type holder struct{}
+
+const (
+	holdRun  = 'r'
+	holdHalt = 'h'
+)
+
+func startHolder(newCmd func(...string) *exec.Cmd, p *imageProc) *holder { return nil }
+func (h *holder) send(c byte) error                                      { return nil }
+func (h *holder) end()                                                   {}
+
+// HoldProcess is Linux's.
+func HoldProcess(pid int, ctrl *os.File) error {
+	return errors.New("image-worker hold: Linux only")
 }

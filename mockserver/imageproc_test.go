@@ -116,11 +116,14 @@ func TestImageProcessThatDiesFailsItsOrder(t *testing.T) {
 	t.Parallel() // its own server; shares only the read-only spec
 	var started atomic.Int32
 	die, serve := testImageProcess("die"), testImageProcess("serve")
-	c := startSandbox(t, Config{ImageProcess: func() *exec.Cmd {
-		if started.Add(1) == 1 {
-			return die()
+	c := startSandbox(t, Config{ImageProcess: func(args ...string) *exec.Cmd {
+		if len(args) > 0 {
+			return serve(args...) // a holder
 		}
-		return serve()
+		if started.Add(1) == 1 {
+			return die(args...)
+		}
+		return serve(args...)
 	}})
 	photo := testImage(t, files.PNG)
 	first := c.antiAI(liveKey, "first", "p.png", photo)
@@ -203,8 +206,10 @@ func TestImageProcessThatCannotStart(t *testing.T) {
 	t.Parallel() // its own server; shares only the read-only spec
 	var logs syncbuf.Buffer
 	c := startSandbox(t, Config{
-		ImageProcess: func() *exec.Cmd { return exec.Command(filepath.Join(t.TempDir(), "no-such-morimock"), "image-worker") },
-		Logger:       slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		ImageProcess: func(args ...string) *exec.Cmd {
+			return exec.Command(filepath.Join(t.TempDir(), "no-such-morimock"), "image-worker")
+		},
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	for i, in := range []struct {
 		name string

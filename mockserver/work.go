@@ -592,7 +592,7 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 		if s.cfg.testWatched != nil {
 			s.cfg.testWatched()
 		}
-		if s.cfg.LongWork != nil {
+		if s.cfg.LongWork != nil && th.procs == nil { // a process's work takes no P here
 			res.job.long = true
 			s.cfg.LongWork(true) // the worker calls LongWork(false) once it has given the memory back
 		}

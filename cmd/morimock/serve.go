@@ -534,15 +534,16 @@ func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
 // imageproc_linux.go), in the server elsewhere.
 var defaultImageWork = map[bool]string{true: "process", false: "inline"}[runtime.GOOS == "linux"]
 
-// imageProcess is the command of an image worker process: this program again, as
-// `morimock image-worker`. Its standard error (a crash's report) is serve's.
-func imageProcess(stderr io.Writer) (func() *exec.Cmd, error) {
+// imageProcess is the command of an image worker process, or with args of its holder:
+// this program again, as `morimock image-worker [hold PID]`. Its standard error (a
+// crash's report) is serve's.
+func imageProcess(stderr io.Writer) (func(args ...string) *exec.Cmd, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	return func() *exec.Cmd {
-		cmd := exec.Command(exe, "image-worker")
+	return func(args ...string) *exec.Cmd {
+		cmd := exec.Command(exe, append([]string{"image-worker"}, args...)...)
 		cmd.Stderr = stderr
 		return cmd
 	}, nil
