@@ -29,6 +29,11 @@ type imageJob struct {
 	Watermarks  []string   `json:"watermarks,omitempty"`
 }
 
+// outputs are the names the job may make.
+func (job imageJob) outputs() map[string]bool {
+	return map[string]bool{blobThumbnail: job.Thumbnail, blobHeatmap: job.Heatmap, blobOverlay: job.Overlay, blobOutput + strconv.Itoa(job.Index): true}
+}
+
 // imageResult is what an imageJob learned from its input.
 type imageResult struct {
 	Fail       string `json:"fail,omitempty"` // the input's fault: the failed order's message

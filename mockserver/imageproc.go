@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"runtime/debug"
@@ -43,8 +44,17 @@ type imageAnswer struct {
 	Err string `json:"err,omitempty"`
 }
 
+// workHello is the first thing a worker process says: a process that says anything
+// else (another build's, another program) is not one, and the worker falls back to
+// doing its images itself.
+const workHello = "morimock image-worker 1\n"
+
+// helloTimeout is how long a started process may take to say workHello.
+const helloTimeout = 10 * time.Second
+
 const (
 	maxJobHeader  = 1 << 20
+	maxOutput     = 1 << 30 // bytes of one output: a 24-megapixel image's PNG is a tenth of it
 	maxFrame      = 1 << 20 // a 'D' frame, and the piece the worker process writes in
 	maxImageInput = 1 << 36
 	// processFailed is the message of an order whose input ended its worker process
@@ -58,6 +68,10 @@ const (
 func ServeImageWork(in io.Reader, out io.Writer) error {
 	br := bufio.NewReaderSize(in, 64<<10)
 	bw := bufio.NewWriterSize(out, 64<<10)
+	bw.WriteString(workHello)
+	if err := bw.Flush(); err != nil {
+		return err
+	}
 	for {
 		job, input, err := readJob(br)
 		if errors.Is(err, io.EOF) {
@@ -165,8 +179,10 @@ func (f frameWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// readOutput copies the 'D' frames of one output to w, up to its 'E'.
+// readOutput copies the 'D' frames of one output to w, up to its 'E', at most
+// maxOutput bytes.
 func readOutput(br *bufio.Reader, w io.Writer) error {
+	var total int64
 	for {
 		kind, err := br.ReadByte()
 		if err != nil {
@@ -183,8 +199,8 @@ func readOutput(br *bufio.Reader, w io.Writer) error {
 		if err := binary.Read(br, binary.BigEndian, &n); err != nil {
 			return noEOF(err)
 		}
-		if n > maxFrame {
-			return fmt.Errorf("image worker process: frame of %d bytes", n)
+		if total += int64(n); n > maxFrame || total > maxOutput {
+			return fmt.Errorf("image worker process: frame of %d bytes, %d in the output", n, total)
 		}
 		if _, err := io.CopyN(w, br, int64(n)); err != nil {
 			return noEOF(err)
@@ -197,6 +213,7 @@ func readOutput(br *bufio.Reader, w io.Writer) error {
 // workerNice), and started again after it ends or was lowered.
 type imageProcs struct {
 	newCmd func(args ...string) *exec.Cmd
+	log    *slog.Logger
 	mu     sync.Mutex
 	p      *imageProc
 	duty   bool // the process's holder is stopping and continuing it
@@ -210,10 +227,12 @@ type imageProcs struct {
 	// current job; restarted says the job was started over once (see busy).
 	quietAt   time.Time
 	restarted bool
+	died      bool // the job's process ended in its middle once already
 }
 
-// errStartOver is a job's process ended by the sandbox so that the job starts over
-// in a new process at workerNice (see busy).
+// errStartOver is a job's process ended, by the sandbox so that the job starts over
+// in a new process at workerNice (see busy), or by itself (see run): the caller
+// forgets the job's outputs and runs it again.
 var errStartOver = errors.New("image worker process: started over")
 
 // stillBusy is how long after requests were last seen arriving quickly a job starts
@@ -270,7 +289,7 @@ func (ps *imageProcs) ensure() (*imageProc, error) {
 	if err := niceProcess(p.cmd.Process.Pid, workerNice); err != nil {
 		p.kill()
 		p.close()
-		return nil, err
+		return nil, &procStartError{err}
 	}
 	// Its holder starts now, on this thread too: started later by the watch, on any
 	// thread, the kernel could end it with that thread and leave the process stopped.
@@ -305,6 +324,20 @@ func startImageProc(cmd *exec.Cmd) (*imageProc, error) {
 		p.waitErr = cmd.Wait()
 		close(p.exited)
 	}()
+	hello := make([]byte, len(workHello))
+	t := time.AfterFunc(helloTimeout, p.kill)
+	_, err = io.ReadFull(p.out, hello)
+	t.Stop()
+	if err != nil || string(hello) != workHello {
+		p.kill()
+		p.close()
+		if err == nil {
+			err = fmt.Errorf("it said %q, not %q", hello, workHello)
+		} else if p.waitErr != nil {
+			err = fmt.Errorf("%w before a word (%v)", noEOF(err), p.waitErr)
+		}
+		return nil, &procStartError{err}
+	}
 	return p, nil
 }
 
@@ -323,6 +356,11 @@ func (p *imageProc) close() {
 
 // run does job in the process, its input read from r, and stores its outputs through
 // emit. An input that ends the process fails its order (processFailed).
+//
+// A process that ends in the middle of a job (a crash, the kernel's out-of-memory
+// killer) is logged, and the job starts over in a new process (errStartOver): a
+// second end in the same job is the input's doing, and fails its order
+// (processFailed).
 func (ps *imageProcs) run(ctx context.Context, job imageJob, r io.ReadSeeker, emit emitFunc) (imageResult, error) {
 	p, err := ps.ensure()
 	if err != nil {
@@ -333,26 +371,45 @@ func (ps *imageProcs) run(ctx context.Context, job imageJob, r io.ReadSeeker, em
 	if !stop() && ctx.Err() != nil {
 		err = ctx.Err()
 	}
-	if err != nil && p.over.Load() && ctx.Err() == nil {
+	if err == nil {
+		return res, nil
+	}
+	if p.over.Load() && ctx.Err() == nil {
 		ps.retire(p)
 		return imageResult{}, errStartOver
 	}
-	if err != nil {
-		// The process died, or the stream between us is out of step: the next job
-		// gets a new process.
-		if !p.killed.Load() && ctx.Err() == nil {
-			select {
-			case <-p.exited:
-				// The input ended it: its order fails, as any input the service
-				// cannot process.
-				res, err = imageResult{Fail: processFailed}, nil
-			case <-time.After(time.Second):
-			}
+	died := false
+	var ee *emitError
+	if !errors.As(err, &ee) && !p.killed.Load() && ctx.Err() == nil {
+		// A read from the process failed: wait for its end, which comes with
+		// the end of its output, unless the stream itself was out of step.
+		select {
+		case <-p.exited:
+			died = true
+		case <-time.After(time.Second):
 		}
-		ps.retire(p)
 	}
-	return res, err
+	// The process is ended either way: the stream between us may be out of step.
+	ps.retire(p)
+	if !died {
+		return imageResult{}, err
+	}
+	if ps.log != nil {
+		ps.log.Warn("the image worker process ended in the middle of a job", "again", ps.died, "exit", p.waitErr, "err", err)
+	}
+	if ps.died {
+		return imageResult{Fail: processFailed}, nil
+	}
+	ps.died = true
+	return imageResult{}, errStartOver
 }
+
+// emitError is an error of the emit a job's outputs go to (the store), not of the
+// process.
+type emitError struct{ err error }
+
+func (e *emitError) Error() string { return e.err.Error() }
+func (e *emitError) Unwrap() error { return e.err }
 
 func (p *imageProc) do(job imageJob, r io.ReadSeeker, emit emitFunc) (imageResult, error) {
 	size, err := r.Seek(0, io.SeekEnd)
@@ -365,7 +422,7 @@ func (p *imageProc) do(job imageJob, r io.ReadSeeker, emit emitFunc) (imageResul
 	if err := writeJob(p.in, job, r, size); err != nil {
 		return imageResult{}, fmt.Errorf("image worker process: sending the input: %w", err)
 	}
-	return p.answer(emit)
+	return p.answer(job, emit)
 }
 
 // writeJob sends job, with the size bytes of its input read from r.
@@ -385,7 +442,7 @@ func writeJob(w io.Writer, job imageJob, r io.Reader, size int64) error {
 }
 
 // answer reads the frames of a job's answer, its outputs handed to emit.
-func (p *imageProc) answer(emit emitFunc) (imageResult, error) {
+func (p *imageProc) answer(job imageJob, emit emitFunc) (imageResult, error) {
 	for {
 		kind, err := p.out.ReadByte()
 		if err != nil {
@@ -405,7 +462,18 @@ func (p *imageProc) answer(emit emitFunc) (imageResult, error) {
 			if err := binary.Read(p.out, binary.BigEndian, &pixels); err != nil {
 				return imageResult{}, noEOF(err)
 			}
-			if err := emit(string(name), int(min(pixels, 1<<40)), func(w io.Writer) error { return readOutput(p.out, w) }); err != nil {
+			if !job.outputs()[string(name)] {
+				return imageResult{}, fmt.Errorf("image worker process: an output named %q", name)
+			}
+			var streamErr error
+			err := emit(string(name), int(min(pixels, 1<<40)), func(w io.Writer) error {
+				streamErr = readOutput(p.out, w)
+				return streamErr
+			})
+			if err != nil && (streamErr == nil || !errors.Is(err, streamErr)) {
+				return imageResult{}, &emitError{err}
+			}
+			if err != nil {
 				return imageResult{}, err
 			}
 		case 'R':
@@ -457,7 +525,15 @@ func (ps *imageProcs) endJob() {
 		ps.busyAt = time.Now()
 	}
 	ps.stopDutyLocked()
-	ps.quietAt, ps.restarted = time.Time{}, false
+	ps.quietAt, ps.restarted, ps.died = time.Time{}, false, false
+}
+
+// lowered reports whether the process is at SCHED_IDLE: a job it does is watched,
+// however small (see makeOutputs).
+func (ps *imageProcs) lowered() bool {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	return ps.p != nil && ps.p.lowered.Load()
 }
 
 // startJob starts the duty cycle at once when requests were busy within stillBusy.

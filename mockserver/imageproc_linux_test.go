@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/morimock/morimock/mockserver/files"
 )
 
 // procThreads is the policy and niceness of each thread of process pid, and the state
@@ -113,7 +115,7 @@ func TestBusyRequestsHoldBackTheImageProcess(t *testing.T) {
 			t.Errorf("job %d, %s: the process's threads have policies %v, nices %v; want policy %d, nice %d", job, when, policies, nices, wantPolicy, wantNice)
 		}
 	}
-	pids := make([]int, 4)
+	pids := make([]int, 5)
 	jobs := 0
 	cfg := Config{testBusyTicks: ticks, testBusyCounted: counted, testStillBusy: time.Hour}
 	cfg.ImageProcess = func(args ...string) *exec.Cmd {
@@ -162,18 +164,30 @@ func TestBusyRequestsHoldBackTheImageProcess(t *testing.T) {
 			if !waitState(pid, true) {
 				t.Error("job 3: the process was not held back from its start")
 			}
+			serve(busyRequests)
+			tick() // still busy as it ends
+		case 4:
+			// A small input, done by the lowered process: watched all the same.
+			check(4, "at its start, a small job after a job that ended busy", pid, schedIdle, 0)
 			tick() // quiet: it runs freely to the end of the job
 		}
 	}
 	c = startSandbox(t, cfg)
-	for i := range 3 {
-		id := c.antiAI(liveKey, fmt.Sprint("job", i), "p.png", largePNGOf(t, byte('a'+i))) // other bytes: no cached outputs
+	for i := range 4 {
+		data := largePNGOf(t, byte('a'+i)) // other bytes: no cached outputs
+		if i == 3 {
+			data = testImage(t, files.PNG)
+		}
+		id := c.antiAI(liveKey, fmt.Sprint("job", i), "p.png", data)
 		if d := c.get(liveKey, id); d.Status != "complete" {
 			t.Errorf("order of job %d = %+v; want complete", i+1, d)
 		}
 	}
-	if jobs != 3 {
-		t.Fatalf("%d long jobs seen; want 3", jobs)
+	if jobs != 4 {
+		t.Fatalf("%d watched jobs seen; want 4", jobs)
+	}
+	if pids[4] != pids[3] {
+		t.Errorf("job 4 ran in process %d; want job 3's lowered one, %d", pids[4], pids[3])
 	}
 	if pids[2] == pids[1] {
 		t.Errorf("job 2 ran in the process lowered in job 1 (%d); want a new one", pids[1])

@@ -109,32 +109,70 @@ func TestImageProcessMakesTheSameFiles(t *testing.T) {
 	}
 }
 
-// TestImageProcessThatDiesFailsItsOrder: an input whose worker process ends in the
-// middle of its job (a crash, the out-of-memory killer) fails its order with a
-// message, and the next order gets a new process.
+// TestImageProcessThatDiesFailsItsOrder: a worker process that ends in the middle of
+// a job (a crash, the out-of-memory killer) is logged and the job starts over in a
+// new process; a second end in the same job is the input's doing and fails its order
+// with a message. The next order gets a new process.
 func TestImageProcessThatDiesFailsItsOrder(t *testing.T) {
-	t.Parallel() // its own server; shares only the read-only spec
-	var started atomic.Int32
-	die, serve := testImageProcess("die"), testImageProcess("serve")
-	c := startSandbox(t, Config{ImageProcess: func(args ...string) *exec.Cmd {
-		if len(args) > 0 {
-			return serve(args...) // a holder
-		}
-		if started.Add(1) == 1 {
-			return die(args...)
-		}
-		return serve(args...)
-	}})
-	photo := testImage(t, files.PNG)
-	first := c.antiAI(liveKey, "first", "p.png", photo)
-	if d := c.get(liveKey, first); d.Status != "failed" || d.Errors == nil || *d.Errors != processFailed {
-		t.Errorf("order whose worker process died = %+v; want failed, %q", d, processFailed)
+	t.Parallel() // its own servers; share only the read-only spec
+	// sandbox runs its processes in the modes given, then "serve".
+	sandbox := func(modes ...string) (*sbx, *atomic.Int32, *syncbuf.Buffer) {
+		var started atomic.Int32
+		var logs syncbuf.Buffer
+		c := startSandbox(t, Config{
+			ImageProcess: func(args ...string) *exec.Cmd {
+				if len(args) > 0 {
+					return testImageProcess("serve")(args...) // a holder
+				}
+				if n := int(started.Add(1)); n <= len(modes) {
+					return testImageProcess(modes[n-1])()
+				}
+				return testImageProcess("serve")()
+			},
+			Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		})
+		return c, &started, &logs
 	}
-	if d := c.get(liveKey, c.antiAI(liveKey, "second", "p.png", photo)); d.Status != "complete" {
-		t.Errorf("the next order = %+v; want complete", d)
+	photo := testImage(t, files.PNG)
+
+	c, started, logs := sandbox("die")
+	if d := c.get(liveKey, c.antiAI(liveKey, "once", "p.png", photo)); d.Status != "complete" {
+		t.Errorf("order whose worker process died once = %+v; want complete, from a second process", d)
 	}
 	if n := started.Load(); n != 2 {
-		t.Errorf("%d worker processes started; want 2", n)
+		t.Errorf("%d worker processes started for an order whose first one died; want 2", n)
+	}
+	if !strings.Contains(logs.String(), "ended in the middle of a job") {
+		t.Errorf("the log does not say a worker process ended:\n%s", logs.String())
+	}
+
+	c, started, _ = sandbox("die", "die")
+	if d := c.get(liveKey, c.antiAI(liveKey, "twice", "p.png", photo)); d.Status != "failed" || d.Errors == nil || *d.Errors != processFailed {
+		t.Errorf("order whose worker process died twice = %+v; want failed, %q", d, processFailed)
+	}
+	if d := c.get(liveKey, c.antiAI(liveKey, "after", "q.png", largePNGOf(t, 'z'))); d.Status != "complete" {
+		t.Errorf("the order after = %+v; want complete", d)
+	}
+	if n := started.Load(); n != 3 {
+		t.Errorf("%d worker processes started; want 3", n)
+	}
+}
+
+// TestImageProcessOfAnotherBuild: a process that does not say workHello (another
+// build's, another program) is not used: the worker says so once and processes its
+// images itself.
+func TestImageProcessOfAnotherBuild(t *testing.T) {
+	t.Parallel() // its own server; shares only the read-only spec
+	var logs syncbuf.Buffer
+	c := startSandbox(t, Config{
+		ImageProcess: testImageProcess("stranger"),
+		Logger:       slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	if d := c.get(liveKey, c.antiAI(liveKey, "s", "p.png", testImage(t, files.PNG))); d.Status != "complete" {
+		t.Errorf("order with a stranger for a worker process = %+v; want complete", d)
+	}
+	if !strings.Contains(logs.String(), "could not be started") || !strings.Contains(logs.String(), "image-worker 0") {
+		t.Errorf("the log does not say the process was another build's:\n%s", logs.String())
 	}
 }
 
@@ -152,7 +190,7 @@ func TestImageWorkProtocolCutShort(t *testing.T) {
 	full := answer.Bytes()
 	for _, n := range []int{0, 1, 5, 20, len(full) / 2, len(full) - 1} {
 		p := &imageProc{out: bufio.NewReader(bytes.NewReader(full[:n]))}
-		_, err := p.answer(func(name string, pixels int, encode func(io.Writer) error) error { return encode(io.Discard) })
+		_, err := p.answer(job, func(name string, pixels int, encode func(io.Writer) error) error { return encode(io.Discard) })
 		if err == nil {
 			t.Errorf("an answer cut after %d of %d bytes read without an error", n, len(full))
 		}

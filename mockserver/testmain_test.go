@@ -15,7 +15,7 @@ import (
 // testWorkerEnv names what the test binary, started by testImageProcess, does instead
 // of running the tests: "serve" is an image worker process (ServeImageWork), "die"
 // one that reads the first bytes of a job and exits, as one the kernel killed, "hold"
-// one that takes a job and does not answer.
+// one that takes a job and does not answer, "stranger" one of another build.
 const testWorkerEnv = "MORIMOCK_TEST_IMAGE_WORKER"
 
 // testHoldEnv names the file a "hold" worker process writes once it has a job.
@@ -25,7 +25,7 @@ const testHoldEnv = "MORIMOCK_TEST_HOLD_FILE"
 // image worker process.
 func TestMain(m *testing.M) {
 	switch os.Getenv(testWorkerEnv) {
-	case "serve", "die", "hold":
+	case "serve", "die", "hold", "stranger":
 		if len(os.Args) == 3 && os.Args[1] == "hold" { // a holder, whatever its process
 			pid, _ := strconv.Atoi(os.Args[2])
 			if err := HoldProcess(pid, os.Stdin); err != nil {
@@ -43,12 +43,18 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	case "die":
+		os.Stdout.WriteString(workHello)
 		io.ReadFull(os.Stdin, make([]byte, 8))
 		os.Exit(3)
+	case "stranger":
+		os.Stdout.WriteString("morimock image-worker 0\n") // another build's
+		io.Copy(io.Discard, os.Stdin)
+		os.Exit(0)
 	case "hold":
 		// Reads a job, says so in the file testHoldEnv names, and does not answer:
 		// it exits after a while, which fails the job (so a test that expected the
 		// sandbox to end it fails rather than hangs).
+		os.Stdout.WriteString(workHello)
 		if _, _, err := readJob(bufio.NewReader(os.Stdin)); err == nil {
 			os.WriteFile(os.Getenv(testHoldEnv), nil, 0o600)
 		}

@@ -167,7 +167,7 @@ func (s *Server) worker(ctx context.Context, sb *sandbox) {
 		// requests' threads first), and is locked so that the process ends with it
 		// (setDeathSignal).
 		runtime.LockOSThread()
-		th.procs = &imageProcs{newCmd: s.cfg.ImageProcess, stillBusy: s.cfg.testStillBusy, quietFor: s.cfg.testQuietFor}
+		th.procs = &imageProcs{newCmd: s.cfg.ImageProcess, log: s.log, stillBusy: s.cfg.testStillBusy, quietFor: s.cfg.testQuietFor}
 		defer th.procs.shutdown()
 	} else {
 		tid, err := lowerWorkerThread()
@@ -575,7 +575,9 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 			return res, blobs, nil
 		}
 	}
-	if inputs > longWorkInputs {
+	// A long job is watched, and so is any job a lowered process may do: held back
+	// while requests are busy, started over once they are not (see imageProcs.busy).
+	if inputs > longWorkInputs || (th.procs != nil && th.procs.lowered()) {
 		if th.procs != nil {
 			if _, err := th.procs.ensure(); err != nil { // the watch holds back a running process
 				if !s.workInline(th, err) {
@@ -592,7 +594,7 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 		if s.cfg.testWatched != nil {
 			s.cfg.testWatched()
 		}
-		if s.cfg.LongWork != nil && th.procs == nil { // a process's work takes no P here
+		if s.cfg.LongWork != nil && th.procs == nil && inputs > longWorkInputs { // a process's work takes no P here
 			res.job.long = true
 			s.cfg.LongWork(true) // the worker calls LongWork(false) once it has given the memory back
 		}
@@ -711,7 +713,7 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 			// In an image worker process, which gives its memory back itself.
 			kept := len(blobs)
 			ir, err = th.procs.run(ctx, job, r, put)
-			if errors.Is(err, errStartOver) {
+			for errors.Is(err, errStartOver) { // at most twice a job: see busy and run
 				blobs = blobs[:kept] // a streamed output is written again
 				if _, err = r.Seek(0, io.SeekStart); err == nil {
 					ir, err = th.procs.run(ctx, job, r, put)

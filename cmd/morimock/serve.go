@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -537,13 +538,28 @@ var defaultImageWork = map[bool]string{true: "process", false: "inline"}[runtime
 // imageProcess is the command of an image worker process, or with args of its holder:
 // this program again, as `morimock image-worker [hold PID]`. Its standard error (a
 // crash's report) is serve's.
+//
+// On Linux it is /proc/self/exe, the program this server runs even after a rebuild
+// has replaced its file (a new build's worker may not speak this one's protocol). Its
+// environment is the server's without the MORIMOCK_ variables: a key or a Redis URL
+// is no business of a process that only codes images.
 func imageProcess(stderr io.Writer) (func(args ...string) *exec.Cmd, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
+	if _, err := os.Stat("/proc/self/exe"); err == nil {
+		exe = "/proc/self/exe"
+	}
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "MORIMOCK_") {
+			env = append(env, kv)
+		}
+	}
 	return func(args ...string) *exec.Cmd {
 		cmd := exec.Command(exe, append([]string{"image-worker"}, args...)...)
+		cmd.Env = env
 		cmd.Stderr = stderr
 		return cmd
 	}, nil
