@@ -277,6 +277,7 @@ func (ps *imageProcs) ensure() (*imageProc, error) {
 			if !p.lowered.Load() || ps.recentlyBusy() {
 				return p, nil
 			}
+			ps.stopDutyLocked()
 			p.kill()
 		}
 		p.close()
