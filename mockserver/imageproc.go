@@ -23,10 +23,9 @@ import (
 // pixels of its jobs (decode, scaling, heat maps, encoders) to a process of its own,
 // which runs ServeImageWork, and stores what it answers. A process can be stopped
 // wherever its codecs are, which a goroutine cannot: while requests arrive quickly
-// during a long job, the sandbox lowers the process to SCHED_IDLE and its holder, a
-// second small process (HoldProcess), lets it run in slices of dutyOn, dutyOff apart
-// (imageproc_linux.go), so a request never waits behind more than a slice of image
-// work. The README's Performance section (Real files) has the measurements that chose
+// during a long job, the sandbox lowers the process to SCHED_IDLE and lets it run in
+// slices of dutyOn, dutyOff apart (dutyCycle), so a request seldom waits behind more
+// than a slice of image work. The README's Performance section (Real files) has the measurements that chose
 // this.
 //
 // The protocol, over the process's standard input and output, one job at a time:
@@ -212,20 +211,20 @@ func readOutput(br *bufio.Reader, w io.Writer) error {
 // hands it, from the worker's own thread (so it runs at that thread's niceness,
 // workerNice), and started again after it ends or was lowered.
 type imageProcs struct {
-	newCmd func(args ...string) *exec.Cmd
+	newCmd func() *exec.Cmd
 	log    *slog.Logger
 	mu     sync.Mutex
 	p      *imageProc
-	duty   bool // the process's holder is stopping and continuing it
+	duty   chan struct{} // closed to end the duty cycle; nil when none runs
+	dutyOK chan struct{} // closed when the duty cycle has continued the process
 	// busyAt is when requests were last seen arriving quickly, zero once a tick of
 	// the watch saw them slow down: a lowered process is kept for the next job while
 	// they may still be busy (see stillBusy).
 	busyAt    time.Time
 	stillBusy time.Duration // stillBusy, or a test's
-	quietFor  time.Duration // quietFor, or a test's
-	// quietAt is when requests slowed down while the process was lowered in the
-	// current job; restarted says the job was started over once (see busy).
-	quietAt   time.Time
+	// quiet counts the watch's quiet ticks in a row; restarted says the job was
+	// started over once (see busy).
+	quiet     int
 	restarted bool
 	died      bool // the job's process ended in its middle once already
 }
@@ -241,9 +240,16 @@ var errStartOver = errors.New("image worker process: started over")
 // job at workerNice until the watch's first tick.
 const stillBusy = 100 * time.Millisecond
 
-// quietFor is how long requests are quiet before a job whose process was lowered
-// starts over at workerNice (see busy).
-const quietFor = 100 * time.Millisecond
+// quietTicks is how many quiet ticks of the watch in a row end the duty cycle, and
+// restartTicks how many start a job whose process was lowered over at workerNice
+// (see busy). One quiet tick is not enough: a stall of the server's own (its garbage
+// collector, a page fault of the process in the kernel) makes a tick look quiet while
+// requests wait, and running the process freely then made the stall longer
+// (bench/imagelatency.sh: wrk's busy p99 at 4 ms in one round in five).
+const (
+	quietTicks   = 3
+	restartTicks = 10
+)
 
 // procStartError is an image worker process that could not be started: the worker
 // then does its images itself (workInline).
@@ -254,7 +260,6 @@ func (e *procStartError) Unwrap() error { return e.err }
 
 type imageProc struct {
 	cmd     *exec.Cmd
-	hold    *holder  // stops and continues it while requests are busy; nil where it cannot
 	in      *os.File // the process's standard input
 	out     *bufio.Reader
 	outFile *os.File
@@ -292,9 +297,6 @@ func (ps *imageProcs) ensure() (*imageProc, error) {
 		p.close()
 		return nil, &procStartError{err}
 	}
-	// Its holder starts now, on this thread too: started later by the watch, on any
-	// thread, the kernel could end it with that thread and leave the process stopped.
-	p.hold = startHolder(ps.newCmd, p)
 	ps.p = p
 	return p, nil
 }
@@ -342,10 +344,9 @@ func startImageProc(cmd *exec.Cmd) (*imageProc, error) {
 	return p, nil
 }
 
-// kill ends the process (and its holder) and waits for it.
+// kill ends the process and waits for it.
 func (p *imageProc) kill() {
 	p.killed.Store(true)
-	p.hold.end()
 	p.cmd.Process.Kill()
 	<-p.exited
 }
@@ -522,11 +523,11 @@ func (ps *imageProcs) retire(p *imageProc) {
 func (ps *imageProcs) endJob() {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
-	if ps.duty {
+	if ps.duty != nil {
 		ps.busyAt = time.Now()
 	}
 	ps.stopDutyLocked()
-	ps.quietAt, ps.restarted, ps.died = time.Time{}, false, false
+	ps.quiet, ps.restarted, ps.died = 0, false, false
 }
 
 // lowered reports whether the process is at SCHED_IDLE: a job it does is watched,
@@ -556,34 +557,34 @@ func (ps *imageProcs) recentlyBusy() bool {
 // busy starts (true) or ends (false) the duty cycle of the process: requests arrive
 // quickly, or no longer do. The first start lowers the process to SCHED_IDLE.
 //
-// A process at SCHED_IDLE gets nothing of a core another program keeps busy, and only
-// a privileged program may take it back. So once requests have been quiet for
-// quietFor during a job whose process was lowered, that process is ended and the job
-// starts over in a new one at workerNice (errStartOver), once a job: what it had done
-// is lost (under a second of work for a 12-megapixel photo), but it can no longer
-// wait behind another program for as long as that one runs.
+// The duty cycle ends after quietTicks quiet ticks in a row. A process at SCHED_IDLE
+// gets nothing of a core another program keeps busy, and only a privileged program
+// may take it back. So after restartTicks quiet ticks in a row (100 ms) in a job whose
+// process was lowered, that process is ended and the job starts over in a new one at
+// workerNice (errStartOver), once a job: what it had done is lost (under a second of
+// work for a 12-megapixel photo), but it can no longer wait behind another program
+// for as long as that one runs.
 func (ps *imageProcs) busy(on bool) error {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	if !on {
-		ps.busyAt = time.Time{}
-		ps.stopDutyLocked()
-		if p := ps.p; p != nil && p.lowered.Load() && !ps.restarted {
-			switch {
-			case ps.quietAt.IsZero():
-				ps.quietAt = time.Now()
-			case time.Since(ps.quietAt) >= cmp.Or(ps.quietFor, quietFor):
-				ps.restarted = true
-				p.over.Store(true)
-				p.kill()
-			}
+		ps.quiet++
+		if ps.quiet >= quietTicks {
+			ps.busyAt = time.Time{}
+			ps.stopDutyLocked()
+		}
+		if p := ps.p; p != nil && p.lowered.Load() && !ps.restarted && ps.quiet >= restartTicks {
+			ps.restarted = true
+			ps.stopDutyLocked()
+			p.over.Store(true)
+			p.kill()
 		}
 		return nil
 	}
-	ps.quietAt = time.Time{}
+	ps.quiet = 0
 	ps.busyAt = time.Now()
 	p := ps.p
-	if p == nil || ps.duty {
+	if p == nil || ps.duty != nil {
 		return nil
 	}
 	if !p.lowered.Load() {
@@ -592,21 +593,18 @@ func (ps *imageProcs) busy(on bool) error {
 		}
 		p.lowered.Store(true)
 	}
-	if p.hold == nil {
-		return errors.New("no holder for the image worker process")
-	}
-	ps.duty = true
-	return p.hold.send(holdRun)
+	ps.duty, ps.dutyOK = make(chan struct{}), make(chan struct{})
+	go dutyCycle(p.cmd.Process, ps.duty, ps.dutyOK)
+	return nil
 }
 
 func (ps *imageProcs) stopDutyLocked() {
-	if !ps.duty {
+	if ps.duty == nil {
 		return
 	}
-	ps.duty = false
-	if p := ps.p; p != nil && p.hold != nil {
-		p.hold.send(holdHalt)
-	}
+	close(ps.duty)
+	<-ps.dutyOK
+	ps.duty, ps.dutyOK = nil, nil
 }
 
 // shutdown ends the process, when the worker ends.

@@ -118,11 +118,8 @@ func TestBusyRequestsHoldBackTheImageProcess(t *testing.T) {
 	pids := make([]int, 5)
 	jobs := 0
 	cfg := Config{testBusyTicks: ticks, testBusyCounted: counted, testStillBusy: time.Hour}
-	cfg.ImageProcess = func(args ...string) *exec.Cmd {
-		cmd := testImageProcess("serve")(args...)
-		if len(args) > 0 {
-			return cmd // a holder
-		}
+	cfg.ImageProcess = func() *exec.Cmd {
+		cmd := testImageProcess("serve")()
 		mu.Lock()
 		cmds = append(cmds, cmd)
 		mu.Unlock()
@@ -148,9 +145,13 @@ func TestBusyRequestsHoldBackTheImageProcess(t *testing.T) {
 			if !waitState(pid, true) {
 				t.Error("job 1: the process was never stopped while requests were busy")
 			}
-			tick() // quiet
+			tick() // one quiet tick: still held back
+			check(1, "after a quiet tick", pid, schedIdle, 0)
+			for range quietTicks - 1 {
+				tick()
+			}
 			if !waitState(pid, false) {
-				t.Error("job 1: the process stayed stopped after a quiet tick")
+				t.Errorf("job 1: the process stayed stopped after %d quiet ticks", quietTicks)
 			}
 		case 2:
 			check(2, "at its start, after a job that ended quiet", pid, 0, workerNice)
@@ -169,7 +170,9 @@ func TestBusyRequestsHoldBackTheImageProcess(t *testing.T) {
 		case 4:
 			// A small input, done by the lowered process: watched all the same.
 			check(4, "at its start, a small job after a job that ended busy", pid, schedIdle, 0)
-			tick() // quiet: it runs freely to the end of the job
+			for range quietTicks {
+				tick() // quiet: it runs freely to the end of the job
+			}
 		}
 	}
 	c = startSandbox(t, cfg)
@@ -197,7 +200,7 @@ func TestBusyRequestsHoldBackTheImageProcess(t *testing.T) {
 	}
 }
 
-// TestQuietRequestsStartALoweredJobOver: once requests have been quiet for quietFor
+// TestQuietRequestsStartALoweredJobOver: once requests have been quiet for restartTicks
 // while a lowered process does a job, that process is ended and the job starts over,
 // once, in a new one at workerNice, which can no longer wait behind another busy
 // program; the order completes.
@@ -221,11 +224,8 @@ func TestQuietRequestsStartALoweredJobOver(t *testing.T) {
 	var mu sync.Mutex
 	var cmds []*exec.Cmd
 	var c *sbx
-	cfg := Config{testBusyTicks: ticks, testBusyCounted: counted, testStillBusy: time.Hour, testQuietFor: time.Nanosecond}
-	cfg.ImageProcess = func(args ...string) *exec.Cmd {
-		if len(args) > 0 {
-			return testImageProcess("serve")(args...) // a holder
-		}
+	cfg := Config{testBusyTicks: ticks, testBusyCounted: counted, testStillBusy: time.Hour}
+	cfg.ImageProcess = func() *exec.Cmd {
 		mu.Lock()
 		defer mu.Unlock()
 		mode := "serve"
@@ -252,8 +252,16 @@ func TestQuietRequestsStartALoweredJobOver(t *testing.T) {
 				break // the lowered process has the job; waiting on it, not on a clock
 			}
 		}
-		tick() // quiet from here
-		tick() // quiet for over quietFor: started over
+		for range restartTicks - 1 {
+			tick() // quiet from here
+		}
+		mu.Lock()
+		procs := len(cmds)
+		mu.Unlock()
+		if procs != 1 {
+			t.Errorf("%d worker processes after %d quiet ticks; want 1", procs, restartTicks-1)
+		}
+		tick() // quiet for restartTicks: started over
 	}()
 	c = startSandbox(t, cfg)
 	id := c.antiAI(liveKey, "over", "p.png", largePNG(t))

@@ -120,10 +120,7 @@ func TestImageProcessThatDiesFailsItsOrder(t *testing.T) {
 		var started atomic.Int32
 		var logs syncbuf.Buffer
 		c := startSandbox(t, Config{
-			ImageProcess: func(args ...string) *exec.Cmd {
-				if len(args) > 0 {
-					return testImageProcess("serve")(args...) // a holder
-				}
+			ImageProcess: func() *exec.Cmd {
 				if n := int(started.Add(1)); n <= len(modes) {
 					return testImageProcess(modes[n-1])()
 				}
@@ -244,7 +241,7 @@ func TestImageProcessThatCannotStart(t *testing.T) {
 	t.Parallel() // its own server; shares only the read-only spec
 	var logs syncbuf.Buffer
 	c := startSandbox(t, Config{
-		ImageProcess: func(args ...string) *exec.Cmd {
+		ImageProcess: func() *exec.Cmd {
 			return exec.Command(filepath.Join(t.TempDir(), "no-such-morimock"), "image-worker")
 		},
 		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})),

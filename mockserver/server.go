@@ -71,7 +71,6 @@ type Config struct {
 	testWatched func()
 	// testStillBusy, when set, replaces stillBusy (a test's jobs may start far apart).
 	testStillBusy time.Duration
-	testQuietFor  time.Duration // replaces quietFor
 
 	// Webhook deliveries. Their retries wait on the tenant's clock, which is Now plus
 	// the tenant's offset; AfterFunc waits on Now's clock (nil: time.AfterFunc), so a
@@ -87,12 +86,10 @@ type Config struct {
 	// false after it: cmd/morimock gives requests a P of their own meanwhile.
 	LongWork func(start bool)
 	// ImageProcess, when set, makes the command of an image worker process (one that
-	// runs ServeImageWork, as `morimock image-worker` does), and with args "hold" and
-	// a pid that of its holder (HoldProcess, `morimock image-worker hold PID`): each
-	// worker then hands the pixels of its jobs to a process of its own, which the
-	// sandbox holds back while requests arrive quickly. nil does the work in this
-	// process.
-	ImageProcess    func(args ...string) *exec.Cmd
+	// runs ServeImageWork, as `morimock image-worker` does): each worker then hands the
+	// pixels of its jobs to a process of its own, which the sandbox holds back while
+	// requests arrive quickly. nil does the work in this process.
+	ImageProcess    func() *exec.Cmd
 	MaxPixels       int          // the largest image processed; 0 is files.DefaultMaxPixels
 	FetchSourceURLs bool         // anti-AI URL mode downloads originalFileUrl; false uses a generated sample
 	FetchClient     *http.Client // downloads source URLs; nil is a client with a 30 s timeout

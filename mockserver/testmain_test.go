@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"strconv"
 	"testing"
 	"time"
 
@@ -24,17 +23,6 @@ const testHoldEnv = "MORIMOCK_TEST_HOLD_FILE"
 // TestMain skips the race detector's second of sleep at exit (see raceexit), or is an
 // image worker process.
 func TestMain(m *testing.M) {
-	switch os.Getenv(testWorkerEnv) {
-	case "serve", "die", "hold", "stranger":
-		if len(os.Args) == 3 && os.Args[1] == "hold" { // a holder, whatever its process
-			pid, _ := strconv.Atoi(os.Args[2])
-			if err := HoldProcess(pid, os.Stdin); err != nil {
-				os.Stderr.WriteString(err.Error() + "\n")
-				os.Exit(2)
-			}
-			os.Exit(0)
-		}
-	}
 	switch os.Getenv(testWorkerEnv) {
 	case "serve":
 		if err := ServeImageWork(os.Stdin, os.Stdout); err != nil {
@@ -66,9 +54,9 @@ func TestMain(m *testing.M) {
 
 // testImageProcess is a Config.ImageProcess that starts this test binary as an image
 // worker process of the mode testWorkerEnv names.
-func testImageProcess(mode string) func(args ...string) *exec.Cmd {
-	return func(args ...string) *exec.Cmd {
-		cmd := exec.Command(os.Args[0], args...)
+func testImageProcess(mode string) func() *exec.Cmd {
+	return func() *exec.Cmd {
+		cmd := exec.Command(os.Args[0])
 		cmd.Env = append(os.Environ(), testWorkerEnv+"="+mode)
 		cmd.Stderr = os.Stderr
 		return cmd

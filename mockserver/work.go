@@ -167,7 +167,7 @@ func (s *Server) worker(ctx context.Context, sb *sandbox) {
 		// requests' threads first), and is locked so that the process ends with it
 		// (setDeathSignal).
 		runtime.LockOSThread()
-		th.procs = &imageProcs{newCmd: s.cfg.ImageProcess, log: s.log, stillBusy: s.cfg.testStillBusy, quietFor: s.cfg.testQuietFor}
+		th.procs = &imageProcs{newCmd: s.cfg.ImageProcess, log: s.log, stillBusy: s.cfg.testStillBusy}
 		defer th.procs.shutdown()
 	} else {
 		tid, err := lowerWorkerThread()
@@ -594,7 +594,8 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 		if s.cfg.testWatched != nil {
 			s.cfg.testWatched()
 		}
-		if s.cfg.LongWork != nil && th.procs == nil && inputs > longWorkInputs { // a process's work takes no P here
+		// In process mode too: the duty cycle's thread holds a P while it sleeps.
+		if s.cfg.LongWork != nil && inputs > longWorkInputs {
 			res.job.long = true
 			s.cfg.LongWork(true) // the worker calls LongWork(false) once it has given the memory back
 		}

@@ -12,7 +12,6 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
-	"strconv"
 	"sync"
 	"syscall"
 
@@ -147,17 +146,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "webhook":
 		return runWebhook(ctx, rest, getenv, stdin, stdout, stderr)
 	case "image-worker":
-		// Not in the usage: the processes serve starts for its image work
-		// (--image-work process): a worker answers jobs on stdin and stdout; a holder
-		// (hold PID) stops and continues a worker as serve tells it on stdin.
-		if len(rest) == 2 && rest[0] == "hold" {
-			pid, err := strconv.Atoi(rest[1])
-			f, ok := stdin.(*os.File)
-			if err != nil || !ok {
-				return &exitError{code: 2, err: errors.New("image-worker hold: serve starts it")}
-			}
-			return mockserver.HoldProcess(pid, f)
-		}
+		// Not in the usage: the process serve starts for its image work
+		// (--image-work process), answering jobs on stdin and stdout.
 		if len(rest) > 0 {
 			return &exitError{code: 2, err: errors.New("image-worker takes no arguments: serve starts it")}
 		}

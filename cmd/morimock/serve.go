@@ -535,15 +535,14 @@ func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
 // imageproc_linux.go), in the server elsewhere.
 var defaultImageWork = map[bool]string{true: "process", false: "inline"}[runtime.GOOS == "linux"]
 
-// imageProcess is the command of an image worker process, or with args of its holder:
-// this program again, as `morimock image-worker [hold PID]`. Its standard error (a
-// crash's report) is serve's.
+// imageProcess is the command of an image worker process: this program again, as
+// `morimock image-worker`. Its standard error (a crash's report) is serve's.
 //
 // On Linux it is /proc/self/exe, the program this server runs even after a rebuild
 // has replaced its file (a new build's worker may not speak this one's protocol). Its
 // environment is the server's without the MORIMOCK_ variables: a key or a Redis URL
 // is no business of a process that only codes images.
-func imageProcess(stderr io.Writer) (func(args ...string) *exec.Cmd, error) {
+func imageProcess(stderr io.Writer) (func() *exec.Cmd, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -557,8 +556,8 @@ func imageProcess(stderr io.Writer) (func(args ...string) *exec.Cmd, error) {
 			env = append(env, kv)
 		}
 	}
-	return func(args ...string) *exec.Cmd {
-		cmd := exec.Command(exe, append([]string{"image-worker"}, args...)...)
+	return func() *exec.Cmd {
+		cmd := exec.Command(exe, "image-worker")
 		cmd.Env = env
 		cmd.Stderr = stderr
 		return cmd
