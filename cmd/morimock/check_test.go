@@ -32,7 +32,12 @@ func startMock(t *testing.T) string {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(mock)
-	t.Cleanup(srv.Close)
+	t.Cleanup(func() {
+		srv.Close()
+		if err := mock.Close(); err != nil { // removes its blob directory
+			t.Errorf("Close() = %v", err)
+		}
+	})
 	return srv.URL
 }
 

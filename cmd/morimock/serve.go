@@ -379,7 +379,8 @@ func serve(ctx context.Context, o serveOptions, stdout, stderr io.Writer) error 
 	}
 	logger.Info("morimock serving", "addr", ln.Addr().String(), "version", version, "seed", o.seed,
 		"fixtures", len(srv.FixtureIDs()), "token_required", o.token != "", "validate_responses", o.validateResponses,
-		"latency", o.latency.String(), "error_rate", o.errorRate, "rate_limit_per_min", o.rateLimit, "frozen_clock", nowText(o.now, o.frozen))
+		"latency", o.latency.String(), "error_rate", o.errorRate, "rate_limit_per_min", o.rateLimit, "frozen_clock", nowText(o.now, o.frozen),
+		"image_work", map[bool]string{true: "process", false: "inline"}[cfg.ImageProcess != nil], "image_workers", o.imageWorkers)
 	fmt.Fprintf(stdout, "morimock %s listening on http://%s\n", version, displayAddr(ln.Addr()))
 	if o.debugAddr != "" {
 		if err := serveDebug(ctx, o.debugAddr, stdout); err != nil {
