@@ -178,9 +178,9 @@ func (f frameWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// readOutput copies the 'D' frames of one output to w, up to its 'E', at most
-// maxOutput bytes.
-func readOutput(br *bufio.Reader, w io.Writer) error {
+// readOutput copies the 'D' frames of one output to w, up to its 'E', at most limit
+// bytes (maxOutput).
+func readOutput(br *bufio.Reader, w io.Writer, limit int64) error {
 	var total int64
 	for {
 		kind, err := br.ReadByte()
@@ -198,7 +198,7 @@ func readOutput(br *bufio.Reader, w io.Writer) error {
 		if err := binary.Read(br, binary.BigEndian, &n); err != nil {
 			return noEOF(err)
 		}
-		if total += int64(n); n > maxFrame || total > maxOutput {
+		if total += int64(n); n > maxFrame || total > limit {
 			return fmt.Errorf("image worker process: frame of %d bytes, %d in the output", n, total)
 		}
 		if _, err := io.CopyN(w, br, int64(n)); err != nil {
@@ -469,7 +469,7 @@ func (p *imageProc) answer(job imageJob, emit emitFunc) (imageResult, error) {
 			}
 			var streamErr error
 			err := emit(string(name), int(min(pixels, 1<<40)), func(w io.Writer) error {
-				streamErr = readOutput(p.out, w)
+				streamErr = readOutput(p.out, w, maxOutput)
 				return streamErr
 			})
 			if err != nil && (streamErr == nil || !errors.Is(err, streamErr)) {

@@ -200,6 +200,76 @@ func TestImageWorkProtocolCutShort(t *testing.T) {
 	}
 }
 
+// TestImageWorkAnswerOutOfBounds: an answer with an output the job does not make, or
+// an output larger than maxOutput, is an error of the job, not stored.
+func TestImageWorkAnswerOutOfBounds(t *testing.T) {
+	t.Parallel()
+	job := imageJob{Type: "aiDetection", Index: 0, Thumbnail: true}
+	answer := func(name string, size int) error {
+		var b bytes.Buffer
+		bw := bufio.NewWriter(&b)
+		if err := writeOutput(bw, name, 1, func(w io.Writer) error {
+			for n := size; n > 0; n -= maxFrame {
+				if _, err := w.Write(make([]byte, min(n, maxFrame))); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		bw.WriteString("R\x00\x00\x00\x02{}") // and a result: the answer is whole
+		bw.Flush()
+		p := &imageProc{out: bufio.NewReader(&b)}
+		stored := map[string]int{}
+		_, err := p.answer(job, func(name string, pixels int, encode func(io.Writer) error) error {
+			var c countWriter
+			err := encode(&c)
+			stored[name] = int(c)
+			return err
+		})
+		if err == nil {
+			t.Errorf("answer with output %q of %d bytes: no error (stored %v)", name, size, stored)
+		}
+		return err
+	}
+	answer("heatmap.png", 10)     // the job makes no heat map
+	answer("../../etc/passwd", 1) // nor anything outside its names
+	answer("out/1", 1)            // nor another file's output
+	if err := answerOK(job, blobThumbnail); err != nil {
+		t.Errorf("answer with the job's thumbnail: %v", err)
+	}
+
+	var b bytes.Buffer
+	bw := bufio.NewWriter(&b)
+	writeOutput(bw, blobThumbnail, 1, func(w io.Writer) error { _, err := w.Write(make([]byte, 3000)); return err })
+	bw.Flush()
+	var c countWriter
+	if err := readOutput(bufio.NewReader(bytes.NewReader(b.Bytes()[1+2+len(blobThumbnail)+8:])), &c, 2999); err == nil {
+		t.Errorf("an output of 3000 bytes read with a bound of 2999: no error")
+	}
+	c = 0
+	if err := readOutput(bufio.NewReader(bytes.NewReader(b.Bytes()[1+2+len(blobThumbnail)+8:])), &c, 3000); err != nil || c != 3000 {
+		t.Errorf("an output of 3000 bytes read with a bound of 3000: %d bytes, %v", c, err)
+	}
+}
+
+// answerOK reads a whole answer with one output named name.
+func answerOK(job imageJob, name string) error {
+	var b bytes.Buffer
+	bw := bufio.NewWriter(&b)
+	writeOutput(bw, name, 1, func(w io.Writer) error { _, err := w.Write([]byte("png")); return err })
+	bw.WriteString("R\x00\x00\x00\x02{}")
+	bw.Flush()
+	p := &imageProc{out: bufio.NewReader(&b)}
+	_, err := p.answer(job, func(name string, pixels int, encode func(io.Writer) error) error { return encode(io.Discard) })
+	return err
+}
+
+type countWriter int
+
+func (c *countWriter) Write(p []byte) (int, error) { *c += countWriter(len(p)); return len(p), nil }
+
 // jobBytes is job and its input as the server sends them.
 func jobBytes(t *testing.T, job imageJob, input []byte) []byte {
 	t.Helper()
