@@ -208,8 +208,8 @@ func readOutput(br *bufio.Reader, w io.Writer, limit int64) error {
 }
 
 // imageProcs is an image worker's process: started with the first job the worker
-// hands it, from the worker's own thread (so it runs at that thread's niceness,
-// workerNice), and started again after it ends or was lowered.
+// hands it, from the worker's own thread (whose end ends it, setDeathSignal), set to
+// workerNice thread by thread, and started again after it ends or was lowered.
 type imageProcs struct {
 	newCmd func() *exec.Cmd
 	log    *slog.Logger
@@ -217,9 +217,9 @@ type imageProcs struct {
 	p      *imageProc
 	duty   chan struct{} // closed to end the duty cycle; nil when none runs
 	dutyOK chan struct{} // closed when the duty cycle has continued the process
-	// busyAt is when requests were last seen arriving quickly, zero once a tick of
-	// the watch saw them slow down: a lowered process is kept for the next job while
-	// they may still be busy (see stillBusy).
+	// busyAt is when requests were last seen arriving quickly, zero once quietTicks
+	// ticks of the watch saw them slow down: a lowered process is kept for the next
+	// job while they may still be busy (see stillBusy).
 	busyAt    time.Time
 	stillBusy time.Duration // stillBusy, or a test's
 	// quiet counts the watch's quiet ticks in a row; restarted says the job was
@@ -242,10 +242,10 @@ const stillBusy = 100 * time.Millisecond
 
 // quietTicks is how many quiet ticks of the watch in a row end the duty cycle, and
 // restartTicks how many start a job whose process was lowered over at workerNice
-// (see busy). One quiet tick is not enough: a stall of the server's own (its garbage
-// collector, a page fault of the process in the kernel) makes a tick look quiet while
-// requests wait, and running the process freely then made the stall longer
-// (bench/imagelatency.sh: wrk's busy p99 at 4 ms in one round in five).
+// (see busy). One quiet tick is not enough: a stall of the server's own makes a tick
+// look quiet while requests wait, and the server's log of a bad round of
+// bench/imagelatency.sh (wrk's busy p99 at 4 ms) showed the duty cycle ended and
+// started again every few ticks.
 const (
 	quietTicks   = 3
 	restartTicks = 10
