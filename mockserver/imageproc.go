@@ -282,11 +282,8 @@ func (ps *imageProcs) ensure() (*imageProc, error) {
 			if !p.lowered.Load() || ps.recentlyBusy() {
 				return p, nil
 			}
-			ps.stopDutyLocked()
-			p.kill()
 		}
-		p.close()
-		ps.p = nil
+		ps.retireLocked(p)
 	}
 	p, err := startImageProc(ps.newCmd())
 	if err != nil {
@@ -508,6 +505,11 @@ func (p *imageProc) answer(job imageJob, emit emitFunc) (imageResult, error) {
 func (ps *imageProcs) retire(p *imageProc) {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
+	ps.retireLocked(p)
+}
+
+// retireLocked is retire with ps.mu held.
+func (ps *imageProcs) retireLocked(p *imageProc) {
 	ps.stopDutyLocked()
 	if ps.p == p {
 		ps.p = nil

@@ -713,21 +713,23 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 		if th.procs != nil {
 			// In an image worker process, which gives its memory back itself.
 			kept := len(blobs)
+			again := func() error { // the job's outputs are forgotten; a streamed one is written again
+				blobs = blobs[:kept]
+				_, err := r.Seek(0, io.SeekStart)
+				return err
+			}
 			ir, err = th.procs.run(ctx, job, r, put)
 			for errors.Is(err, errStartOver) { // at most twice a job: see busy and run
-				blobs = blobs[:kept] // a streamed output is written again
-				if _, err = r.Seek(0, io.SeekStart); err == nil {
+				if err = again(); err == nil {
 					ir, err = th.procs.run(ctx, job, r, put)
 				}
 			}
 			// Not while a watch reads th.procs: the next job's start falls back.
 			if err != nil && th.stop == nil && s.workInline(th, err) {
-				blobs = blobs[:kept]
-				if _, err = r.Seek(0, io.SeekStart); err == nil {
-					ir, err = runImageJob(job, r, put)
-				}
+				err = again() // and done below, in this process
 			}
-		} else {
+		}
+		if th.procs == nil && err == nil {
 			ir, err = runImageJob(job, r, put)
 			res.job.pixelBytes = max(res.job.pixelBytes, ir.PixelBytes)
 		}
