@@ -291,8 +291,9 @@ func (s *Server) countRequest() {
 	}
 }
 
-// watchRequests lowers th's thread to busyNice once busyRequests requests arrive
-// between two ticks, counting from last; it returns when the job ends.
+// watchRequests looks at the requests every tick, counting from last: while they
+// arrive at busyRate, it holds th's process back (imageProcs.busy), or lowers th's
+// thread to busyNice for the rest of the job. It returns when the job ends.
 func (s *Server) watchRequests(th *workThread, last uint64) {
 	defer close(th.done)
 	ticks, stop := s.busyTicks()
@@ -304,27 +305,24 @@ func (s *Server) watchRequests(th *workThread, last uint64) {
 			return
 		case <-ticks:
 		}
-		n := s.requests.Load()
+		// The rate is taken over the time since the last tick was read: a tick read
+		// late, behind busy requests, and the next one read just after it must not
+		// make a busy server look quiet.
+		n, now, elapsed := s.requests.Load(), time.Now(), busyTick
+		if s.cfg.testBusyTicks == nil {
+			elapsed = now.Sub(lastAt)
+		}
+		busy := busyRate(n-last, elapsed)
+		last, lastAt = n, now
+		done := false
 		if th.procs != nil {
 			// The worker's process is held back while requests are busy, and runs
-			// freely again once they are not. The rate is taken over the time since
-			// the last tick was read: a tick read late, behind busy requests, and the
-			// next one read just after it must not make a busy server look quiet.
-			now, elapsed := time.Now(), busyTick
-			if s.cfg.testBusyTicks == nil {
-				elapsed = now.Sub(lastAt)
-			}
-			if err := th.procs.busy(busyRate(n-last, elapsed)); err != nil && !s.work.warnedBusy.Swap(true) {
+			// freely again once they are not.
+			if err := th.procs.busy(busy); err != nil && !s.work.warnedBusy.Swap(true) {
 				s.log.Warn("the image worker process keeps its priority while requests arrive", "err", err)
 			}
-			last, lastAt = n, now
-			if s.cfg.testBusyCounted != nil {
-				s.cfg.testBusyCounted <- struct{}{}
-			}
-			continue
-		}
-		done := false
-		if n-last >= busyRequests {
+		} else if busy {
+			// The thread's lowering is for the rest of the job: nothing more to watch.
 			if err := lowerThread(th.tid, busyNice); err != nil {
 				if !s.work.warnedBusy.Swap(true) {
 					s.log.Warn("image workers keep their priority while requests arrive", "err", err)
@@ -334,13 +332,12 @@ func (s *Server) watchRequests(th *workThread, last uint64) {
 			}
 			done = true
 		}
-		last = n
 		if s.cfg.testBusyCounted != nil {
 			s.cfg.testBusyCounted <- struct{}{}
 			continue // the test's ticks go on being answered
 		}
 		if done {
-			<-th.stop // nothing more to watch in this job
+			<-th.stop
 			return
 		}
 	}
