@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -32,7 +31,7 @@ func procThreads(pid int) (state byte, policies, nices []int, err error) {
 			continue // ended meanwhile
 		}
 		s := string(b)
-		fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:]) // fields[0] is field 3 of proc(5)
+		fields := statFields(s)
 		if len(fields) < 39 {
 			return 0, nil, nil, fmt.Errorf("%s/stat = %q: too few fields", task.Name(), s)
 		}
@@ -80,22 +79,6 @@ func waitState(pid int, stopped bool) bool {
 // with the duty cycle on from the start; otherwise a new one at workerNice does.
 func TestBusyRequestsHoldBackTheImageProcess(t *testing.T) {
 	t.Parallel() // its own server; shares only the read-only spec
-	ticks, counted := make(chan time.Time), make(chan struct{})
-	tick := func() bool {
-		select {
-		case ticks <- time.Time{}:
-		case <-time.After(time.Minute):
-			t.Error("no watch of the long job's requests took a tick")
-			return false
-		}
-		select {
-		case <-counted:
-			return true
-		case <-time.After(time.Minute):
-			t.Error("the watch of the long job's requests did not count a tick")
-			return false
-		}
-	}
 	var mu sync.Mutex
 	var cmds []*exec.Cmd
 	var c *sbx
@@ -117,7 +100,8 @@ func TestBusyRequestsHoldBackTheImageProcess(t *testing.T) {
 	}
 	pids := make([]int, 5)
 	jobs := 0
-	cfg := Config{testBusyTicks: ticks, testBusyCounted: counted, testStillBusy: time.Hour}
+	cfg := Config{testStillBusy: time.Hour}
+	tick := watchTicks(t, &cfg)
 	cfg.ImageProcess = func() *exec.Cmd {
 		cmd := testImageProcess("serve")()
 		mu.Lock()
@@ -206,25 +190,12 @@ func TestBusyRequestsHoldBackTheImageProcess(t *testing.T) {
 // program; the order completes.
 func TestQuietRequestsStartALoweredJobOver(t *testing.T) {
 	t.Parallel() // its own server; shares only the read-only spec
-	ticks, counted := make(chan time.Time), make(chan struct{})
-	tick := func() {
-		select {
-		case ticks <- time.Time{}:
-		case <-time.After(time.Minute):
-			t.Error("no watch of the long job's requests took a tick")
-			return
-		}
-		select {
-		case <-counted:
-		case <-time.After(time.Minute):
-			t.Error("the watch of the long job's requests did not count a tick")
-		}
-	}
 	held := filepath.Join(t.TempDir(), "held")
 	var mu sync.Mutex
 	var cmds []*exec.Cmd
 	var c *sbx
-	cfg := Config{testBusyTicks: ticks, testBusyCounted: counted, testStillBusy: time.Hour}
+	cfg := Config{testStillBusy: time.Hour}
+	tick := watchTicks(t, &cfg)
 	cfg.ImageProcess = func() *exec.Cmd {
 		mu.Lock()
 		defer mu.Unlock()

@@ -86,6 +86,35 @@ func TestImageWorkersRunOnNicedThreads(t *testing.T) {
 	}
 }
 
+// watchTicks puts the ticks of a long job's watch in the test's hand: cfg gets the
+// channels, and tick has the watch count the requests so far, false if no watch does
+// (a guard against a hang, not a measure).
+func watchTicks(t *testing.T, cfg *Config) (tick func() bool) {
+	ticks, counted := make(chan time.Time), make(chan struct{})
+	cfg.testBusyTicks, cfg.testBusyCounted = ticks, counted
+	return func() bool {
+		select {
+		case ticks <- time.Time{}:
+		case <-time.After(time.Minute):
+			t.Error("no watch of the long job's requests took a tick")
+			return false
+		}
+		select {
+		case <-counted:
+			return true
+		case <-time.After(time.Minute):
+			t.Error("the watch of the long job's requests did not count a tick")
+			return false
+		}
+	}
+}
+
+// statFields are the fields of a /proc stat line after comm, whose name may hold
+// spaces and parentheses: [0] is field 3 of proc(5), the state.
+func statFields(stat string) []string {
+	return strings.Fields(stat[strings.LastIndexByte(stat, ')')+1:])
+}
+
 // threadSelf reads the calling thread's id and niceness from /proc/thread-self/stat.
 func threadSelf() (tid, nice int, err error) {
 	stat, err := os.ReadFile("/proc/thread-self/stat")
@@ -93,9 +122,9 @@ func threadSelf() (tid, nice int, err error) {
 		return 0, 0, err
 	}
 	// pid (comm) state ppid ...: the thread's id is the first field, its nice the
-	// 19th, the 17th after comm, whose name may hold spaces and parentheses.
+	// 19th.
 	s := string(stat)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	fields := statFields(s)
 	if len(fields) < 17 {
 		return 0, 0, fmt.Errorf("/proc/thread-self/stat = %q: too few fields", s)
 	}
@@ -112,28 +141,11 @@ func threadSelf() (tid, nice int, err error) {
 // one at workerNice.
 func TestBusyRequestsLowerALongJob(t *testing.T) {
 	t.Parallel() // its own server; shares only the read-only spec
-	ticks, counted := make(chan time.Time), make(chan struct{})
-	// tick has the watch count the requests so far; false if no watch does (a
-	// guard against a hang, not a measure).
-	tick := func() bool {
-		select {
-		case ticks <- time.Time{}:
-		case <-time.After(time.Minute):
-			t.Error("no watch of the long job's requests took a tick")
-			return false
-		}
-		select {
-		case <-counted:
-			return true
-		case <-time.After(time.Minute):
-			t.Error("the watch of the long job's requests did not count a tick")
-			return false
-		}
-	}
 	type seen struct{ tid, before, quiet, busy int }
 	seenc := make(chan seen, 2)
 	var c *sbx
-	cfg := Config{testBusyTicks: ticks, testBusyCounted: counted}
+	var cfg Config
+	tick := watchTicks(t, &cfg)
 	// LongWork(true) runs on the worker's thread while the requests are watched.
 	cfg.LongWork = func(start bool) {
 		if !start {

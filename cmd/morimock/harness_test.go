@@ -110,6 +110,27 @@ func withSpec(tb testing.TB, ctx context.Context) context.Context {
 	return context.WithValue(ctx, specKey{}, spectest.Load(tb))
 }
 
+// call sends body to url and returns the answer's status and body; with key, as that
+// key's bearer token and as JSON, as an API call; without, as a presigned URL is sent.
+func call(t *testing.T, key, method, url, body string) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, b
+}
+
 // orderRequest is a GET of an order with a bearer token and an optional Prefer.
 func orderRequest(t *testing.T, addr, id, prefer string) *http.Request {
 	t.Helper()

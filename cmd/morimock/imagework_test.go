@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"image"
 	"image/jpeg"
-	"io"
 	"net/http"
 	"os"
 	"runtime"
@@ -26,25 +25,11 @@ func TestImageWorkModes(t *testing.T) {
 	if err := jpeg.Encode(&jpg, m, nil); err != nil {
 		t.Fatal(err)
 	}
-	call := func(method, url, body string, auth bool) (int, []byte) {
-		t.Helper()
-		req, _ := http.NewRequest(method, url, strings.NewReader(body))
-		if auth {
-			req.Header.Set("Authorization", "Bearer sk_live_modes")
-			req.Header.Set("Content-Type", "application/json")
-		}
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		return res.StatusCode, b
-	}
+	const key = "sk_live_modes"
 	heatmap := func(mode string) (string, []byte) {
 		s := serveLoopback(t, "--processing-time", "0", "--seed", "3", "--image-work", mode)
 		base := "http://" + s.addr
-		st, body := call("POST", base+"/api/v2/orders/ai-detection", `{"idempotencyKey":"m","fileName":"cat_ai.jpg","options":{"generateHeatmap":true}}`, true)
+		st, body := call(t, key, "POST", base+"/api/v2/orders/ai-detection", `{"idempotencyKey":"m","fileName":"cat_ai.jpg","options":{"generateHeatmap":true}}`)
 		var o struct {
 			Data struct {
 				OrderID string
@@ -54,17 +39,17 @@ func TestImageWorkModes(t *testing.T) {
 		if json.Unmarshal(body, &o); st != http.StatusOK || o.Data.File.UploadURL == "" {
 			t.Fatalf("%s: create = %d %s", mode, st, body)
 		}
-		if st, body := call("PUT", o.Data.File.UploadURL, jpg.String(), false); st != http.StatusOK {
+		if st, body := call(t, "", "PUT", o.Data.File.UploadURL, jpg.String()); st != http.StatusOK {
 			t.Fatalf("%s: upload = %d %s", mode, st, body)
 		}
-		if st, body := call("POST", base+"/api/v2/orders/ai-detection/confirm", `{"idempotencyKey":"c","orderId":"`+o.Data.OrderID+`"}`, true); st != http.StatusOK {
+		if st, body := call(t, key, "POST", base+"/api/v2/orders/ai-detection/confirm", `{"idempotencyKey":"c","orderId":"`+o.Data.OrderID+`"}`); st != http.StatusOK {
 			t.Fatalf("%s: confirm = %d %s", mode, st, body)
 		}
 		var d struct {
 			Data struct{ Status, HeatmapURL string }
 		}
 		for range 500 { // the work is off the request path: poll until it is done
-			_, body = call("GET", base+"/api/v2/orders/"+o.Data.OrderID, "", true)
+			_, body = call(t, key, "GET", base+"/api/v2/orders/"+o.Data.OrderID, "")
 			if json.Unmarshal(body, &d); d.Data.Status != "inProgress" {
 				break
 			}
@@ -77,7 +62,7 @@ func TestImageWorkModes(t *testing.T) {
 		if runtime.GOOS == "linux" {
 			children = childCommands(t) // while the server runs
 		}
-		st, png := call("GET", d.Data.HeatmapURL, "", false)
+		st, png := call(t, "", "GET", d.Data.HeatmapURL, "")
 		if st != http.StatusOK {
 			t.Fatalf("%s: heat map = %d", mode, st)
 		}

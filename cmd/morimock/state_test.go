@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"image"
 	"image/jpeg"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -21,18 +20,11 @@ func TestStateDirRestart(t *testing.T) {
 		if !strings.HasPrefix(url, "http") {
 			url = "http://" + addr + url
 		}
-		req, _ := http.NewRequest(method, url, strings.NewReader(body))
+		key := ""
 		if auth {
-			req.Header.Set("Authorization", "Bearer sk_live_restart")
-			req.Header.Set("Content-Type", "application/json")
+			key = "sk_live_restart"
 		}
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		return res.StatusCode, b
+		return call(t, key, method, url, body)
 	}
 	first := serveLoopback(t, "--state-dir", dir, "--processing-time", "0")
 	st, body := do(first.addr, "POST", "/api/v2/orders/anti-ai", `{"idempotencyKey":"r-1","files":[{"fileName":"a.jpg"}]}`, true)
