@@ -222,6 +222,12 @@ type imageProcs struct {
 	// job while they may still be busy (see stillBusy).
 	busyAt    time.Time
 	stillBusy time.Duration // stillBusy, or a test's
+	// heldFor is how long the job's process has been held (stopped) so far, and
+	// holdMax how long it may be (maxHold, or a test's): see busy.
+	heldFor, holdMax time.Duration
+	// longWork is Config.LongWork, called around the duty cycle, whose thread holds
+	// a P while it sleeps.
+	longWork func(start bool)
 	// quiet counts the watch's quiet ticks in a row; restarted says the job was
 	// started over once (see busy).
 	quiet     int
@@ -233,6 +239,13 @@ type imageProcs struct {
 // in a new process at workerNice (see busy), or by itself (see run): the caller
 // forgets the job's outputs and runs it again.
 var errStartOver = errors.New("image worker process: started over")
+
+// maxHold is how long a job's process may be held, stopped, while requests arrive
+// quickly; the rest of the job runs in the duty cycle (see busy). A load of the
+// sandbox's own requests, a gallery or a load test, pays nothing for the image work
+// for that long, and the image orders wait for it; a load that lasts longer, such as
+// a client that polls its own order in a loop, gets its orders done all the same.
+const maxHold = 30 * time.Second
 
 // stillBusy is how long after requests were last seen arriving quickly a job starts
 // lowered, in the lowered process, with the duty cycle on: a load that goes on
@@ -265,6 +278,7 @@ type imageProc struct {
 	outFile *os.File
 	exited  chan struct{} // closed once Wait returned
 	lowered atomic.Bool   // at SCHED_IDLE: ended after its job
+	held    bool          // stopped by busy, until requests are quiet or holdMax is spent; ps.mu
 	killed  atomic.Bool   // ended by the sandbox
 	over    atomic.Bool   // ended so that its job starts over
 	waitErr error
@@ -511,6 +525,7 @@ func (ps *imageProcs) retire(p *imageProc) {
 // retireLocked is retire with ps.mu held.
 func (ps *imageProcs) retireLocked(p *imageProc) {
 	ps.stopDutyLocked()
+	p.held = false // SIGKILL ends a stopped process too
 	if ps.p == p {
 		ps.p = nil
 	}
@@ -529,7 +544,7 @@ func (ps *imageProcs) endJob() {
 		ps.busyAt = time.Now()
 	}
 	ps.stopDutyLocked()
-	ps.quiet, ps.restarted, ps.died = 0, false, false
+	ps.quiet, ps.restarted, ps.died, ps.heldFor = 0, false, false, 0
 }
 
 // lowered reports whether the process is at SCHED_IDLE: a job it does is watched,
@@ -540,13 +555,13 @@ func (ps *imageProcs) lowered() bool {
 	return ps.p != nil && ps.p.lowered.Load()
 }
 
-// startJob starts the duty cycle at once when requests were busy within stillBusy.
+// startJob holds the process at once when requests were busy within stillBusy.
 func (ps *imageProcs) startJob() error {
 	ps.mu.Lock()
 	recent := ps.recentlyBusy()
 	ps.mu.Unlock()
 	if recent {
-		return ps.busy(true)
+		return ps.busy(true, 0)
 	}
 	return nil
 }
@@ -556,26 +571,37 @@ func (ps *imageProcs) recentlyBusy() bool {
 	return !ps.busyAt.IsZero() && time.Since(ps.busyAt) < cmp.Or(ps.stillBusy, stillBusy)
 }
 
-// busy starts (true) or ends (false) the duty cycle of the process: requests arrive
-// quickly, or no longer do. The first start lowers the process to SCHED_IDLE.
+// busy is called on each tick of the watch, with whether requests arrived quickly
+// since the last one and how long ago that was.
 //
-// The duty cycle ends after quietTicks quiet ticks in a row. A process at SCHED_IDLE
-// gets nothing of a core another program keeps busy, and only a privileged program
-// may take it back. So after restartTicks quiet ticks in a row (100 ms) in a job whose
-// process was lowered, that process is ended and the job starts over in a new one at
-// workerNice (errStartOver), once a job: what it had done is lost (under a second of
-// work for a 12-megapixel photo), but it can no longer wait behind another program
-// for as long as that one runs.
-func (ps *imageProcs) busy(on bool) error {
+// While they do, the process is held: lowered to SCHED_IDLE (the first time) and
+// stopped, so that it takes nothing from the requests, neither the core nor the
+// caches. A stopped process does no work, so a job is held for maxHold at most in
+// all; from then on its process runs in the duty cycle while requests are busy,
+// which costs them a little (the README's figures).
+//
+// After quietTicks quiet ticks in a row the process runs freely again. A process at
+// SCHED_IDLE gets nothing of a core another program keeps busy, and only a
+// privileged program may take it back. So after restartTicks quiet ticks in a row
+// (100 ms) in a job whose process was lowered, that process is ended and the job
+// starts over in a new one at workerNice (errStartOver), once a job: what it had done
+// is lost (under a second of work for a 12-megapixel photo), but it can no longer
+// wait behind another program for as long as that one runs.
+func (ps *imageProcs) busy(on bool, elapsed time.Duration) error {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
+	p := ps.p
 	if !on {
 		ps.quiet++
 		if ps.quiet >= quietTicks {
 			ps.busyAt = time.Time{}
 			ps.stopDutyLocked()
+			if p != nil && p.held {
+				p.held = false
+				continueProcess(p.cmd.Process)
+			}
 		}
-		if p := ps.p; p != nil && p.lowered.Load() && !ps.restarted && ps.quiet >= restartTicks {
+		if p != nil && p.lowered.Load() && !ps.restarted && ps.quiet >= restartTicks {
 			ps.restarted = true
 			ps.stopDutyLocked()
 			p.over.Store(true)
@@ -583,9 +609,11 @@ func (ps *imageProcs) busy(on bool) error {
 		}
 		return nil
 	}
+	if p != nil && p.held {
+		ps.heldFor += elapsed // held through a quiet tick too: it was stopped
+	}
 	ps.quiet = 0
 	ps.busyAt = time.Now()
-	p := ps.p
 	if p == nil || ps.duty != nil {
 		return nil
 	}
@@ -595,7 +623,24 @@ func (ps *imageProcs) busy(on bool) error {
 		}
 		p.lowered.Store(true)
 	}
+	if ps.heldFor < cmp.Or(ps.holdMax, maxHold) {
+		if !p.held {
+			if err := stopProcess(p.cmd.Process); err != nil {
+				return nil // the process ended: its job's end says how
+			}
+			p.held = true
+		}
+		return nil
+	}
+	// Held for long enough: the duty cycle, from a slice of work.
+	if p.held {
+		p.held = false
+		continueProcess(p.cmd.Process)
+	}
 	ps.duty, ps.dutyOK = make(chan struct{}), make(chan struct{})
+	if ps.longWork != nil {
+		ps.longWork(true)
+	}
 	go dutyCycle(p.cmd.Process, ps.duty, ps.dutyOK)
 	return nil
 }
@@ -607,6 +652,9 @@ func (ps *imageProcs) stopDutyLocked() {
 	close(ps.duty)
 	<-ps.dutyOK
 	ps.duty, ps.dutyOK = nil, nil
+	if ps.longWork != nil {
+		ps.longWork(false)
+	}
 }
 
 // shutdown ends the process, when the worker ends.

@@ -15,7 +15,7 @@ import (
 )
 
 // dutyOn and dutyOff are the slices a lowered image worker process runs and rests in
-// while requests arrive quickly (see dutyCycle). A loop that worked 200 µs and slept 200 µs beside the
+// while requests arrive quickly, once it has been held for maxHold (see dutyCycle). A loop that worked 200 µs and slept 200 µs beside the
 // server cost wrk's GETs nothing measurable at the 99th percentile, where one that
 // never rests cost them 0.5-0.8 ms even at SCHED_IDLE (bench/imagelatency.sh, README).
 const (
@@ -80,11 +80,18 @@ func eachThread(pid int, set func(tid int) error) error {
 	return nil
 }
 
+// stopProcess stops the process p (SIGSTOP, through its pidfd) until
+// continueProcess.
+func stopProcess(p *os.Process) error { return p.Signal(syscall.SIGSTOP) }
+
+func continueProcess(p *os.Process) { p.Signal(syscall.SIGCONT) }
+
 // dutyCycle stops and continues the process p in turns, letting it run dutyOn and
 // rest dutyOff, until stop is closed; it then continues it and closes done. It runs
 // on a thread of its own, whose sleeps (nanosleep) end within microseconds, where a
 // Go timer of under a millisecond may wait a millisecond for the network poller. The
-// thread holds a P while it sleeps: a long job gives requests one more (LongWork).
+// thread holds a P while it sleeps: requests get one more meanwhile (LongWork, see
+// imageProcs.busy).
 // The signals go through the process's pidfd, so never to another process that got
 // its pid after it ended.
 func dutyCycle(p *os.Process, stop <-chan struct{}, done chan<- struct{}) {

@@ -72,15 +72,30 @@ func waitState(pid int, stopped bool) bool {
 	return false
 }
 
+// stillStopped reports whether the main thread of pid is stopped at each of n reads
+// of its state in a row: held, not stopped and continued in turns (a duty cycle's
+// turns last 200 µs, a few of these reads).
+func stillStopped(pid, n int) bool {
+	for range n {
+		if state, _, _, err := procThreads(pid); err != nil || state != 'T' {
+			return false
+		}
+	}
+	return true
+}
+
 // TestBusyRequestsHoldBackTheImageProcess: while requests arrive at busyRequests a tick
 // during a long job, the image worker process is lowered to SCHED_IDLE (every thread)
-// and stopped and continued in turns; a quieter tick leaves it running. A lowered
-// process serves the next job only while requests were busy when the last one ended,
-// with the duty cycle on from the start; otherwise a new one at workerNice does.
+// and held, stopped, for holdMax at most; a quieter tick leaves it running. Once held
+// for holdMax, it is stopped and continued in turns while requests stay busy, with
+// LongWork on. A lowered process serves the next job only while requests were busy
+// when the last one ended, held from the start; otherwise a new one at workerNice
+// does.
 func TestBusyRequestsHoldBackTheImageProcess(t *testing.T) {
 	t.Parallel() // its own server; shares only the read-only spec
 	var mu sync.Mutex
 	var cmds []*exec.Cmd
+	var longWork []bool
 	var c *sbx
 	serve := func(n int) {
 		for range n {
@@ -98,10 +113,23 @@ func TestBusyRequestsHoldBackTheImageProcess(t *testing.T) {
 			t.Errorf("job %d, %s: the process's threads have policies %v, nices %v; want policy %d, nice %d", job, when, policies, nices, wantPolicy, wantNice)
 		}
 	}
+	checkLongWork := func(job int, when string, want ...bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if fmt.Sprint(longWork) != fmt.Sprint(want) {
+			t.Errorf("job %d, %s: LongWork called with %v; want %v", job, when, longWork, want)
+		}
+	}
 	pids := make([]int, 5)
 	jobs := 0
-	cfg := Config{testStillBusy: time.Hour}
+	cfg := Config{testStillBusy: time.Hour, testHoldMax: 2 * busyTick}
 	tick := watchTicks(t, &cfg)
+	busy := func() { serve(busyRequests); tick() }
+	cfg.LongWork = func(start bool) {
+		mu.Lock()
+		longWork = append(longWork, start)
+		mu.Unlock()
+	}
 	cfg.ImageProcess = func() *exec.Cmd {
 		cmd := testImageProcess("serve")()
 		mu.Lock()
@@ -123,40 +151,54 @@ func TestBusyRequestsHoldBackTheImageProcess(t *testing.T) {
 			serve(busyRequests - 1)
 			tick()
 			check(1, fmt.Sprintf("after %d requests in a tick", busyRequests-1), pid, 0, workerNice)
-			serve(busyRequests)
-			tick()
+			busy()
 			check(1, fmt.Sprintf("after %d requests in a tick", busyRequests), pid, schedIdle, 0)
 			if !waitState(pid, true) {
 				t.Error("job 1: the process was never stopped while requests were busy")
 			}
-			tick() // one quiet tick: still held back
+			busy() // held for one tick of the two it may be
+			if !stillStopped(pid, 50) {
+				t.Error("job 1: the process was not held while requests were busy")
+			}
+			tick() // one quiet tick: still held
 			check(1, "after a quiet tick", pid, schedIdle, 0)
+			if !stillStopped(pid, 50) {
+				t.Error("job 1: the process was not held after one quiet tick")
+			}
 			for range quietTicks - 1 {
 				tick()
 			}
 			if !waitState(pid, false) {
 				t.Errorf("job 1: the process stayed stopped after %d quiet ticks", quietTicks)
 			}
+			checkLongWork(1, "never held for holdMax")
 		case 2:
 			check(2, "at its start, after a job that ended quiet", pid, 0, workerNice)
-			serve(busyRequests)
-			tick() // the job runs on, and ends, held back
+			busy()
 			if !waitState(pid, true) {
 				t.Error("job 2: the process was never stopped while requests were busy")
 			}
-		case 3:
-			check(3, "at its start, after a job that ended busy", pid, schedIdle, 0)
-			if !waitState(pid, true) {
-				t.Error("job 3: the process was not held back from its start")
+			busy()
+			busy() // held for holdMax: the duty cycle, to the end of the job
+			if !waitState(pid, false) {
+				t.Error("job 2: the process was not continued once held for holdMax")
 			}
-			serve(busyRequests)
-			tick() // still busy as it ends
+			checkLongWork(2, "in the duty cycle", true)
+		case 3:
+			checkLongWork(3, "at its start, after a job that ended in the duty cycle", true, false)
+			check(3, "at its start, after a job that ended busy", pid, schedIdle, 0)
+			if !waitState(pid, true) || !stillStopped(pid, 50) {
+				t.Error("job 3: the process was not held from its start")
+			}
+			busy()
+			busy() // held for holdMax since the job started: it ends in the duty cycle
 		case 4:
 			// A small input, done by the lowered process: watched all the same.
 			check(4, "at its start, a small job after a job that ended busy", pid, schedIdle, 0)
 			for range quietTicks {
 				tick() // quiet: it runs freely to the end of the job
 			}
+			checkLongWork(4, "after two jobs that ended in the duty cycle", true, false, true, false)
 		}
 	}
 	c = startSandbox(t, cfg)
@@ -213,18 +255,21 @@ func TestQuietRequestsStartALoweredJobOver(t *testing.T) {
 		for range busyRequests {
 			c.srv.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/api/v2/orders/1", nil))
 		}
-		tick() // busy: lowered, and still busy when the job is sent
+		tick() // busy: lowered and held, and still busy when the job is sent
 		close(lowered)
 	}
 	go func() {
 		<-lowered
+		for range quietTicks {
+			tick() // quiet: the lowered process is no longer held, and takes the job
+		}
 		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
 			if _, err := os.Stat(held); err == nil {
 				break // the lowered process has the job; waiting on it, not on a clock
 			}
 		}
-		for range restartTicks - 1 {
-			tick() // quiet from here
+		for range restartTicks - quietTicks - 1 {
+			tick() // still quiet
 		}
 		mu.Lock()
 		procs := len(cmds)

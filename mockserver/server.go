@@ -71,6 +71,8 @@ type Config struct {
 	testWatched func()
 	// testStillBusy, when set, replaces stillBusy (a test's jobs may start far apart).
 	testStillBusy time.Duration
+	// testHoldMax, when set, replaces maxHold.
+	testHoldMax time.Duration
 
 	// Webhook deliveries. Their retries wait on the tenant's clock, which is Now plus
 	// the tenant's offset; AfterFunc waits on Now's clock (nil: time.AfterFunc), so a
@@ -83,7 +85,9 @@ type Config struct {
 	ImageWorkers int // orders processed at once; 0 is 1 (a 12-megapixel photo takes ~100 MiB)
 	// LongWork, when set, is called with true before an order's image work that is
 	// expected to take long (inputs over longWorkInputs, not remembered) and with
-	// false after it: cmd/morimock gives requests a P of their own meanwhile.
+	// false after it; with ImageProcess, around the duty cycle of a worker process
+	// instead (see imageProcs.busy): cmd/morimock gives requests a P of their own
+	// meanwhile.
 	LongWork func(start bool)
 	// ImageProcess, when set, makes the command of an image worker process (one that
 	// runs ServeImageWork, as `morimock image-worker` does): each worker then hands the

@@ -167,7 +167,7 @@ func (s *Server) worker(ctx context.Context, sb *sandbox) {
 		// requests' threads first), and is locked so that the process ends with it
 		// (setDeathSignal).
 		runtime.LockOSThread()
-		th.procs = &imageProcs{newCmd: s.cfg.ImageProcess, log: s.log, stillBusy: s.cfg.testStillBusy}
+		th.procs = &imageProcs{newCmd: s.cfg.ImageProcess, log: s.log, stillBusy: s.cfg.testStillBusy, holdMax: s.cfg.testHoldMax, longWork: s.cfg.LongWork}
 		defer th.procs.shutdown()
 	} else {
 		tid, err := lowerWorkerThread()
@@ -318,7 +318,7 @@ func (s *Server) watchRequests(th *workThread, last uint64) {
 		if th.procs != nil {
 			// The worker's process is held back while requests are busy, and runs
 			// freely again once they are not.
-			if err := th.procs.busy(busy); err != nil && !s.work.warnedBusy.Swap(true) {
+			if err := th.procs.busy(busy, elapsed); err != nil && !s.work.warnedBusy.Swap(true) {
 				s.log.Warn("the image worker process keeps its priority while requests arrive", "err", err)
 			}
 		} else if busy {
@@ -591,8 +591,9 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 		if s.cfg.testWatched != nil {
 			s.cfg.testWatched()
 		}
-		// In process mode too: the duty cycle's thread holds a P while it sleeps.
-		if s.cfg.LongWork != nil && inputs > longWorkInputs {
+		// Not in process mode, where the job's thread here only passes bytes (the
+		// duty cycle calls LongWork itself).
+		if s.cfg.LongWork != nil && inputs > longWorkInputs && th.procs == nil {
 			res.job.long = true
 			s.cfg.LongWork(true) // the worker calls LongWork(false) once it has given the memory back
 		}

@@ -10,8 +10,9 @@
 //	imagework -addr 127.0.0.1:18590 -mode confirm -ids big.txt
 //
 // confirms them one after another, each once the one before is complete (the server
-// must run with --processing-time 0), and prints how many completed. It ends when the
-// list is done or on SIGTERM.
+// must run with --processing-time 0), and prints how many completed. It polls each
+// order every -poll (50ms; 0 polls in a loop, as a client that waits for its order
+// without a pause). It ends when the list is done or on SIGTERM.
 //
 //	imagework -addr 127.0.0.1:18590 -mode get -ids ids.txt -duration 5s
 //
@@ -57,6 +58,7 @@ func run() error {
 	mode := flag.String("mode", "prepare", "prepare, confirm or get")
 	orders := flag.Int("orders", 20, "prepare: how many orders")
 	ids := flag.String("ids", "", "the file of order ids, one a line (get: key and id a line)")
+	poll := flag.Duration("poll", 50*time.Millisecond, "confirm: the pause between two GETs of an order (0: none)")
 	duration := flag.Duration("duration", 5*time.Second, "get: how long to send GETs")
 	flag.Parse()
 	if *addr == "" || *ids == "" {
@@ -116,10 +118,10 @@ func run() error {
 				if d.Data.Status != "inProgress" {
 					return fmt.Errorf("order %s is %s (run the server with --processing-time 0)", id, d.Data.Status)
 				}
-				select { // a poll every 50 ms: a few GETs among wrk's thousands
+				select { // by default a poll every 50 ms: a few GETs among wrk's thousands
 				case <-ctx.Done():
 					return nil
-				case <-time.After(50 * time.Millisecond):
+				case <-time.After(*poll):
 				}
 			}
 		}
