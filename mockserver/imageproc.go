@@ -561,7 +561,7 @@ func (ps *imageProcs) startJob() error {
 	recent := ps.recentlyBusy()
 	ps.mu.Unlock()
 	if recent {
-		return ps.busy(true, 0)
+		return ps.busy(true, false, 0)
 	}
 	return nil
 }
@@ -572,13 +572,16 @@ func (ps *imageProcs) recentlyBusy() bool {
 }
 
 // busy is called on each tick of the watch, with whether requests arrived quickly
-// since the last one and how long ago that was.
+// since the last one, whether GETs of the job's own order alone did (waited), and how
+// long ago that was.
 //
-// While they do, the process is held: lowered to SCHED_IDLE (the first time) and
-// stopped, so that it takes nothing from the requests, neither the core nor the
-// caches. A stopped process does no work, so a job is held for maxHold at most in
-// all; from then on its process runs in the duty cycle while requests are busy,
-// which costs them a little (the README's figures).
+// While requests arrive quickly, the process is held: lowered to SCHED_IDLE (the
+// first time) and stopped, so that it takes nothing from the requests, neither the
+// core nor the caches. A stopped process does no work, so a job is held for maxHold
+// at most in all, and not at all while its own order is polled that fast (the
+// requests then wait for the job: holding it would only delay what they wait for);
+// from then on its process runs in the duty cycle while requests are busy, which
+// costs them a little (the README's figures).
 //
 // After quietTicks quiet ticks in a row the process runs freely again. A process at
 // SCHED_IDLE gets nothing of a core another program keeps busy, and only a
@@ -587,7 +590,7 @@ func (ps *imageProcs) recentlyBusy() bool {
 // starts over in a new one at workerNice (errStartOver), once a job: what it had done
 // is lost (under a second of work for a 12-megapixel photo), but it can no longer
 // wait behind another program for as long as that one runs.
-func (ps *imageProcs) busy(on bool, elapsed time.Duration) error {
+func (ps *imageProcs) busy(on, waited bool, elapsed time.Duration) error {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	p := ps.p
@@ -623,7 +626,7 @@ func (ps *imageProcs) busy(on bool, elapsed time.Duration) error {
 		}
 		p.lowered.Store(true)
 	}
-	if ps.heldFor < cmp.Or(ps.holdMax, maxHold) {
+	if ps.heldFor < cmp.Or(ps.holdMax, maxHold) && !waited {
 		if !p.held {
 			if err := stopProcess(p.cmd.Process); err != nil {
 				return nil // the process ended: its job's end says how
@@ -632,7 +635,7 @@ func (ps *imageProcs) busy(on bool, elapsed time.Duration) error {
 		}
 		return nil
 	}
-	// Held for long enough: the duty cycle, from a slice of work.
+	// Held for long enough, or waited for: the duty cycle, from a slice of work.
 	if p.held {
 		p.held = false
 		continueProcess(p.cmd.Process)

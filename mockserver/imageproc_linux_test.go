@@ -297,3 +297,70 @@ func TestQuietRequestsStartALoweredJobOver(t *testing.T) {
 		t.Errorf("the process the job started over in has policies %v, nices %v; want 0 and %d", policies, nices, workerNice)
 	}
 }
+
+// TestPolledOrderIsNotHeld: when the requests that make the server busy are GETs of
+// the very order whose job runs (a client polling it in a loop), the job's process is
+// not held, stopped, for them to wait on: it runs in the duty cycle from that tick,
+// lowered to SCHED_IDLE, with LongWork on.
+func TestPolledOrderIsNotHeld(t *testing.T) {
+	t.Parallel() // its own server; shares only the read-only spec
+	var mu sync.Mutex
+	var cmds []*exec.Cmd
+	var longWork []bool
+	var c *sbx
+	cfg := Config{testStillBusy: time.Hour}
+	tick := watchTicks(t, &cfg)
+	cfg.LongWork = func(start bool) {
+		mu.Lock()
+		longWork = append(longWork, start)
+		mu.Unlock()
+	}
+	cfg.ImageProcess = func() *exec.Cmd {
+		cmd := testImageProcess("serve")()
+		mu.Lock()
+		cmds = append(cmds, cmd)
+		mu.Unlock()
+		return cmd
+	}
+	cfg.testWatched = func() {
+		mu.Lock()
+		pid := cmds[len(cmds)-1].Process.Pid
+		mu.Unlock()
+		var id string
+		c.srv.polled.Range(func(k, _ any) bool { id = k.(workKey).id; return false })
+		if id == "" {
+			t.Error("no order is watched for its polls")
+			return
+		}
+		for range busyRequests {
+			req := httptest.NewRequest(http.MethodGet, "/api/v2/orders/"+id, nil)
+			req.Header.Set("Authorization", "Bearer "+liveKey)
+			rec := httptest.NewRecorder()
+			c.srv.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK {
+				t.Errorf("GET of the watched order: %d %s", rec.Code, rec.Body)
+			}
+		}
+		tick()
+		_, policies, _, err := procThreads(pid)
+		if err != nil || !allAre(policies, schedIdle) {
+			t.Errorf("after its order was polled busily, the process's threads have policies %v (%v); want %d", policies, err, schedIdle)
+		}
+		if !waitState(pid, false) {
+			t.Error("the process of a job whose order is polled busily stayed stopped")
+		}
+		mu.Lock()
+		if fmt.Sprint(longWork) != "[true]" {
+			t.Errorf("LongWork called with %v; want [true], the duty cycle on", longWork)
+		}
+		mu.Unlock()
+		for range quietTicks {
+			tick() // quiet: the job runs freely to its end, held or not
+		}
+	}
+	c = startSandbox(t, cfg)
+	id := c.antiAI(liveKey, "polled", "p.png", largePNG(t))
+	if d := c.get(liveKey, id); d.Status != "complete" {
+		t.Errorf("order = %+v; want complete", d)
+	}
+}

@@ -27,6 +27,7 @@ func (s *Server) handleOwnOrder(w http.ResponseWriter, r *http.Request, c *call,
 	case sc.changesData():
 		s.fail(w, &apiError{status: http.StatusBadRequest, code: codeInvalidParameter, detail: "order " + rec.ID + " is one this API key created: it is answered as stored; a scenario other than delay only makes up orders no key has"})
 	default:
+		s.countPoll(rec.Tenant, rec.ID)
 		o := s.view(r, c, &rec)
 		body := o.AppendResponse(make([]byte, 0, 1024))
 		h := w.Header()

@@ -128,6 +128,7 @@ type Server struct {
 	cache     workCache     // outputs of small inputs, see workcache.go
 	requests  atomic.Uint64 // requests served while a long job is watched (countRequest)
 	watching  atomic.Int32  // long jobs whose requests are watched
+	polled    sync.Map      // workKey → *atomic.Uint64: GETs of the order of a watched job (countPoll)
 }
 
 // New builds a Server from the contract. It checks every fixture against the

@@ -247,6 +247,8 @@ type workThread struct {
 	stop    chan struct{} // closed when the long job ends; nil when no job is watched
 	done    chan struct{} // closed when watchRequests has returned
 	lowered atomic.Bool   // the thread is at busyNice: the worker ends it after the job
+	key     workKey       // the order of the watched job
+	polls   atomic.Uint64 // GETs of that order since the watch started (countPoll)
 	procs   *imageProcs   // the worker's process, with Config.ImageProcess
 }
 
@@ -260,12 +262,15 @@ const (
 	busyRequests = 5
 )
 
-// watch starts watchRequests for the long job th is doing.
-func (s *Server) watch(th *workThread) {
+// watch starts watchRequests for the long job th is doing for the order k.
+func (s *Server) watch(th *workThread, k workKey) {
 	if th == nil || th.stop != nil || (busyNice == workerNice && th.procs == nil) {
 		return
 	}
 	th.stop, th.done = make(chan struct{}), make(chan struct{})
+	th.key = k
+	th.polls.Store(0)
+	s.polled.Store(k, &th.polls)
 	s.watching.Add(1) // requests are counted from here on
 	go s.watchRequests(th, s.requests.Load())
 }
@@ -279,6 +284,7 @@ func (s *Server) endWatch(th *workThread) bool {
 	close(th.stop)
 	<-th.done
 	s.watching.Add(-1)
+	s.polled.Delete(th.key)
 	th.stop, th.done = nil, nil
 	return th.lowered.Load()
 }
@@ -291,6 +297,16 @@ func (s *Server) countRequest() {
 	}
 }
 
+// countPoll counts a GET of the tenant's order id for the watch of its job, if one
+// is watched.
+func (s *Server) countPoll(tenant, id string) {
+	if s.watching.Load() > 0 {
+		if n, ok := s.polled.Load(workKey{tenant, id}); ok {
+			n.(*atomic.Uint64).Add(1)
+		}
+	}
+}
+
 // watchRequests looks at the requests every tick, counting from last: while they
 // arrive at busyRate, it holds th's process back (imageProcs.busy), or lowers th's
 // thread to busyNice for the rest of the job. It returns when the job ends.
@@ -298,7 +314,7 @@ func (s *Server) watchRequests(th *workThread, last uint64) {
 	defer close(th.done)
 	ticks, stop := s.busyTicks()
 	defer stop()
-	lastAt := time.Now()
+	lastAt, lastPolls := time.Now(), uint64(0)
 	for {
 		select {
 		case <-th.stop:
@@ -313,12 +329,16 @@ func (s *Server) watchRequests(th *workThread, last uint64) {
 			elapsed = now.Sub(lastAt)
 		}
 		busy := busyRate(n-last, elapsed)
-		last, lastAt = n, now
+		// The requests wait for this job when its own order is polled that fast: a
+		// client that polls it in a loop.
+		polls := th.polls.Load()
+		waited := busyRate(polls-lastPolls, elapsed)
+		last, lastAt, lastPolls = n, now, polls
 		done := false
 		if th.procs != nil {
 			// The worker's process is held back while requests are busy, and runs
 			// freely again once they are not.
-			if err := th.procs.busy(busy, elapsed); err != nil && !s.work.warnedBusy.Swap(true) {
+			if err := th.procs.busy(busy, waited, elapsed); err != nil && !s.work.warnedBusy.Swap(true) {
 				s.log.Warn("the image worker process keeps its priority while requests arrive", "err", err)
 			}
 		} else if busy {
@@ -587,7 +607,7 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 				s.log.Warn("the image worker process keeps its priority while requests arrive", "err", err)
 			}
 		}
-		s.watch(th) // the worker ends the watch
+		s.watch(th, workKey{rec.Tenant, rec.ID}) // the worker ends the watch
 		if s.cfg.testWatched != nil {
 			s.cfg.testWatched()
 		}
