@@ -122,6 +122,10 @@ Flags:
 		}
 		o.cfg.OrderIDs = append(o.cfg.OrderIDs, ids...)
 	}
+	if o.cfg.Token == "" && !o.rules {
+		// Every order read needs one: without it each would fail, as refused.
+		return o, errors.New("no token: give --token or set BIZMORI_API_TOKEN (the mock and the sandbox take any, such as --token x)")
+	}
 	return o, nil
 }
 

@@ -161,8 +161,9 @@ func TestCheckCouldNotRun(t *testing.T) {
 		{"zero timeout", []string{"--timeout", "0s"}, "timeout"},
 		{"argument", []string{"1234"}, "no arguments"},
 		{"missing orders file", []string{"--orders-file", filepath.Join(t.TempDir(), "nope")}, "orders-file"},
-		{"bad base url", []string{"--base-url", "ftp://x", "--order", "1"}, "base URL"},
-		{"bad id", []string{"--base-url", closed, "--order", "../webhooks"}, "not an order id"},
+		{"bad base url", []string{"--base-url", "ftp://x", "--order", "1", "--token", "x"}, "base URL"},
+		{"bad id", []string{"--base-url", closed, "--order", "../webhooks", "--token", "x"}, "not an order id"},
+		{"no token", []string{"--base-url", closed, "--order", "1"}, "no token: give --token or set BIZMORI_API_TOKEN"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
