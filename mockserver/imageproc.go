@@ -23,10 +23,10 @@ import (
 // pixels of its jobs (decode, scaling, heat maps, encoders) to a process of its own,
 // which runs ServeImageWork, and stores what it answers. A process can be stopped
 // wherever its codecs are, which a goroutine cannot: while requests arrive quickly
-// during a long job, the sandbox lowers the process to SCHED_IDLE and lets it run in
-// slices of dutyOn, dutyOff apart (dutyCycle), so a request seldom waits behind more
-// than a slice of image work. The README's Performance section (Real files) has the measurements that chose
-// this.
+// during a long job, the sandbox lowers the process to SCHED_IDLE and stops it, for
+// maxHold at most, then lets it run in slices of dutyOn, dutyOff apart (dutyCycle),
+// so a request does not wait behind image work (see busy). The README's Performance
+// section (Real files) has the measurements that chose this.
 //
 // The protocol, over the process's standard input and output, one job at a time:
 //
@@ -223,8 +223,10 @@ type imageProcs struct {
 	busyAt    time.Time
 	stillBusy time.Duration // stillBusy, or a test's
 	// heldFor is how long the job's process has been held (stopped) so far, and
-	// holdMax how long it may be (maxHold, or a test's): see busy.
+	// holdMax how long it may be (maxHold, or a test's); holdable says the job may be
+	// held at all (a long one): see busy.
 	heldFor, holdMax time.Duration
+	holdable         bool
 	// longWork is Config.LongWork, called around the duty cycle, whose thread holds
 	// a P while it sleeps.
 	longWork func(start bool)
@@ -544,7 +546,13 @@ func (ps *imageProcs) endJob() {
 		ps.busyAt = time.Now()
 	}
 	ps.stopDutyLocked()
-	ps.quiet, ps.restarted, ps.died, ps.heldFor = 0, false, false, 0
+	if p := ps.p; p != nil && p.held {
+		// Stopped after it had answered: it would sit there, holding its memory,
+		// until the next job's watch continued it.
+		p.held = false
+		continueProcess(p.cmd.Process)
+	}
+	ps.quiet, ps.restarted, ps.died, ps.heldFor, ps.holdable = 0, false, false, 0, false
 }
 
 // lowered reports whether the process is at SCHED_IDLE: a job it does is watched,
@@ -555,9 +563,13 @@ func (ps *imageProcs) lowered() bool {
 	return ps.p != nil && ps.p.lowered.Load()
 }
 
-// startJob holds the process at once when requests were busy within stillBusy.
-func (ps *imageProcs) startJob() error {
+// startJob is called before a watched job: long says whether it may be held (a small
+// job in a lowered process goes to the duty cycle instead, since a hold would keep an
+// order of milliseconds waiting for up to maxHold). It holds the process at once when
+// requests were busy within stillBusy.
+func (ps *imageProcs) startJob(long bool) error {
 	ps.mu.Lock()
+	ps.holdable = long
 	recent := ps.recentlyBusy()
 	ps.mu.Unlock()
 	if recent {
@@ -575,12 +587,13 @@ func (ps *imageProcs) recentlyBusy() bool {
 // since the last one, whether GETs of the job's own order alone did (waited), and how
 // long ago that was.
 //
-// While requests arrive quickly, the process is held: lowered to SCHED_IDLE (the
-// first time) and stopped, so that it takes nothing from the requests, neither the
-// core nor the caches. A stopped process does no work, so a job is held for maxHold
-// at most in all, and not at all while its own order is polled that fast (the
-// requests then wait for the job: holding it would only delay what they wait for);
-// from then on its process runs in the duty cycle while requests are busy, which
+// While requests arrive quickly, the process of a long job is held: lowered to
+// SCHED_IDLE (the first time) and stopped, so that it takes nothing from the requests,
+// neither the core nor the caches. A stopped process does no work, so a job is held
+// for maxHold at most in all (quiet ticks it stays stopped through count), and not at
+// all while its own order is polled that fast (the requests then wait for the job:
+// holding it would only delay what they wait for); from then on, and for a small job
+// from the start, its process runs in the duty cycle while requests are busy, which
 // costs them a little (the README's figures).
 //
 // After quietTicks quiet ticks in a row the process runs freely again. A process at
@@ -594,6 +607,9 @@ func (ps *imageProcs) busy(on, waited bool, elapsed time.Duration) error {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	p := ps.p
+	if p != nil && p.held {
+		ps.heldFor += elapsed // stopped since the last tick, busy or not
+	}
 	if !on {
 		ps.quiet++
 		if ps.quiet >= quietTicks {
@@ -612,9 +628,6 @@ func (ps *imageProcs) busy(on, waited bool, elapsed time.Duration) error {
 		}
 		return nil
 	}
-	if p != nil && p.held {
-		ps.heldFor += elapsed // held through a quiet tick too: it was stopped
-	}
 	ps.quiet = 0
 	ps.busyAt = time.Now()
 	if p == nil || ps.duty != nil {
@@ -626,7 +639,7 @@ func (ps *imageProcs) busy(on, waited bool, elapsed time.Duration) error {
 		}
 		p.lowered.Store(true)
 	}
-	if ps.heldFor < cmp.Or(ps.holdMax, maxHold) && !waited {
+	if ps.holdable && ps.heldFor < cmp.Or(ps.holdMax, maxHold) && !waited {
 		if !p.held {
 			if err := stopProcess(p.cmd.Process); err != nil {
 				return nil // the process ended: its job's end says how
@@ -635,7 +648,7 @@ func (ps *imageProcs) busy(on, waited bool, elapsed time.Duration) error {
 		}
 		return nil
 	}
-	// Held for long enough, or waited for: the duty cycle, from a slice of work.
+	// Held for long enough, waited for, or small: the duty cycle, from a slice of work.
 	if p.held {
 		p.held = false
 		continueProcess(p.cmd.Process)

@@ -15,7 +15,7 @@ import (
 )
 
 // dutyOn and dutyOff are the slices a lowered image worker process runs and rests in
-// while requests arrive quickly, once it has been held for maxHold (see dutyCycle). A loop that worked 200 µs and slept 200 µs beside the
+// while requests arrive quickly and it is not held (see imageProcs.busy, dutyCycle). A loop that worked 200 µs and slept 200 µs beside the
 // server cost wrk's GETs nothing measurable at the 99th percentile, where one that
 // never rests cost them 0.5-0.8 ms even at SCHED_IDLE (bench/imagelatency.sh, README).
 const (

@@ -84,24 +84,69 @@ func stillStopped(pid, n int) bool {
 	return true
 }
 
+// heldRig is a sandbox whose image worker processes are the test binary's (mode
+// "serve"), whose watch takes the test's ticks, and whose LongWork calls are kept.
+type heldRig struct {
+	c        *sbx
+	tick     func() bool
+	mu       sync.Mutex
+	cmds     []*exec.Cmd
+	longWork []bool
+}
+
+// newHeldRig sets cfg up for the rig; the caller sets cfg.testWatched and starts the
+// sandbox into rig.c.
+func newHeldRig(t *testing.T, cfg *Config) *heldRig {
+	r := &heldRig{tick: watchTicks(t, cfg)}
+	cfg.LongWork = func(start bool) {
+		r.mu.Lock()
+		r.longWork = append(r.longWork, start)
+		r.mu.Unlock()
+	}
+	cfg.ImageProcess = func() *exec.Cmd {
+		cmd := testImageProcess("serve")()
+		r.mu.Lock()
+		r.cmds = append(r.cmds, cmd)
+		r.mu.Unlock()
+		return cmd
+	}
+	return r
+}
+
+// pid is the latest worker process's.
+func (r *heldRig) pid() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.cmds[len(r.cmds)-1].Process.Pid
+}
+
+// checkLongWork says whether LongWork was called with want so far.
+func (r *heldRig) checkLongWork(t *testing.T, when string, want ...bool) {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if fmt.Sprint(r.longWork) != fmt.Sprint(want) {
+		t.Errorf("%s: LongWork called with %v; want %v", when, r.longWork, want)
+	}
+}
+
+// busy serves busyRequests GETs of an order no key has, then a tick: a busy one.
+func (r *heldRig) busy() {
+	for range busyRequests {
+		r.c.srv.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/api/v2/orders/1", nil))
+	}
+	r.tick()
+}
+
 // TestBusyRequestsHoldBackTheImageProcess: while requests arrive at busyRequests a tick
 // during a long job, the image worker process is lowered to SCHED_IDLE (every thread)
 // and held, stopped, for holdMax at most; a quieter tick leaves it running. Once held
 // for holdMax, it is stopped and continued in turns while requests stay busy, with
 // LongWork on. A lowered process serves the next job only while requests were busy
-// when the last one ended, held from the start; otherwise a new one at workerNice
-// does.
+// when the last one ended, a long job held from the start, a small one in the duty
+// cycle; otherwise a new one at workerNice does.
 func TestBusyRequestsHoldBackTheImageProcess(t *testing.T) {
 	t.Parallel() // its own server; shares only the read-only spec
-	var mu sync.Mutex
-	var cmds []*exec.Cmd
-	var longWork []bool
-	var c *sbx
-	serve := func(n int) {
-		for range n {
-			c.srv.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/api/v2/orders/1", nil))
-		}
-	}
 	// check says what the process is at a point of a job.
 	check := func(job int, when string, pid, wantPolicy, wantNice int) {
 		_, policies, nices, err := procThreads(pid)
@@ -113,37 +158,24 @@ func TestBusyRequestsHoldBackTheImageProcess(t *testing.T) {
 			t.Errorf("job %d, %s: the process's threads have policies %v, nices %v; want policy %d, nice %d", job, when, policies, nices, wantPolicy, wantNice)
 		}
 	}
-	checkLongWork := func(job int, when string, want ...bool) {
-		mu.Lock()
-		defer mu.Unlock()
-		if fmt.Sprint(longWork) != fmt.Sprint(want) {
-			t.Errorf("job %d, %s: LongWork called with %v; want %v", job, when, longWork, want)
-		}
-	}
 	pids := make([]int, 5)
 	jobs := 0
 	cfg := Config{testStillBusy: time.Hour, testHoldMax: 2 * busyTick}
-	tick := watchTicks(t, &cfg)
-	busy := func() { serve(busyRequests); tick() }
-	cfg.LongWork = func(start bool) {
-		mu.Lock()
-		longWork = append(longWork, start)
-		mu.Unlock()
+	r := newHeldRig(t, &cfg)
+	tick, busy := r.tick, r.busy
+	serve := func(n int) {
+		for range n {
+			r.c.srv.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/api/v2/orders/1", nil))
+		}
 	}
-	cfg.ImageProcess = func() *exec.Cmd {
-		cmd := testImageProcess("serve")()
-		mu.Lock()
-		cmds = append(cmds, cmd)
-		mu.Unlock()
-		return cmd
+	checkLongWork := func(job int, when string, want ...bool) {
+		r.checkLongWork(t, fmt.Sprintf("job %d, %s", job, when), want...)
 	}
 	// testWatched runs on the worker's goroutine, the process started, while the
 	// requests are watched and before the job is sent.
 	cfg.testWatched = func() {
 		jobs++
-		mu.Lock()
-		pid := cmds[len(cmds)-1].Process.Pid
-		mu.Unlock()
+		pid := r.pid()
 		pids[jobs] = pid
 		switch jobs {
 		case 1:
@@ -193,15 +225,18 @@ func TestBusyRequestsHoldBackTheImageProcess(t *testing.T) {
 			busy()
 			busy() // held for holdMax since the job started: it ends in the duty cycle
 		case 4:
-			// A small input, done by the lowered process: watched all the same.
+			// A small input, done by the lowered process: watched all the same, and in
+			// the duty cycle from its start, never held.
 			check(4, "at its start, a small job after a job that ended busy", pid, schedIdle, 0)
+			checkLongWork(4, "at its start, a small job while requests are busy", true, false, true, false, true)
 			for range quietTicks {
 				tick() // quiet: it runs freely to the end of the job
 			}
-			checkLongWork(4, "after two jobs that ended in the duty cycle", true, false, true, false)
+			checkLongWork(4, "after three jobs that ended in the duty cycle", true, false, true, false, true, false)
 		}
 	}
-	c = startSandbox(t, cfg)
+	r.c = startSandbox(t, cfg)
+	c := r.c
 	for i := range 4 {
 		data := largePNGOf(t, byte('a'+i)) // other bytes: no cached outputs
 		if i == 3 {
@@ -301,33 +336,16 @@ func TestQuietRequestsStartALoweredJobOver(t *testing.T) {
 // TestPolledOrderIsNotHeld: when the requests that make the server busy are GETs of
 // the very order whose job runs (a client polling it in a loop), the job's process is
 // not held, stopped, for them to wait on: it runs in the duty cycle from that tick,
-// lowered to SCHED_IDLE, with LongWork on.
+// lowered to SCHED_IDLE, with LongWork on until requests are quiet. That holds for a
+// job held from its start too, whose order is then polled.
 func TestPolledOrderIsNotHeld(t *testing.T) {
 	t.Parallel() // its own server; shares only the read-only spec
-	var mu sync.Mutex
-	var cmds []*exec.Cmd
-	var longWork []bool
-	var c *sbx
 	cfg := Config{testStillBusy: time.Hour}
-	tick := watchTicks(t, &cfg)
-	cfg.LongWork = func(start bool) {
-		mu.Lock()
-		longWork = append(longWork, start)
-		mu.Unlock()
-	}
-	cfg.ImageProcess = func() *exec.Cmd {
-		cmd := testImageProcess("serve")()
-		mu.Lock()
-		cmds = append(cmds, cmd)
-		mu.Unlock()
-		return cmd
-	}
-	cfg.testWatched = func() {
-		mu.Lock()
-		pid := cmds[len(cmds)-1].Process.Pid
-		mu.Unlock()
+	r := newHeldRig(t, &cfg)
+	// poll serves busyRequests GETs of the watched order, then a tick.
+	poll := func() {
 		var id string
-		c.srv.polled.Range(func(k, _ any) bool { id = k.(workKey).id; return false })
+		r.c.srv.polled.Range(func(k, _ any) bool { id = k.(workKey).id; return false })
 		if id == "" {
 			t.Error("no order is watched for its polls")
 			return
@@ -336,31 +354,82 @@ func TestPolledOrderIsNotHeld(t *testing.T) {
 			req := httptest.NewRequest(http.MethodGet, "/api/v2/orders/"+id, nil)
 			req.Header.Set("Authorization", "Bearer "+liveKey)
 			rec := httptest.NewRecorder()
-			c.srv.ServeHTTP(rec, req)
+			r.c.srv.ServeHTTP(rec, req)
 			if rec.Code != http.StatusOK {
 				t.Errorf("GET of the watched order: %d %s", rec.Code, rec.Body)
 			}
 		}
-		tick()
+		r.tick()
+	}
+	jobs := 0
+	cfg.testWatched = func() {
+		jobs++
+		pid := r.pid()
+		if jobs == 2 {
+			// Requests were busy when job 1 ended: this one starts held.
+			if !waitState(pid, true) {
+				t.Error("job 2: the process was not held from its start")
+			}
+			r.checkLongWork(t, "job 2, held at its start", true, false)
+		}
+		poll()
 		_, policies, _, err := procThreads(pid)
 		if err != nil || !allAre(policies, schedIdle) {
-			t.Errorf("after its order was polled busily, the process's threads have policies %v (%v); want %d", policies, err, schedIdle)
+			t.Errorf("job %d: after its order was polled busily, the process's threads have policies %v (%v); want %d", jobs, policies, err, schedIdle)
 		}
 		if !waitState(pid, false) {
-			t.Error("the process of a job whose order is polled busily stayed stopped")
+			t.Errorf("job %d: the process of a job whose order is polled busily stayed stopped", jobs)
 		}
-		mu.Lock()
-		if fmt.Sprint(longWork) != "[true]" {
-			t.Errorf("LongWork called with %v; want [true], the duty cycle on", longWork)
+		if jobs == 1 {
+			r.checkLongWork(t, "job 1, its order polled busily", true)
+			return // still busy as it ends: job 2 starts held
 		}
-		mu.Unlock()
+		r.checkLongWork(t, "job 2, its order polled busily", true, false, true)
 		for range quietTicks {
-			tick() // quiet: the job runs freely to its end, held or not
+			r.tick() // quiet: the job runs freely to its end, held or not
+		}
+		r.checkLongWork(t, "job 2, quiet", true, false, true, false)
+	}
+	r.c = startSandbox(t, cfg)
+	for i := range 2 {
+		id := r.c.antiAI(liveKey, fmt.Sprint("polled", i), "p.png", largePNGOf(t, byte('a'+i)))
+		if d := r.c.get(liveKey, id); d.Status != "complete" {
+			t.Errorf("order %d = %+v; want complete", i+1, d)
 		}
 	}
-	c = startSandbox(t, cfg)
-	id := c.antiAI(liveKey, "polled", "p.png", largePNG(t))
-	if d := c.get(liveKey, id); d.Status != "complete" {
+}
+
+// TestQuietTicksCountTowardTheHold: the ticks a held process stays stopped through
+// count toward holdMax, quiet ones too, so that a load hovering about the busy rate
+// holds a job no longer than one that stays above it.
+func TestQuietTicksCountTowardTheHold(t *testing.T) {
+	t.Parallel() // its own server; shares only the read-only spec
+	cfg := Config{testStillBusy: time.Hour, testHoldMax: 3 * busyTick}
+	r := newHeldRig(t, &cfg)
+	cfg.testWatched = func() {
+		pid := r.pid()
+		r.busy() // held
+		if !waitState(pid, true) {
+			t.Error("the process was never stopped while requests were busy")
+		}
+		r.tick()
+		r.tick() // two quiet ticks, fewer than quietTicks: still held, 20 ms in all
+		if !stillStopped(pid, 50) {
+			t.Error("the process was not held through two quiet ticks")
+		}
+		r.checkLongWork(t, "held through two quiet ticks")
+		r.busy() // held for 30 ms: holdMax
+		r.checkLongWork(t, "held for holdMax, a busy tick and two quiet ones", true)
+		if !waitState(pid, false) {
+			t.Error("the process stayed stopped once held for holdMax")
+		}
+		for range quietTicks {
+			r.tick() // quiet: the job runs freely to its end, held or not
+		}
+	}
+	r.c = startSandbox(t, cfg)
+	id := r.c.antiAI(liveKey, "hovering", "p.png", largePNG(t))
+	if d := r.c.get(liveKey, id); d.Status != "complete" {
 		t.Errorf("order = %+v; want complete", d)
 	}
 }

@@ -603,7 +603,7 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 			}
 		}
 		if th.procs != nil {
-			if err := th.procs.startJob(); err != nil && !s.work.warnedBusy.Swap(true) {
+			if err := th.procs.startJob(inputs > longWorkInputs); err != nil && !s.work.warnedBusy.Swap(true) {
 				s.log.Warn("the image worker process keeps its priority while requests arrive", "err", err)
 			}
 		}

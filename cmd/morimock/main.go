@@ -72,10 +72,11 @@ func workProcs(args []string, getenv func(string) string) bool {
 	return err == nil
 }
 
-// procsForWork raises GOMAXPROCS by one for each image job that is expected to take
-// long while it runs (mockserver.Config.LongWork), and lowers it again after. A worker
-// busy with a large photo holds a P for as long as Go lets it (it is preempted every
-// 10 ms at best); on a one-core server (taskset, a container with one CPU) that is the
+// procsForWork raises GOMAXPROCS by one while mockserver.Config.LongWork says so (for
+// each image job expected to take long, done in the server; for each duty cycle of an
+// image worker process, whose thread holds a P while it sleeps), and lowers it again
+// after. A worker busy with a large photo holds a P for as long as Go lets it (it is
+// preempted every 10 ms at best); on a one-core server (taskset, a container with one CPU) that is the
 // only P, and a GET waits behind the photo. With a P more, a request that arrives
 // meanwhile runs at once, and the kernel shares the core between the two threads,
 // favouring the request's (a worker's thread runs at a lower priority: mockserver's
@@ -96,7 +97,7 @@ func (p *procsForWork) longWork(start bool) {
 	} else {
 		p.busy--
 	}
-	runtime.GOMAXPROCS(p.base + p.busy) // a stop of the world, twice per long job: tens of microseconds
+	runtime.GOMAXPROCS(p.base + p.busy) // a stop of the world, twice per LongWork: tens of microseconds
 }
 
 // longWorkKey carries main's procsForWork.longWork to serve in the context.
