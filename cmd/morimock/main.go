@@ -152,6 +152,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		if len(rest) > 0 {
 			return &exitError{code: 2, err: errors.New("image-worker takes no arguments: serve starts it")}
 		}
+		if f, ok := stdin.(*os.File); ok {
+			if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+				// A terminal, not serve's pipe: it would wait for a job no one sends.
+				return &exitError{code: 2, err: errors.New("image-worker reads the image jobs serve sends it on a pipe; it is not a command to run yourself (run morimock serve)")}
+			}
+		}
 		return mockserver.ServeImageWork(stdin, stdout)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "morimock", version)

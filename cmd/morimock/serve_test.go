@@ -195,6 +195,16 @@ func TestRunCommands(t *testing.T) {
 	if err := run(context.Background(), []string{"image-worker", "x"}, envOf(nil), nil, &out, &errb); !errors.As(err, &ee) || ee.code != 2 || !strings.Contains(err.Error(), "serve starts it") {
 		t.Errorf("run(image-worker x) = %v; want exit 2 saying serve starts it", err)
 	}
+	// Run by hand, from a terminal (a character device, as /dev/null is), it says so
+	// rather than wait for a job.
+	tty, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tty.Close()
+	if err := run(context.Background(), []string{"image-worker"}, envOf(nil), tty, &out, &errb); !errors.As(err, &ee) || ee.code != 2 || !strings.Contains(err.Error(), "not a command to run yourself") {
+		t.Errorf("run(image-worker) from a terminal = %v; want exit 2 saying it is not a command to run", err)
+	}
 	if err := run(context.Background(), nil, envOf(nil), nil, &out, &errb); !errors.As(err, &ee) || ee.code != 2 {
 		t.Errorf("run() = %v; want exit 2 with usage", err)
 	}
