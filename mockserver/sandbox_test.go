@@ -402,6 +402,20 @@ func TestSandboxPresignedErrors(t *testing.T) {
 			t.Errorf("%s: PUT = %d %s; want %d with S3's XML %s", name, res.StatusCode, body, tc.status, tc.code)
 		}
 	}
+	// A body of unknown length goes chunked: S3 wants its size.
+	req, err := http.NewRequest(http.MethodPut, u, struct{ io.Reader }{strings.NewReader("x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunked, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunkedBody, _ := io.ReadAll(chunked.Body)
+	chunked.Body.Close()
+	if chunked.StatusCode != http.StatusLengthRequired || !bytes.Contains(chunkedBody, []byte("<Code>MissingContentLength</Code>")) {
+		t.Errorf("chunked: PUT = %d %s; want 411 with S3's XML MissingContentLength", chunked.StatusCode, chunkedBody)
+	}
 	c.advance(liveKey, "1h")
 	res, body := c.do(http.MethodPut, u, "", []byte("x"))
 	if res.StatusCode != http.StatusForbidden || !bytes.Contains(body, []byte("Request has expired")) {

@@ -73,6 +73,12 @@ func (s *Server) handleFiles(w http.ResponseWriter, r *http.Request) {
 		s.serveBlob(w, r, sb, g, now)
 		return
 	}
+	if r.ContentLength < 0 {
+		// A body of unknown length (chunked): S3 refuses a single PUT without its
+		// size, so a client that streams its upload learns it here, not in production.
+		files.WriteS3Error(w, http.StatusLengthRequired, files.CodeMissingContentLength, "You must provide the Content-Length HTTP header.", key)
+		return
+	}
 	if r.ContentLength > s.cfg.MaxUploadBytes {
 		files.WriteS3Error(w, http.StatusBadRequest, files.CodeEntityTooLarge, "Your proposed upload exceeds the maximum allowed size", key)
 		return

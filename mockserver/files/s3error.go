@@ -15,6 +15,7 @@ const (
 	CodeMethodNotAllowed      = "MethodNotAllowed"
 	CodeIncompleteBody        = "IncompleteBody"
 	CodeRequestTimeout        = "RequestTimeout"
+	CodeMissingContentLength  = "MissingContentLength"
 )
 
 // s3Error is S3's XML error document.
