@@ -7,7 +7,7 @@
 #
 #   docker build -t morimock --build-arg VERSION=$(git describe --always --dirty) .
 #   docker run --rm -p 8080:8080 morimock
-#   docker run --rm morimock check --base-url https://api.example.com
+#   docker run --rm -e BIZMORI_API_TOKEN morimock check --base-url https://api.example.com
 #
 # No Docker engine runs where this project is built and tested, so
 # cmd/morimock/container_test.go reads the `go build` line below and runs it as is,

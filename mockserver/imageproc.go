@@ -245,17 +245,19 @@ var errStartOver = errors.New("image worker process: started over")
 // maxHold is how long a job's process may be held, stopped, while requests arrive
 // quickly; the rest of the job runs in the duty cycle (see busy). A load of the
 // sandbox's own requests, a gallery or a load test, pays nothing for the image work
-// for that long, and the image orders wait for it; a load that lasts longer, such as
-// a client that polls its own order in a loop, gets its orders done all the same.
+// for that long, and the image orders wait for it; a load that lasts longer still gets
+// its orders done. A client that polls its own order in a loop is not held at all.
 const maxHold = 30 * time.Second
 
 // stillBusy is how long after requests were last seen arriving quickly a job starts
-// lowered, in the lowered process, with the duty cycle on: a load that goes on
+// lowered, in the lowered process, held (a long job) or in the duty cycle (a small
+// one): a load that goes on
 // between two jobs neither pays a process's start (about 10 ms of work) nor meets a
 // job at workerNice until the watch's first tick.
 const stillBusy = 100 * time.Millisecond
 
-// quietTicks is how many quiet ticks of the watch in a row end the duty cycle, and
+// quietTicks is how many quiet ticks of the watch in a row end a hold or the duty
+// cycle, and
 // restartTicks how many start a job whose process was lowered over at workerNice
 // (see busy). One quiet tick is not enough: a stall of the server's own makes a tick
 // look quiet while requests wait, and the server's log of a bad round of

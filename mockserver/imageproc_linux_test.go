@@ -138,6 +138,26 @@ func (r *heldRig) busy() {
 	r.tick()
 }
 
+// pollWatched serves busyRequests GETs of the order whose job is watched, as its
+// client polling it in a loop would.
+func pollWatched(t *testing.T, c *sbx) {
+	var id string
+	c.srv.polled.Range(func(k, _ any) bool { id = k.(workKey).id; return false })
+	if id == "" {
+		t.Error("no order is watched for its polls")
+		return
+	}
+	for range busyRequests {
+		req := httptest.NewRequest(http.MethodGet, "/api/v2/orders/"+id, nil)
+		req.Header.Set("Authorization", "Bearer "+liveKey)
+		rec := httptest.NewRecorder()
+		c.srv.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			t.Errorf("GET of the watched order: %d %s", rec.Code, rec.Body)
+		}
+	}
+}
+
 // TestBusyRequestsHoldBackTheImageProcess: while requests arrive at busyRequests a tick
 // during a long job, the image worker process is lowered to SCHED_IDLE (every thread)
 // and held, stopped, for holdMax at most; a quieter tick leaves it running. Once held
@@ -285,26 +305,24 @@ func TestQuietRequestsStartALoweredJobOver(t *testing.T) {
 		cmds = append(cmds, cmd)
 		return cmd
 	}
-	lowered := make(chan struct{})
+	lowered, ticked := make(chan struct{}), make(chan struct{})
 	cfg.testWatched = func() {
-		for range busyRequests {
-			c.srv.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/api/v2/orders/1", nil))
-		}
-		tick() // busy: lowered and held, and still busy when the job is sent
+		// Busy with the order's own polls: lowered, and in the duty cycle rather than
+		// held, so that the process takes the job.
+		pollWatched(t, c)
+		tick()
 		close(lowered)
 	}
 	go func() {
+		defer close(ticked)
 		<-lowered
-		for range quietTicks {
-			tick() // quiet: the lowered process is no longer held, and takes the job
-		}
 		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
 			if _, err := os.Stat(held); err == nil {
 				break // the lowered process has the job; waiting on it, not on a clock
 			}
 		}
-		for range restartTicks - quietTicks - 1 {
-			tick() // still quiet
+		for range restartTicks - 1 {
+			tick() // quiet from here
 		}
 		mu.Lock()
 		procs := len(cmds)
@@ -318,6 +336,10 @@ func TestQuietRequestsStartALoweredJobOver(t *testing.T) {
 	id := c.antiAI(liveKey, "over", "p.png", largePNG(t))
 	if d := c.get(liveKey, id); d.Status != "complete" {
 		t.Errorf("order whose job started over = %+v; want complete", d)
+	}
+	<-ticked
+	if _, err := os.Stat(held); err != nil {
+		t.Errorf("the lowered process never took the job: %v", err)
 	}
 	mu.Lock()
 	defer mu.Unlock()
@@ -342,25 +364,7 @@ func TestPolledOrderIsNotHeld(t *testing.T) {
 	t.Parallel() // its own server; shares only the read-only spec
 	cfg := Config{testStillBusy: time.Hour}
 	r := newHeldRig(t, &cfg)
-	// poll serves busyRequests GETs of the watched order, then a tick.
-	poll := func() {
-		var id string
-		r.c.srv.polled.Range(func(k, _ any) bool { id = k.(workKey).id; return false })
-		if id == "" {
-			t.Error("no order is watched for its polls")
-			return
-		}
-		for range busyRequests {
-			req := httptest.NewRequest(http.MethodGet, "/api/v2/orders/"+id, nil)
-			req.Header.Set("Authorization", "Bearer "+liveKey)
-			rec := httptest.NewRecorder()
-			r.c.srv.ServeHTTP(rec, req)
-			if rec.Code != http.StatusOK {
-				t.Errorf("GET of the watched order: %d %s", rec.Code, rec.Body)
-			}
-		}
-		r.tick()
-	}
+	poll := func() { pollWatched(t, r.c); r.tick() }
 	jobs := 0
 	cfg.testWatched = func() {
 		jobs++

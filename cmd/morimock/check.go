@@ -124,7 +124,7 @@ Flags:
 	}
 	if o.cfg.Token == "" && !o.rules {
 		// Every order read needs one: without it each would fail, as refused.
-		return o, errors.New("no token: give --token or set BIZMORI_API_TOKEN (the mock and the sandbox take any, such as --token x)")
+		return o, errors.New("no token: give --token or set BIZMORI_API_TOKEN (a mock started without --token takes any, such as --token x)")
 	}
 	return o, nil
 }

@@ -60,8 +60,8 @@ func gcPercent(args []string, getenv func(string) string) (int, bool) {
 	return serveGCPercent, true
 }
 
-// workProcs says whether main gives serve's long image jobs a P of their own (see
-// procsForWork): for serve, unless GOMAXPROCS is set (then it is Go's to apply) or its
+// workProcs says whether main gives serve's image work a P of its own while it may
+// hold one up (see procsForWork): for serve, unless GOMAXPROCS is set (then it is Go's to apply) or its
 // flags do not parse (run reports that). It is main's to decide, as gcPercent is:
 // GOMAXPROCS is a setting of the whole process.
 func workProcs(args []string, getenv func(string) string) bool {
@@ -154,7 +154,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		}
 		if f, ok := stdin.(*os.File); ok {
 			if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-				// A terminal, not serve's pipe: it would wait for a job no one sends.
+				// A terminal (or /dev/null), not serve's pipe: it would wait for a
+				// job no one sends.
 				return &exitError{code: 2, err: errors.New("image-worker reads the image jobs serve sends it on a pipe; it is not a command to run yourself (run morimock serve)")}
 			}
 		}
