@@ -152,21 +152,39 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&o.debugAddr, "debug-addr", "", "serve expvar and pprof on this loopback address, e.g. 127.0.0.1:6060; off when empty (env MORIMOCK_DEBUG_ADDR)")
 
 	// The environment sets defaults; flags given on the command line win.
+	// The command line first; the environment then sets what it left (PORT, then
+	// MORIMOCK_ADDR, for --addr), so that a bad value can be named as the user gave it.
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	onLine := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { onLine[f.Name] = true })
+	fromEnv := map[string]string{} // flag → VAR="value", for each flag the environment set
 	if p := getenv("PORT"); p != "" {
 		if n, err := strconv.Atoi(p); err != nil || n < 0 || n > 65535 {
 			return o, fmt.Errorf("PORT=%q: want a port number from 0 to 65535", p)
 		}
-		fs.Set("addr", ":"+p)
-	}
-	for _, ef := range serveEnv() {
-		if v, ok := lookup(getenv, ef.env); ok {
-			if err := fs.Set(ef.name, v); err != nil {
-				return o, fmt.Errorf("%s=%q: %w", ef.env, v, err)
-			}
+		if !onLine["addr"] {
+			fs.Set("addr", ":"+p)
+			fromEnv["addr"] = fmt.Sprintf("PORT=%q", p)
 		}
 	}
-	if err := fs.Parse(args); err != nil {
-		return o, err
+	for _, ef := range serveEnv() {
+		v, ok := lookup(getenv, ef.env)
+		if !ok || onLine[ef.name] {
+			continue
+		}
+		if err := fs.Set(ef.name, v); err != nil {
+			return o, fmt.Errorf("%s=%q: %w", ef.env, v, err)
+		}
+		fromEnv[ef.name] = fmt.Sprintf("%s=%q", ef.env, v)
+	}
+	// bad names the variable a flag's bad value came from, when it came from one.
+	bad := func(name string, err error) error {
+		if src, ok := fromEnv[name]; ok {
+			return fmt.Errorf("%s: %w", src, err)
+		}
+		return err
 	}
 	fs.Visit(func(f *flag.Flag) { o.seedSet = o.seedSet || f.Name == "seed" })
 	if fs.NArg() > 0 {
@@ -174,22 +192,22 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	}
 	var err error
 	if o.latency, err = mockserver.ParseLatency(latency); err != nil {
-		return o, err
+		return o, bad("latency", err)
 	}
 	if o.rateLimit, err = mockserver.ParseRateLimit(rateLimit); err != nil {
-		return o, err
+		return o, bad("rate-limit", err)
 	}
 	if o.processingTime, err = mockserver.ParseProcessingTime(processing); err != nil {
-		return o, fmt.Errorf("processing-time: %w", err)
+		return o, bad("processing-time", fmt.Errorf("processing-time: %w", err))
 	}
 	if o.retention, err = order.ParseDuration(retention); err != nil || o.retention <= 0 {
-		return o, fmt.Errorf("retention %q: want a positive duration such as 30d or 720h", retention)
+		return o, bad("retention", fmt.Errorf("retention %q: want a positive duration such as 30d or 720h", retention))
 	}
 	if !(o.failureRate >= 0 && o.failureRate <= 1) { // NaN too
-		return o, fmt.Errorf("failure-rate %v: want a share between 0 and 1", o.failureRate)
+		return o, bad("failure-rate", fmt.Errorf("failure-rate %v: want a share between 0 and 1", o.failureRate))
 	}
 	if o.unknownOrders != "generate" && o.unknownOrders != "404" {
-		return o, fmt.Errorf("unknown-orders %q: want generate or 404", o.unknownOrders)
+		return o, bad("unknown-orders", fmt.Errorf("unknown-orders %q: want generate or 404", o.unknownOrders))
 	}
 	if o.redisURL != "" && o.stateDir != "" {
 		return o, errors.New("redis and state-dir: choose one place for the state")
@@ -200,36 +218,36 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	if now != "" {
 		o.frozen = true
 		if o.now, err = time.Parse(time.RFC3339Nano, now); err != nil {
-			return o, fmt.Errorf("now %q: want an RFC 3339 time such as 2026-03-12T10:00:00Z", now)
+			return o, bad("now", fmt.Errorf("now %q: want an RFC 3339 time such as 2026-03-12T10:00:00Z", now))
 		}
 	}
 	if !(o.errorRate >= 0 && o.errorRate <= 1) { // NaN too
-		return o, fmt.Errorf("error-rate %v: want a share between 0 and 1", o.errorRate)
+		return o, bad("error-rate", fmt.Errorf("error-rate %v: want a share between 0 and 1", o.errorRate))
 	}
 	if o.logFormat != "text" && o.logFormat != "json" {
-		return o, fmt.Errorf("log-format %q: want text or json", o.logFormat)
+		return o, bad("log-format", fmt.Errorf("log-format %q: want text or json", o.logFormat))
 	}
 	if o.maxConns < 1 {
-		return o, fmt.Errorf("max-conns %d: want at least 1", o.maxConns)
+		return o, bad("max-conns", fmt.Errorf("max-conns %d: want at least 1", o.maxConns))
 	}
 	if o.maxDelayed < 1 {
-		return o, fmt.Errorf("max-delayed %d: want at least 1", o.maxDelayed)
+		return o, bad("max-delayed", fmt.Errorf("max-delayed %d: want at least 1", o.maxDelayed))
 	}
 	if o.webhookTimeout <= 0 || o.webhookTimeout > maxWebhookTimeout {
-		return o, fmt.Errorf("webhook-timeout %s: want more than 0 and at most %s", o.webhookTimeout, maxWebhookTimeout)
+		return o, bad("webhook-timeout", fmt.Errorf("webhook-timeout %s: want more than 0 and at most %s", o.webhookTimeout, maxWebhookTimeout))
 	}
 	if o.imageWorkers < 1 || o.imageWorkers > 64 {
-		return o, fmt.Errorf("image-workers %d: want 1 to 64", o.imageWorkers)
+		return o, bad("image-workers", fmt.Errorf("image-workers %d: want 1 to 64", o.imageWorkers))
 	}
 	if o.imageWork != "process" && o.imageWork != "inline" {
-		return o, fmt.Errorf("image-work %q: want process or inline", o.imageWork)
+		return o, bad("image-work", fmt.Errorf("image-work %q: want process or inline", o.imageWork))
 	}
 	if o.maxDeliveries < 1 || o.maxDeliveries > 1024 {
-		return o, fmt.Errorf("max-deliveries %d: want 1 to 1024", o.maxDeliveries)
+		return o, bad("max-deliveries", fmt.Errorf("max-deliveries %d: want 1 to 1024", o.maxDeliveries))
 	}
 	if o.debugAddr != "" {
 		if err := checkDebugAddr(o.debugAddr); err != nil {
-			return o, err
+			return o, bad("debug-addr", err)
 		}
 	}
 	return o, nil

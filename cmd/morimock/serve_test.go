@@ -149,7 +149,12 @@ func TestServeRefusesBadInput(t *testing.T) {
 		{"webhook timeout env", nil, map[string]string{"MORIMOCK_WEBHOOK_TIMEOUT": "soon"}, `MORIMOCK_WEBHOOK_TIMEOUT="soon"`},
 		{"no deliveries", []string{"--max-deliveries", "0"}, nil, "max-deliveries 0"},
 		{"image work", []string{"--image-work", "gpu"}, nil, `image-work "gpu": want process or inline`},
-		{"image work env", nil, map[string]string{"MORIMOCK_IMAGE_WORK": "elsewhere"}, `image-work "elsewhere"`},
+		{"image work env", nil, map[string]string{"MORIMOCK_IMAGE_WORK": "elsewhere"}, `MORIMOCK_IMAGE_WORK="elsewhere": image-work "elsewhere"`},
+		{"image workers env", nil, map[string]string{"MORIMOCK_IMAGE_WORKERS": "0"}, `MORIMOCK_IMAGE_WORKERS="0": image-workers 0: want 1 to 64`},
+		{"latency env", nil, map[string]string{"MORIMOCK_LATENCY": "fast"}, `MORIMOCK_LATENCY="fast": latency "fast"`},
+		{"debug addr env", nil, map[string]string{"MORIMOCK_DEBUG_ADDR": "0.0.0.0:6060"}, `MORIMOCK_DEBUG_ADDR="0.0.0.0:6060": debug-addr`},
+		// The command line wins over the environment, and its value is the one named.
+		{"flag over env", []string{"--image-workers", "0"}, map[string]string{"MORIMOCK_IMAGE_WORKERS": "2"}, "image-workers 0: want 1 to 64"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
