@@ -173,6 +173,9 @@ func (s *Server) serveAPI() http.Handler {
 				return
 			}
 		}
+		if route.Operation.OperationID != opGetOrder && !s.otherScenario(w, r, route) {
+			return
+		}
 		if op := s.ops[route.Operation.OperationID]; op != nil {
 			op(w, r, route, params)
 			return
@@ -208,6 +211,40 @@ func documentOf(route *routers.Route) string {
 		return "sandbox.yaml"
 	}
 	return "openapi.yaml"
+}
+
+// otherScenario applies --latency, and Prefer: delay, to an answer other than GET
+// order's (which applies them itself, see handleGetOrder), and reports whether the
+// request goes on. The keys that make up an answer (type, status, code, example,
+// seed) are GET order's: elsewhere they answer 400 rather than be dropped without a
+// word, where the operation declares a 400 (all but the two legacy webhook routes,
+// where only delay is read). The storage URLs take --latency only (their errors are
+// S3's), and the sandbox's own controls answer at once.
+func (s *Server) otherScenario(w http.ResponseWriter, r *http.Request, route *routers.Route) bool {
+	if isStorage(route) {
+		return sleep(r.Context(), s.dice.between(s.cfg.Latency.Min, s.cfg.Latency.Max))
+	}
+	if strings.HasPrefix(route.Path, morimock.SandboxPrefix) {
+		return true
+	}
+	var query url.Values
+	if r.URL.RawQuery != "" {
+		query = r.URL.Query()
+	}
+	sc, err := ParseScenario(r.Header.Values("Prefer"), query)
+	refuses := route.Operation.Responses.Status(http.StatusBadRequest) != nil
+	switch {
+	case err != nil && !refuses:
+		return s.wait(r.Context(), w, Scenario{})
+	case err != nil:
+		s.fail(w, &apiError{status: http.StatusBadRequest, code: codeInvalidParameter, detail: err.Error()})
+		return false
+	}
+	if sc.changesData() && refuses {
+		s.fail(w, &apiError{status: http.StatusBadRequest, code: codeInvalidParameter, detail: fmt.Sprintf("the scenario keys type, status, code, example and seed shape GET %s only; %s %s takes delay", morimock.OrderPath, route.Method, route.Path)})
+		return false
+	}
+	return s.wait(r.Context(), w, sc)
 }
 
 // handleGetOrder answers GET order: a tenant's own order from the sandbox (after any

@@ -462,3 +462,63 @@ func TestBuiltinFixturesThatDoNotFitTheClockAreLeftOut(t *testing.T) {
 		t.Errorf("NoAccessLog still wrote request lines:\n%s", logs.String())
 	}
 }
+
+// TestLatencyAndDelayOnEveryOperation: --latency and Prefer: delay come before the
+// answer of every operation, not only GET order's (a client that goes away meanwhile
+// gets none, and the order is never made); the keys that shape GET order's answer
+// answer 400 elsewhere rather than be dropped, except on the two legacy webhook
+// routes, which declare no 400 and read delay only.
+func TestLatencyAndDelayOnEveryOperation(t *testing.T) {
+	create := func(s *Server, prefer string, ctx context.Context) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(http.MethodPost, "/api/v2/orders/ai-detection", strings.NewReader(`{"idempotencyKey":"k","fileName":"a.png"}`)).WithContext(ctx)
+		r.Header.Set("Authorization", "Bearer "+token)
+		r.Header.Set("Content-Type", "application/json")
+		if prefer != "" {
+			r.Header.Set("Prefer", prefer)
+		}
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, r)
+		return w
+	}
+	gone := func() context.Context {
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		t.Cleanup(cancel)
+		return ctx
+	}
+	for name, tc := range map[string]struct {
+		cfg    Config
+		prefer string
+	}{
+		"latency":       {Config{Token: token, Latency: Latency{Min: 20 * time.Second}}, ""},
+		"Prefer: delay": {Config{Token: token}, "delay=20s"},
+	} {
+		s := newServer(t, tc.cfg)
+		if w := create(s, tc.prefer, gone()); w.Body.Len() != 0 {
+			t.Errorf("%s: a create whose client went away during the wait answered %d %s; want nothing", name, w.Code, w.Body)
+		}
+		if tc.prefer != "" { // no latency: the list answers at once
+			if res, body := (request{target: "/api/v2/orders", header: bearer(token)}).do(t, s); res.StatusCode != http.StatusOK || !bytes.Contains(body, []byte(`"totalItems":0`)) {
+				t.Errorf("%s: the list after the create that waited = %d %s; want no order", name, res.StatusCode, body)
+			}
+		}
+	}
+	s := newServer(t, Config{Token: token})
+	for _, prefer := range []string{"code=429", "type=antiAi", "example=antiAi", "seed=4", "status=complete"} {
+		w := create(s, prefer, context.Background())
+		if w.Code != http.StatusBadRequest || !strings.Contains(w.Header().Get(HeaderError), "shape GET /api/v2/orders/{orderId} only") {
+			t.Errorf("create with Prefer: %s = %d %q; want 400 saying the key is GET order's", prefer, w.Code, w.Header().Get(HeaderError))
+		}
+	}
+	if w := create(s, "colour=red", context.Background()); w.Code != http.StatusBadRequest || !strings.Contains(w.Header().Get(HeaderError), `unknown scenario key "colour"`) {
+		t.Errorf("create with an unknown Prefer key = %d %q; want 400 naming it", w.Code, w.Header().Get(HeaderError))
+	}
+	if w := create(s, "delay=1ms, return=minimal", context.Background()); w.Code != http.StatusOK {
+		t.Errorf("create with Prefer: delay=1ms, return=minimal = %d %s; want 200", w.Code, w.Body)
+	}
+	for _, prefer := range []string{"code=500", "colour=red"} {
+		res, body := request{target: "/api/v2/orders/webhook", header: http.Header{"Authorization": {"Bearer " + token}, "Prefer": {prefer}}}.do(t, s)
+		if res.StatusCode == http.StatusBadRequest || res.StatusCode == http.StatusInternalServerError {
+			t.Errorf("legacy GET webhook with Prefer: %s = %d %s; want its answer, the key not read", prefer, res.StatusCode, body)
+		}
+	}
+}
