@@ -75,11 +75,16 @@ func streamed(p string) bool {
 	return strings.HasPrefix(p, files.FilesPath) || strings.HasPrefix(p, files.TestUploadsPath)
 }
 
-// handleStreamed serves the streamed paths.
+// handleStreamed serves the streamed paths, after --latency (and, for the test
+// uploads, an operation of openapi.yaml, Prefer: delay) as every answer of the API.
 func (s *Server) handleStreamed(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, files.FilesPath) {
-		s.handleFiles(w, r)
+		if sleep(r.Context(), s.dice.between(s.cfg.Latency.Min, s.cfg.Latency.Max)) {
+			s.handleFiles(w, r)
+		}
 		return
 	}
-	s.handleTestUpload(w, r)
+	if s.delayOp(w, r, "PUT "+files.TestUploadsPath+"{signedToken}", true) {
+		s.handleTestUpload(w, r)
+	}
 }

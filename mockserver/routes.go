@@ -215,24 +215,26 @@ func documentOf(route *routers.Route) string {
 
 // otherScenario applies --latency, and Prefer: delay, to an answer other than GET
 // order's (which applies them itself, see handleGetOrder), and reports whether the
-// request goes on. The keys that make up an answer (type, status, code, example,
-// seed) are GET order's: elsewhere they answer 400 rather than be dropped without a
-// word, where the operation declares a 400 (all but the two legacy webhook routes,
-// where only delay is read). The storage URLs take --latency only (their errors are
-// S3's), and the sandbox's own controls answer at once.
+// request goes on. The sandbox's own controls answer at once; the storage URLs and
+// the test uploads are served apart (handleStreamed).
 func (s *Server) otherScenario(w http.ResponseWriter, r *http.Request, route *routers.Route) bool {
-	if isStorage(route) {
-		return sleep(r.Context(), s.dice.between(s.cfg.Latency.Min, s.cfg.Latency.Max))
-	}
 	if strings.HasPrefix(route.Path, morimock.SandboxPrefix) {
 		return true
 	}
+	return s.delayOp(w, r, route.Method+" "+route.Path, route.Operation.Responses.Status(http.StatusBadRequest) != nil)
+}
+
+// delayOp is otherScenario for the operation op (for error details): the keys that
+// make up an answer (type, status, code, example, seed) are GET order's, and
+// elsewhere answer 400 rather than be dropped without a word where the operation
+// declares a 400 (refuses: all but the two legacy webhook routes, where only delay
+// is read).
+func (s *Server) delayOp(w http.ResponseWriter, r *http.Request, op string, refuses bool) bool {
 	var query url.Values
 	if r.URL.RawQuery != "" {
 		query = r.URL.Query()
 	}
 	sc, err := ParseScenario(r.Header.Values("Prefer"), query)
-	refuses := route.Operation.Responses.Status(http.StatusBadRequest) != nil
 	switch {
 	case err != nil && !refuses:
 		return s.wait(r.Context(), w, Scenario{})
@@ -241,7 +243,7 @@ func (s *Server) otherScenario(w http.ResponseWriter, r *http.Request, route *ro
 		return false
 	}
 	if sc.changesData() && refuses {
-		s.fail(w, &apiError{status: http.StatusBadRequest, code: codeInvalidParameter, detail: fmt.Sprintf("the scenario keys type, status, code, example and seed shape GET %s only; %s %s takes delay", morimock.OrderPath, route.Method, route.Path)})
+		s.fail(w, &apiError{status: http.StatusBadRequest, code: codeInvalidParameter, detail: fmt.Sprintf("the scenario keys type, status, code, example and seed shape GET %s only; %s takes delay", morimock.OrderPath, op)})
 		return false
 	}
 	return s.wait(r.Context(), w, sc)

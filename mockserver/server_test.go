@@ -496,6 +496,24 @@ func TestLatencyAndDelayOnEveryOperation(t *testing.T) {
 		if w := create(s, tc.prefer, gone()); w.Body.Len() != 0 {
 			t.Errorf("%s: a create whose client went away during the wait answered %d %s; want nothing", name, w.Code, w.Body)
 		}
+		// The streamed paths too: a test upload (an operation of openapi.yaml), and
+		// for --latency the storage URLs, which would refuse these unsigned PUTs at
+		// once.
+		targets := []string{"/api/v2/test-uploads/x"}
+		if tc.prefer == "" {
+			targets = append(targets, "/_morimock/files/x")
+		}
+		for _, target := range targets {
+			r := httptest.NewRequest(http.MethodPut, target, strings.NewReader("x")).WithContext(gone())
+			if tc.prefer != "" {
+				r.Header.Set("Prefer", tc.prefer)
+			}
+			w := httptest.NewRecorder()
+			s.ServeHTTP(w, r)
+			if w.Body.Len() != 0 {
+				t.Errorf("%s: PUT %s whose client went away during the wait answered %d %s; want nothing", name, target, w.Code, w.Body)
+			}
+		}
 		if tc.prefer != "" { // no latency: the list answers at once
 			if res, body := (request{target: "/api/v2/orders", header: bearer(token)}).do(t, s); res.StatusCode != http.StatusOK || !bytes.Contains(body, []byte(`"totalItems":0`)) {
 				t.Errorf("%s: the list after the create that waited = %d %s; want no order", name, res.StatusCode, body)

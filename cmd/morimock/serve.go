@@ -575,8 +575,15 @@ func imageProcess(stderr io.Writer) (func() *exec.Cmd, error) {
 			env = append(env, kv)
 		}
 	}
+	// Named as this server was started, so that ps and pgrep show it beside the
+	// server as `morimock image-worker`, not as /proc/self/exe.
+	name := exe
+	if len(os.Args) > 0 && os.Args[0] != "" {
+		name = os.Args[0]
+	}
 	return func() *exec.Cmd {
 		cmd := exec.Command(exe, "image-worker")
+		cmd.Args[0] = name
 		cmd.Env = env
 		cmd.Stderr = stderr
 		return cmd
