@@ -175,7 +175,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 			continue
 		}
 		if err := fs.Set(ef.name, v); err != nil {
-			return o, fmt.Errorf("%s=%q: %w", ef.env, v, err)
+			// The flag package's own reason ("parse error") says little: say what the
+			// value is for.
+			return o, fmt.Errorf("%s=%q: %w; it sets --%s: %s", ef.env, v, err, ef.name, fs.Lookup(ef.name).Usage)
 		}
 		fromEnv[ef.name] = fmt.Sprintf("%s=%q", ef.env, v)
 	}
