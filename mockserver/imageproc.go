@@ -251,15 +251,13 @@ const maxHold = 30 * time.Second
 
 // stillBusy is how long after requests were last seen arriving quickly a job starts
 // lowered, in the lowered process, held (a long job) or in the duty cycle (a small
-// one): a load that goes on
-// between two jobs neither pays a process's start (about 10 ms of work) nor meets a
-// job at workerNice until the watch's first tick.
+// one): a load that goes on between two jobs neither pays a process's start (about
+// 10 ms of work) nor meets a job at workerNice until the watch's first tick.
 const stillBusy = 100 * time.Millisecond
 
 // quietTicks is how many quiet ticks of the watch in a row end a hold or the duty
-// cycle, and
-// restartTicks how many start a job whose process was lowered over at workerNice
-// (see busy). One quiet tick is not enough: a stall of the server's own makes a tick
+// cycle, and restartTicks how many start a job whose process was lowered over at
+// workerNice (see busy). One quiet tick is not enough: a stall of the server's own makes a tick
 // look quiet while requests wait, and the server's log of a bad round of
 // bench/imagelatency.sh (wrk's busy p99 at 4 ms) showed the duty cycle ended and
 // started again every few ticks.
