@@ -546,12 +546,9 @@ func (ps *imageProcs) endJob() {
 		ps.busyAt = time.Now()
 	}
 	ps.stopDutyLocked()
-	if p := ps.p; p != nil && p.held {
-		// Stopped after it had answered: it would sit there, holding its memory,
-		// until the next job's watch continued it.
-		p.held = false
-		continueProcess(p.cmd.Process)
-	}
+	// A process stopped after it had answered would sit there, holding its memory,
+	// until the next job's watch continued it.
+	ps.p.unhold()
 	ps.quiet, ps.restarted, ps.died, ps.heldFor, ps.holdable = 0, false, false, 0, false
 }
 
@@ -615,10 +612,7 @@ func (ps *imageProcs) busy(on, waited bool, elapsed time.Duration) error {
 		if ps.quiet >= quietTicks {
 			ps.busyAt = time.Time{}
 			ps.stopDutyLocked()
-			if p != nil && p.held {
-				p.held = false
-				continueProcess(p.cmd.Process)
-			}
+			p.unhold()
 		}
 		if p != nil && p.lowered.Load() && !ps.restarted && ps.quiet >= restartTicks {
 			ps.restarted = true
@@ -649,16 +643,21 @@ func (ps *imageProcs) busy(on, waited bool, elapsed time.Duration) error {
 		return nil
 	}
 	// Held for long enough, waited for, or small: the duty cycle, from a slice of work.
-	if p.held {
-		p.held = false
-		continueProcess(p.cmd.Process)
-	}
+	p.unhold()
 	ps.duty, ps.dutyOK = make(chan struct{}), make(chan struct{})
 	if ps.longWork != nil {
 		ps.longWork(true)
 	}
 	go dutyCycle(p.cmd.Process, ps.duty, ps.dutyOK)
 	return nil
+}
+
+// unhold continues p if busy stopped it; p may be nil. The caller holds ps.mu.
+func (p *imageProc) unhold() {
+	if p != nil && p.held {
+		p.held = false
+		continueProcess(p.cmd.Process)
+	}
 }
 
 func (ps *imageProcs) stopDutyLocked() {

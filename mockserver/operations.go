@@ -79,7 +79,7 @@ func streamed(p string) bool {
 // uploads, an operation of openapi.yaml, Prefer: delay) as every answer of the API.
 func (s *Server) handleStreamed(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, files.FilesPath) {
-		if sleep(r.Context(), s.dice.between(s.cfg.Latency.Min, s.cfg.Latency.Max)) {
+		if s.wait(r.Context(), w, Scenario{}) { // --latency only: S3 reads no Prefer
 			s.handleFiles(w, r)
 		}
 		return

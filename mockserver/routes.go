@@ -230,11 +230,7 @@ func (s *Server) otherScenario(w http.ResponseWriter, r *http.Request, route *ro
 // declares a 400 (refuses: all but the two legacy webhook routes, where only delay
 // is read).
 func (s *Server) delayOp(w http.ResponseWriter, r *http.Request, op string, refuses bool) bool {
-	var query url.Values
-	if r.URL.RawQuery != "" {
-		query = r.URL.Query()
-	}
-	sc, err := ParseScenario(r.Header.Values("Prefer"), query)
+	sc, err := scenarioOf(r)
 	switch {
 	case err != nil && !refuses:
 		return s.wait(r.Context(), w, Scenario{})
@@ -249,16 +245,22 @@ func (s *Server) delayOp(w http.ResponseWriter, r *http.Request, op string, refu
 	return s.wait(r.Context(), w, sc)
 }
 
+// scenarioOf reads the scenario a request asks for, in its Prefer header and its __
+// query parameters.
+func scenarioOf(r *http.Request) (Scenario, error) {
+	var query url.Values // most requests have none: skip parsing an empty query into a map
+	if r.URL.RawQuery != "" {
+		query = r.URL.Query()
+	}
+	return ParseScenario(r.Header.Values("Prefer"), query)
+}
+
 // handleGetOrder answers GET order: a tenant's own order from the sandbox (after any
 // Prefer: delay; other scenarios are refused for it), 403/404 for another tenant's,
 // and for an id no tenant created, the request's scenario (Prefer), a fixture or the
 // seeded generator.
 func (s *Server) handleGetOrder(w http.ResponseWriter, r *http.Request, route *routers.Route, params map[string]string) {
-	var query url.Values // most requests have none: skip parsing an empty query into a map
-	if r.URL.RawQuery != "" {
-		query = r.URL.Query()
-	}
-	sc, err := ParseScenario(r.Header.Values("Prefer"), query)
+	sc, err := scenarioOf(r)
 	if err != nil {
 		s.fail(w, &apiError{status: http.StatusBadRequest, code: codeInvalidParameter, detail: err.Error()})
 		return

@@ -61,9 +61,9 @@ func gcPercent(args []string, getenv func(string) string) (int, bool) {
 }
 
 // workProcs says whether main gives serve's image work a P of its own while it may
-// hold one up (see procsForWork): for serve, unless GOMAXPROCS is set (then it is Go's to apply) or its
-// flags do not parse (run reports that). It is main's to decide, as gcPercent is:
-// GOMAXPROCS is a setting of the whole process.
+// hold one up (see procsForWork): for serve, unless GOMAXPROCS is set (then it is
+// Go's to apply) or its flags do not parse (run reports that). It is main's to
+// decide, as gcPercent is: GOMAXPROCS is a setting of the whole process.
 func workProcs(args []string, getenv func(string) string) bool {
 	if len(args) == 0 || args[0] != "serve" || getenv("GOMAXPROCS") != "" {
 		return false
@@ -76,8 +76,8 @@ func workProcs(args []string, getenv func(string) string) bool {
 // each image job expected to take long, done in the server; for each duty cycle of an
 // image worker process, whose thread holds a P while it sleeps), and lowers it again
 // after. A worker busy with a large photo holds a P for as long as Go lets it (it is
-// preempted every 10 ms at best); on a one-core server (taskset, a container with one CPU) that is the
-// only P, and a GET waits behind the photo. With a P more, a request that arrives
+// preempted every 10 ms at best); on a one-core server (taskset, a container with one
+// CPU) that is the only P, and a GET waits behind the photo. With a P more, a request that arrives
 // meanwhile runs at once, and the kernel shares the core between the two threads,
 // favouring the request's (a worker's thread runs at a lower priority: mockserver's
 // workthread_linux.go). The P is not kept when no such job runs: on one core, two Ps

@@ -151,9 +151,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.IntVar(&o.maxDeliveries, "max-deliveries", 16, "most webhook deliveries in flight at once; more wait their turn, the API never does (env MORIMOCK_MAX_DELIVERIES)")
 	fs.StringVar(&o.debugAddr, "debug-addr", "", "serve expvar and pprof on this loopback address, e.g. 127.0.0.1:6060; off when empty (env MORIMOCK_DEBUG_ADDR)")
 
-	// The environment sets defaults; flags given on the command line win.
-	// The command line first; the environment then sets what it left (PORT, then
-	// MORIMOCK_ADDR, for --addr), so that a bad value can be named as the user gave it.
+	// Flags given on the command line win over the environment. The command line is
+	// read first; the environment then sets what it left (PORT, then MORIMOCK_ADDR,
+	// for --addr), so that a bad value can be named as the user gave it.
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
