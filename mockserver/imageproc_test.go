@@ -21,19 +21,22 @@ import (
 	"github.com/morimock/morimock/mockserver/files"
 )
 
-// bigFlatPNG is a PNG of over bufferedPixels pixels that costs little to code: its
-// heat map is streamed to the store, not held.
+// streamedPixels is testBufferedPixels for the tests of streamed outputs, and
+// bigFlatPNG an image over it that costs little to code: its heat map and overlay
+// are streamed to the store, not held.
+const streamedPixels = 100 * 100
+
 func bigFlatPNG(t testing.TB) []byte {
 	t.Helper()
-	m := image.NewGray(image.Rect(0, 0, 1500, 1500))
+	m := image.NewGray(image.Rect(0, 0, 160, 120))
 	for i := range m.Pix {
-		m.Pix[i] = uint8(i / 1500)
+		m.Pix[i] = uint8(i / 160)
 	}
 	var b bytes.Buffer
 	if err := png.Encode(&b, m); err != nil {
 		t.Fatal(err)
 	}
-	if m.Bounds().Dx()*m.Bounds().Dy() <= bufferedPixels {
+	if m.Bounds().Dx()*m.Bounds().Dy() <= streamedPixels {
 		t.Fatal("the big image is small enough to be buffered")
 	}
 	return b.Bytes()
@@ -74,8 +77,8 @@ func (c *sbx) aiDetect(idem, name string, data []byte) map[string][]byte {
 // they do in the server.
 func TestImageProcessMakesTheSameFiles(t *testing.T) {
 	t.Parallel() // its own servers; shares only the read-only spec
-	inline := startSandbox(t, Config{Seed: 7})
-	proc := startSandbox(t, Config{Seed: 7, ImageProcess: testImageProcess("serve")})
+	inline := startSandbox(t, Config{Seed: 7, testBufferedPixels: streamedPixels})
+	proc := startSandbox(t, Config{Seed: 7, ImageProcess: testImageProcess("serve"), testBufferedPixels: streamedPixels})
 	big := bigFlatPNG(t)
 	want, got := inline.aiDetect("big", "big_ai.png", big), proc.aiDetect("big", "big_ai.png", big) // _ai: the same probability
 	for field, b := range want {

@@ -73,6 +73,10 @@ type Config struct {
 	testStillBusy time.Duration
 	// testHoldMax, when set, replaces maxHold.
 	testHoldMax time.Duration
+	// testBufferedPixels, when set, replaces bufferedPixels: the tests stream outputs
+	// to the store from a small image instead of coding megapixels under the race
+	// detector.
+	testBufferedPixels int
 
 	// Webhook deliveries. Their retries wait on the tenant's clock, which is Now plus
 	// the tenant's offset; AfterFunc waits on Now's clock (nil: time.AfterFunc), so a

@@ -623,8 +623,12 @@ func (s *Server) makeOutputs(ctx context.Context, sb *sandbox, rec *order.Record
 	// bufferedPixels, else streamed to the store. Either way the encoder runs here, on
 	// the worker's low-priority thread; the store, which mostly copies and waits,
 	// reads on a goroutine that ends when the pipe does.
+	buffered := bufferedPixels
+	if s.cfg.testBufferedPixels > 0 {
+		buffered = s.cfg.testBufferedPixels
+	}
 	put := func(name string, pixels int, encode func(io.Writer) error) error {
-		if pixels <= bufferedPixels {
+		if pixels <= buffered {
 			var b bytes.Buffer
 			if err := encode(&b); err != nil {
 				return err
