@@ -95,25 +95,3 @@ func (s *Server) exampleNames() string {
 	sort.Strings(names)
 	return fmt.Sprint(names)
 }
-
-// declaredErrors maps each error status the operation declares to the code of its
-// example, so that Prefer: code=N answers what the contract shows.
-func declaredErrors(spec *morimock.Spec) (map[int]string, error) {
-	out := map[int]string{}
-	for _, status := range spec.OrderStatuses() {
-		if status < 400 {
-			continue
-		}
-		mt := spec.OrderResponse(status).Content.Get("application/json")
-		if mt == nil {
-			return nil, fmt.Errorf("openapi.yaml: response %d has no JSON body", status)
-		}
-		ex, ok := mt.Example.(map[string]any)
-		code, ok2 := ex["code"].(string)
-		if !ok || !ok2 {
-			return nil, fmt.Errorf("openapi.yaml: response %d has no example code", status)
-		}
-		out[status] = code
-	}
-	return out, nil
-}

@@ -76,7 +76,8 @@ func streamed(p string) bool {
 }
 
 // handleStreamed serves the streamed paths, after --latency (and, for the test
-// uploads, an operation of openapi.yaml, Prefer: delay) as every answer of the API.
+// uploads, an operation of openapi.yaml, Prefer: delay and code) as every answer of
+// the API.
 func (s *Server) handleStreamed(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, files.FilesPath) {
 		if s.wait(r.Context(), w, Scenario{}) { // --latency only: S3 reads no Prefer
@@ -84,7 +85,14 @@ func (s *Server) handleStreamed(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	if s.delayOp(w, r, "PUT "+files.TestUploadsPath+"{signedToken}", true) {
+	route, _, err := s.spec.FindRoute(r)
+	if err != nil { // another method than PUT: handleTestUpload answers 405
+		if s.wait(r.Context(), w, Scenario{}) {
+			s.handleTestUpload(w, r)
+		}
+		return
+	}
+	if s.scenarioOp(w, r, route) {
 		s.handleTestUpload(w, r)
 	}
 }

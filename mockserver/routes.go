@@ -213,36 +213,49 @@ func documentOf(route *routers.Route) string {
 	return "openapi.yaml"
 }
 
-// otherScenario applies --latency, and Prefer: delay, to an answer other than GET
-// order's (which applies them itself, see handleGetOrder), and reports whether the
-// request goes on. The sandbox's own controls answer at once; the storage URLs and
-// the test uploads are served apart (handleStreamed).
+// otherScenario applies --latency, and Prefer: delay and code, to an operation other
+// than GET order (which applies them itself, see handleGetOrder), and reports whether
+// the request goes on. The sandbox's own controls answer at once; the storage URLs
+// and the test uploads are served apart (handleStreamed).
 func (s *Server) otherScenario(w http.ResponseWriter, r *http.Request, route *routers.Route) bool {
 	if strings.HasPrefix(route.Path, morimock.SandboxPrefix) {
 		return true
 	}
-	return s.delayOp(w, r, route.Method+" "+route.Path, route.Operation.Responses.Status(http.StatusBadRequest) != nil)
+	return s.scenarioOp(w, r, route)
 }
 
-// delayOp is otherScenario for the operation op (for error details): the keys that
-// make up an answer (type, status, code, example, seed) are GET order's, and
-// elsewhere answer 400 rather than be dropped without a word where the operation
-// declares a 400 (refuses: all but the two legacy webhook routes, where only delay
-// is read).
-func (s *Server) delayOp(w http.ResponseWriter, r *http.Request, op string, refuses bool) bool {
+// scenarioOp is otherScenario for route: delay, and an error the operation declares
+// (code, example); the keys that make up an order (type, status, seed, an example
+// without an error code) are GET order's, and elsewhere answer 400 rather than be
+// dropped without a word. That 400 needs the operation to declare one: the two legacy
+// webhook routes do not, and read delay and the errors they declare only.
+func (s *Server) scenarioOp(w http.ResponseWriter, r *http.Request, route *routers.Route) bool {
+	refuses := route.Operation.Responses.Status(http.StatusBadRequest) != nil
+	refuse := func(detail string) bool {
+		s.fail(w, &apiError{status: http.StatusBadRequest, code: codeInvalidParameter, detail: detail})
+		return false
+	}
 	sc, err := scenarioOf(r)
 	switch {
 	case err != nil && !refuses:
-		return s.wait(r.Context(), w, Scenario{})
+		sc = Scenario{}
 	case err != nil:
-		s.fail(w, &apiError{status: http.StatusBadRequest, code: codeInvalidParameter, detail: err.Error()})
+		return refuse(err.Error())
+	case sc.shapesOrder() && refuses:
+		return refuse(fmt.Sprintf("the scenario keys type, status, seed and example (without an error code) shape GET %s only; %s %s takes delay, and code for the errors it declares", morimock.OrderPath, route.Method, route.Path))
+	}
+	asked, refusal := s.askedError(r, route, sc)
+	if refusal != "" && refuses {
+		return refuse(refusal)
+	}
+	if !s.wait(r.Context(), w, sc) {
 		return false
 	}
-	if sc.changesData() && refuses {
-		s.fail(w, &apiError{status: http.StatusBadRequest, code: codeInvalidParameter, detail: fmt.Sprintf("the scenario keys type, status, code, example and seed shape GET %s only; %s takes delay", morimock.OrderPath, op)})
+	if asked != nil {
+		s.sendAsked(w, asked)
 		return false
 	}
-	return s.wait(r.Context(), w, sc)
+	return true
 }
 
 // scenarioOf reads the scenario a request asks for, in its Prefer header and its __
@@ -265,8 +278,17 @@ func (s *Server) handleGetOrder(w http.ResponseWriter, r *http.Request, route *r
 		s.fail(w, &apiError{status: http.StatusBadRequest, code: codeInvalidParameter, detail: err.Error()})
 		return
 	}
+	asked, refusal := s.askedError(r, route, sc)
+	if refusal != "" {
+		s.fail(w, &apiError{status: http.StatusBadRequest, code: codeInvalidParameter, detail: refusal})
+		return
+	}
 	if !s.wait(r.Context(), w, sc) {
 		return // the client went away, or too many wait already
+	}
+	if asked != nil { // an error asked for: for any id, the key's own orders too
+		s.sendAsked(w, asked)
+		return
 	}
 	// The tenant's own order (or why the id is not yours, or --unknown-orders=404)
 	// comes before any scenario: a scenario only ever makes up an order no one has.
@@ -278,22 +300,6 @@ func (s *Server) handleGetOrder(w http.ResponseWriter, r *http.Request, route *r
 
 func (s *Server) serveOrder(w http.ResponseWriter, r *http.Request, params map[string]string, sc Scenario) {
 	id := params["orderId"]
-	if sc.Code != 0 && sc.Code != http.StatusOK {
-		code, declared := s.errors[sc.Code]
-		if !declared {
-			s.fail(w, &apiError{status: http.StatusBadRequest, code: codeInvalidParameter, detail: fmt.Sprintf("scenario code %d is not declared for GET %s (declared: %s)", sc.Code, morimock.OrderPath, s.codes)})
-			return
-		}
-		e := &apiError{status: sc.Code, code: code, detail: fmt.Sprintf("answered %d because the request asked for it (Prefer: code=%d)", sc.Code, sc.Code)}
-		switch sc.Code {
-		case http.StatusTooManyRequests:
-			e.retryAfter = 1
-		case http.StatusMethodNotAllowed:
-			e.allow = http.MethodGet // what a real 405 on this path says
-		}
-		s.fail(w, e)
-		return
-	}
 	if s.cfg.ErrorRate > 0 && s.dice.float() < s.cfg.ErrorRate {
 		s.fail(w, &apiError{status: http.StatusInternalServerError, code: codeInternal, detail: "injected failure (--error-rate)"})
 		return

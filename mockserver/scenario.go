@@ -17,7 +17,7 @@ type Scenario struct {
 	Type    order.Type    // "" = from the id
 	Status  order.Status  // "" = from the id
 	Code    int           // 0 = none; else the HTTP status to answer
-	Example string        // a named example of the 200 response
+	Example string        // a named example: of GET order's 200, or with an error Code, of that error
 	Seed    int64         // with HasSeed, replaces the server's seed
 	HasSeed bool          //
 	Delay   time.Duration // added before answering
@@ -29,6 +29,15 @@ func (sc Scenario) changesData() bool {
 	sc.Delay = 0
 	return sc != Scenario{}
 }
+
+// shapesOrder reports whether the scenario makes up an order: a type, a status, a
+// seed, or an example without an error code to pick it from.
+func (sc Scenario) shapesOrder() bool {
+	return sc.Type != "" || sc.Status != "" || sc.HasSeed || (sc.Example != "" && !sc.asksError())
+}
+
+// asksError reports whether the scenario asks for an error status.
+func (sc Scenario) asksError() bool { return sc.Code >= 300 }
 
 // MaxDelay bounds Prefer: delay, so that no request can hold a connection for long.
 const MaxDelay = 30 * time.Second
@@ -149,11 +158,11 @@ func buildScenario(vals map[string]string) (Scenario, error) {
 			return Scenario{}, fmt.Errorf("scenario delay: %w", err)
 		}
 	}
-	if sc.Example != "" && (sc.Type != "" || sc.Status != "") {
-		return Scenario{}, fmt.Errorf("scenario example %s cannot be combined with type or status: an example fixes both", clip(sc.Example))
+	if sc.asksError() && (sc.Type != "" || sc.Status != "" || sc.HasSeed) {
+		return Scenario{}, fmt.Errorf("scenario code %d answers an error; it cannot be combined with type, status or seed (example picks one of the error's examples)", sc.Code)
 	}
-	if sc.Code != 0 && sc.Code != 200 && (sc.Type != "" || sc.Status != "" || sc.Example != "") {
-		return Scenario{}, fmt.Errorf("scenario code %d answers an error; it cannot be combined with type, status or example", sc.Code)
+	if sc.Example != "" && !sc.asksError() && (sc.Type != "" || sc.Status != "") {
+		return Scenario{}, fmt.Errorf("scenario example %s cannot be combined with type or status: an example fixes both", clip(sc.Example))
 	}
 	return sc, nil
 }

@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/morimock/morimock"
 	"github.com/morimock/morimock/fixtures"
 	"github.com/morimock/morimock/mockserver/store"
@@ -111,8 +112,7 @@ type Server struct {
 	now      func() time.Time
 	fixtures map[string][]byte // id -> body
 	examples map[string]exampleBody
-	errors   map[int]string // declared error status -> the code its example carries
-	codes    string         // the declared statuses, for error messages
+	askable  map[*openapi3.Operation]*askable // what Prefer: code= can answer, per operation
 	dice     *dice
 	limiter  *limiter
 	delayed  chan struct{} // one per request held in a Prefer: delay; nil when unbounded
@@ -183,15 +183,9 @@ func New(ctx context.Context, spec *morimock.Spec, cfg Config) (*Server, error) 
 	if s.examples, err = loadExamples(spec); err != nil {
 		return nil, err
 	}
-	if s.errors, err = declaredErrors(spec); err != nil {
+	if s.askable, err = askables(spec.Doc); err != nil {
 		return nil, err
 	}
-	var statuses []int
-	for st := range s.errors {
-		statuses = append(statuses, st)
-	}
-	sort.Ints(statuses)
-	s.codes = fmt.Sprint(append([]int{200}, statuses...))
 	probe, err := http.NewRequest(http.MethodGet, morimock.OrderURLPath("1"), nil)
 	if err != nil {
 		return nil, err

@@ -465,9 +465,9 @@ func TestBuiltinFixturesThatDoNotFitTheClockAreLeftOut(t *testing.T) {
 
 // TestLatencyAndDelayOnEveryOperation: --latency and Prefer: delay come before the
 // answer of every operation, not only GET order's (a client that goes away meanwhile
-// gets none, and the order is never made); the keys that shape GET order's answer
-// answer 400 elsewhere rather than be dropped, except on the two legacy webhook
-// routes, which declare no 400 and read delay only.
+// gets none, and the order is never made); the keys that make up GET order's answer
+// answer 400 elsewhere rather than be dropped (TestAskedErrorsThatCannotBeAnswered
+// has the rest).
 func TestLatencyAndDelayOnEveryOperation(t *testing.T) {
 	create := func(s *Server, prefer string, ctx context.Context) *httptest.ResponseRecorder {
 		r := httptest.NewRequest(http.MethodPost, "/api/v2/orders/ai-detection", strings.NewReader(`{"idempotencyKey":"k","fileName":"a.png"}`)).WithContext(ctx)
@@ -521,7 +521,7 @@ func TestLatencyAndDelayOnEveryOperation(t *testing.T) {
 		}
 	}
 	s := newServer(t, Config{Token: token})
-	for _, prefer := range []string{"code=429", "type=antiAi", "example=antiAi", "seed=4", "status=complete"} {
+	for _, prefer := range []string{"type=antiAi", "example=antiAi", "seed=4", "status=complete"} {
 		w := create(s, prefer, context.Background())
 		if w.Code != http.StatusBadRequest || !strings.Contains(w.Header().Get(HeaderError), "shape GET /api/v2/orders/{orderId} only") {
 			t.Errorf("create with Prefer: %s = %d %q; want 400 saying the key is GET order's", prefer, w.Code, w.Header().Get(HeaderError))
@@ -532,11 +532,5 @@ func TestLatencyAndDelayOnEveryOperation(t *testing.T) {
 	}
 	if w := create(s, "delay=1ms, return=minimal", context.Background()); w.Code != http.StatusOK {
 		t.Errorf("create with Prefer: delay=1ms, return=minimal = %d %s; want 200", w.Code, w.Body)
-	}
-	for _, prefer := range []string{"code=500", "colour=red"} {
-		res, body := request{target: "/api/v2/orders/webhook", header: http.Header{"Authorization": {"Bearer " + token}, "Prefer": {prefer}}}.do(t, s)
-		if res.StatusCode == http.StatusBadRequest || res.StatusCode == http.StatusInternalServerError {
-			t.Errorf("legacy GET webhook with Prefer: %s = %d %s; want its answer, the key not read", prefer, res.StatusCode, body)
-		}
 	}
 }

@@ -1,0 +1,166 @@
+package mockserver
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/routers"
+)
+
+// askable is what Prefer: code=N can answer on one operation of openapi.yaml: each
+// error status (400 and up) it declares with a JSON body, with the codes of that
+// response's examples, and the statuses a request may name without asking for an
+// error (the operation's own 2xx).
+type askable struct {
+	op       string              // "POST /api/v2/orders/anti-ai", for messages
+	success  map[int]bool        // the operation's own 2xx: code= one of them asks for nothing
+	errors   map[int][]namedCode // by example name; a lone `example:` is named ""
+	headers  map[int]http.Header // each error's required headers that have one value
+	statuses string              // every status it declares, for messages
+}
+
+// namedCode is one example of an error response: its name and the code its body holds.
+type namedCode struct{ name, code string }
+
+// askables reads every operation of doc.
+func askables(doc *openapi3.T) (map[*openapi3.Operation]*askable, error) {
+	out := map[*openapi3.Operation]*askable{}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			a, err := askableOf(method+" "+path, op)
+			if err != nil {
+				return nil, err
+			}
+			out[op] = a
+		}
+	}
+	return out, nil
+}
+
+func askableOf(name string, op *openapi3.Operation) (*askable, error) {
+	a := &askable{op: name, success: map[int]bool{}, errors: map[int][]namedCode{}, headers: map[int]http.Header{}}
+	var statuses []int
+	for k, ref := range op.Responses.Map() {
+		status, err := strconv.Atoi(k)
+		if err != nil || ref.Value == nil {
+			continue // "default" and ranges name no status a client could ask for
+		}
+		statuses = append(statuses, status)
+		if status < 400 {
+			a.success[status] = true
+			continue
+		}
+		resp := ref.Value
+		mt := resp.Content.Get("application/json")
+		if mt == nil {
+			continue
+		}
+		var codes []namedCode
+		if ex, ok := mt.Example.(map[string]any); ok {
+			if code, ok := ex["code"].(string); ok {
+				codes = append(codes, namedCode{"", code})
+			}
+		}
+		for exName, ex := range mt.Examples {
+			if ex == nil || ex.Value == nil {
+				continue
+			}
+			if v, ok := ex.Value.Value.(map[string]any); ok {
+				if code, ok := v["code"].(string); ok {
+					codes = append(codes, namedCode{exName, code})
+				}
+			}
+		}
+		if len(codes) == 0 {
+			return nil, fmt.Errorf("openapi.yaml: %s response %d has no example code", name, status)
+		}
+		sort.Slice(codes, func(i, j int) bool { return codes[i].name < codes[j].name })
+		a.errors[status] = codes
+		// A header the response requires, with a single value allowed (the v2
+		// watermark endpoints' Deprecation, Sunset and Link), is sent with that value.
+		h := http.Header{}
+		for hname, href := range resp.Headers {
+			if href == nil || href.Value == nil || !href.Value.Required {
+				continue
+			}
+			if sc := href.Value.Schema; sc != nil && sc.Value != nil && len(sc.Value.Enum) == 1 {
+				if v, ok := sc.Value.Enum[0].(string); ok {
+					h.Set(hname, v)
+				}
+			}
+		}
+		a.headers[status] = h
+	}
+	sort.Ints(statuses)
+	a.statuses = fmt.Sprint(statuses)
+	return a, nil
+}
+
+// examples names a status's examples for a message.
+func (a *askable) examples(status int) string {
+	var names []string
+	for _, nc := range a.errors[status] {
+		if nc.name != "" {
+			names = append(names, nc.name)
+		}
+	}
+	if len(names) == 0 {
+		return "it has one, unnamed"
+	}
+	return "its examples: " + strings.Join(names, ", ")
+}
+
+// askedError reads the error a scenario asks route's operation for: code=N, and
+// example=NAME among the examples of that status. It returns the answer to send, or
+// why none can be (a status the operation does not declare, an example it does not
+// have), or neither: no code, the operation's own success status, or not an
+// operation of openapi.yaml (the sandbox's own controls). The answer is sent in place
+// of the operation, so an asked error reads and changes no state.
+func (s *Server) askedError(r *http.Request, route *routers.Route, sc Scenario) (answer *askedAnswer, refusal string) {
+	a := s.askable[route.Operation]
+	if sc.Code == 0 || a == nil || a.success[sc.Code] {
+		return nil, ""
+	}
+	codes, declared := a.errors[sc.Code]
+	if !declared {
+		return nil, fmt.Sprintf("scenario code %d is not declared as an error of %s (it declares %s)", sc.Code, a.op, a.statuses)
+	}
+	pick := codes[0]
+	if sc.Example != "" {
+		found := false
+		for _, nc := range codes {
+			if nc.name == sc.Example {
+				pick, found = nc, true
+			}
+		}
+		if !found {
+			return nil, fmt.Sprintf("%s declares no example %s for %d (%s)", a.op, clip(sc.Example), sc.Code, a.examples(sc.Code))
+		}
+	}
+	e := &apiError{status: sc.Code, code: pick.code, detail: fmt.Sprintf("answered %d %s because the request asked for it (Prefer: code=%d)", sc.Code, pick.code, sc.Code)}
+	switch sc.Code {
+	case http.StatusTooManyRequests:
+		e.retryAfter = 1
+	case http.StatusMethodNotAllowed:
+		e.allow = strings.Join(s.spec.MethodsFor(r), ", ") // what a real 405 on this path says
+	}
+	return &askedAnswer{err: e, header: a.headers[sc.Code]}, ""
+}
+
+// askedAnswer is an error a request asked for, with the headers its response requires.
+type askedAnswer struct {
+	err    *apiError
+	header http.Header
+}
+
+func (s *Server) sendAsked(w http.ResponseWriter, a *askedAnswer) {
+	h := w.Header()
+	for k, v := range a.header {
+		h[k] = v
+	}
+	s.fail(w, a.err)
+}
