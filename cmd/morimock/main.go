@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"runtime/debug"
 	"sync"
 	"syscall"
 
@@ -22,8 +21,8 @@ import (
 var version = "dev"
 
 func main() {
-	if p, ok := gcPercent(os.Args[1:], os.Getenv); ok {
-		debug.SetGCPercent(p)
+	if tunesGC(os.Args[1:], os.Getenv) {
+		startGCFloor()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	if workProcs(os.Args[1:], os.Getenv) {
@@ -45,25 +44,10 @@ func main() {
 	}
 }
 
-// serveGCPercent is serve's garbage-collection target when GOGC is not set.
-const serveGCPercent = 200
-
-// gcPercent is the garbage-collection target main sets for these arguments, if any.
-// The heap the mock keeps is small (a few MB), so Go's default collects after every
-// few MB of answers. Twice the headroom costs about 4 MB of memory and buys about a
-// tenth more requests per second (bench/run.sh); GOGC, when set, is Go's to apply.
-// It is main's to set, not run's: it is a setting of the whole process.
-func gcPercent(args []string, getenv func(string) string) (int, bool) {
-	if len(args) == 0 || args[0] != "serve" || getenv("GOGC") != "" {
-		return 0, false
-	}
-	return serveGCPercent, true
-}
-
 // workProcs says whether main gives serve's image work a P of its own while it may
 // hold one up (see procsForWork): for serve, unless GOMAXPROCS is set (then it is
 // Go's to apply) or its flags do not parse (run reports that). It is main's to
-// decide, as gcPercent is: GOMAXPROCS is a setting of the whole process.
+// decide, as tunesGC is: GOMAXPROCS is a setting of the whole process.
 func workProcs(args []string, getenv func(string) string) bool {
 	if len(args) == 0 || args[0] != "serve" || getenv("GOMAXPROCS") != "" {
 		return false

@@ -289,23 +289,22 @@ func TestProcsForWork(t *testing.T) {
 	}
 }
 
-// TestGCPercent: main doubles Go's garbage-collection target for serve unless GOGC is
-// set, in which case Go's own reading of it stands; other commands keep Go's default.
-func TestGCPercent(t *testing.T) {
+// TestTunesGC: main runs the heap floor for serve unless GOGC is set, in which case
+// Go's own reading of it stands; other commands keep Go's default.
+func TestTunesGC(t *testing.T) {
 	for _, tt := range []struct {
-		args   []string
-		env    map[string]string
-		want   int
-		wantOK bool
+		args []string
+		env  map[string]string
+		want bool
 	}{
-		{[]string{"serve"}, nil, serveGCPercent, true},
-		{[]string{"serve", "--seed", "1"}, nil, serveGCPercent, true},
-		{[]string{"serve"}, map[string]string{"GOGC": "100"}, 0, false},
-		{[]string{"check"}, nil, 0, false},
-		{nil, nil, 0, false},
+		{[]string{"serve"}, nil, true},
+		{[]string{"serve", "--seed", "1"}, nil, true},
+		{[]string{"serve"}, map[string]string{"GOGC": "100"}, false},
+		{[]string{"check"}, nil, false},
+		{nil, nil, false},
 	} {
-		if got, ok := gcPercent(tt.args, envOf(tt.env)); got != tt.want || ok != tt.wantOK {
-			t.Errorf("gcPercent(%q, %v) = %d, %v; want %d, %v", tt.args, tt.env, got, ok, tt.want, tt.wantOK)
+		if got := tunesGC(tt.args, envOf(tt.env)); got != tt.want {
+			t.Errorf("tunesGC(%q, %v) = %v; want %v", tt.args, tt.env, got, tt.want)
 		}
 	}
 }
