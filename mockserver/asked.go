@@ -9,6 +9,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/routers"
+	"github.com/morimock/morimock"
 )
 
 // askable is what Prefer: code=N can answer on one operation of openapi.yaml: each
@@ -18,18 +19,19 @@ import (
 type askable struct {
 	op       string              // "POST /api/v2/orders/anti-ai", for messages
 	success  map[int]bool        // the operation's own 2xx: code= one of them asks for nothing
-	errors   map[int][]namedCode // by example name; a lone `example:` is named ""
+	errors   map[int]*openapi3.MediaType // each error's JSON body, which has an example code
 	headers  map[int]http.Header // each error's required headers that have one value
 	statuses string              // every status it declares, for messages
+	errs     string              // the error statuses it declares, for messages
 }
 
 // namedCode is one example of an error response: its name and the code its body holds.
 type namedCode struct{ name, code string }
 
-// askables reads every operation of doc.
-func askables(doc *openapi3.T) (map[*openapi3.Operation]*askable, error) {
+// askables reads every operation of openapi.yaml.
+func askables(spec *morimock.Spec) (map[*openapi3.Operation]*askable, error) {
 	out := map[*openapi3.Operation]*askable{}
-	for path, item := range doc.Paths.Map() {
+	for path, item := range spec.Doc.Paths.Map() {
 		for method, op := range item.Operations() {
 			a, err := askableOf(method+" "+path, op)
 			if err != nil {
@@ -42,7 +44,7 @@ func askables(doc *openapi3.T) (map[*openapi3.Operation]*askable, error) {
 }
 
 func askableOf(name string, op *openapi3.Operation) (*askable, error) {
-	a := &askable{op: name, success: map[int]bool{}, errors: map[int][]namedCode{}, headers: map[int]http.Header{}}
+	a := &askable{op: name, success: map[int]bool{}, errors: map[int]*openapi3.MediaType{}, headers: map[int]http.Header{}}
 	var statuses []int
 	for k, ref := range op.Responses.Map() {
 		status, err := strconv.Atoi(k)
@@ -59,27 +61,10 @@ func askableOf(name string, op *openapi3.Operation) (*askable, error) {
 		if mt == nil {
 			continue
 		}
-		var codes []namedCode
-		if ex, ok := mt.Example.(map[string]any); ok {
-			if code, ok := ex["code"].(string); ok {
-				codes = append(codes, namedCode{"", code})
-			}
-		}
-		for exName, ex := range mt.Examples {
-			if ex == nil || ex.Value == nil {
-				continue
-			}
-			if v, ok := ex.Value.Value.(map[string]any); ok {
-				if code, ok := v["code"].(string); ok {
-					codes = append(codes, namedCode{exName, code})
-				}
-			}
-		}
-		if len(codes) == 0 {
+		if !hasExampleCode(mt) {
 			return nil, fmt.Errorf("openapi.yaml: %s response %d has no example code", name, status)
 		}
-		sort.Slice(codes, func(i, j int) bool { return codes[i].name < codes[j].name })
-		a.errors[status] = codes
+		a.errors[status] = mt
 		// A header the response requires, with a single value allowed (the v2
 		// watermark endpoints' Deprecation, Sunset and Link), is sent with that value.
 		h := http.Header{}
@@ -97,13 +82,59 @@ func askableOf(name string, op *openapi3.Operation) (*askable, error) {
 	}
 	sort.Ints(statuses)
 	a.statuses = fmt.Sprint(statuses)
+	var errs []string
+	for _, st := range statuses {
+		if _, ok := a.errors[st]; ok {
+			errs = append(errs, strconv.Itoa(st))
+		}
+	}
+	a.errs = strings.Join(errs, ", ")
 	return a, nil
 }
 
-// examples names a status's examples for a message.
-func (a *askable) examples(status int) string {
+// codeOf is the code an example's body holds, "" for none.
+func codeOf(v any) string {
+	if m, ok := v.(map[string]any); ok {
+		if code, ok := m["code"].(string); ok {
+			return code
+		}
+	}
+	return ""
+}
+
+// hasExampleCode reports whether one of mt's examples holds a code, without the
+// document order exampleCodes reads (which costs a parse: see Spec.ExampleNames).
+func hasExampleCode(mt *openapi3.MediaType) bool {
+	if codeOf(mt.Example) != "" {
+		return true
+	}
+	for _, ex := range mt.Examples {
+		if ex != nil && ex.Value != nil && codeOf(ex.Value.Value) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// exampleCodes reads the codes of mt's examples: a lone `example:` (named ""), or its
+// named examples in the order openapi.yaml gives them, the first the default.
+func exampleCodes(spec *morimock.Spec, mt *openapi3.MediaType) []namedCode {
+	var codes []namedCode
+	if code := codeOf(mt.Example); code != "" {
+		codes = append(codes, namedCode{"", code})
+	}
+	for _, name := range spec.ExampleNames(mt) {
+		if ex := mt.Examples[name]; ex != nil && ex.Value != nil && codeOf(ex.Value.Value) != "" {
+			codes = append(codes, namedCode{name, codeOf(ex.Value.Value)})
+		}
+	}
+	return codes
+}
+
+// examples names the examples of codes for a message.
+func examples(codes []namedCode) string {
 	var names []string
-	for _, nc := range a.errors[status] {
+	for _, nc := range codes {
 		if nc.name != "" {
 			names = append(names, nc.name)
 		}
@@ -125,10 +156,11 @@ func (s *Server) askedError(r *http.Request, route *routers.Route, sc Scenario) 
 	if sc.Code == 0 || a == nil || a.success[sc.Code] {
 		return nil, ""
 	}
-	codes, declared := a.errors[sc.Code]
+	mt, declared := a.errors[sc.Code]
 	if !declared {
-		return nil, fmt.Sprintf("scenario code %d is not declared as an error of %s (it declares %s)", sc.Code, a.op, a.statuses)
+		return nil, fmt.Sprintf("scenario code %d is not declared as an error of %s (its errors: %s)", sc.Code, a.op, a.errs)
 	}
+	codes := exampleCodes(s.spec, mt) // in document order: read when first asked for
 	pick := codes[0]
 	if sc.Example != "" {
 		found := false
@@ -138,7 +170,7 @@ func (s *Server) askedError(r *http.Request, route *routers.Route, sc Scenario) 
 			}
 		}
 		if !found {
-			return nil, fmt.Sprintf("%s declares no example %s for %d (%s)", a.op, clip(sc.Example), sc.Code, a.examples(sc.Code))
+			return nil, fmt.Sprintf("%s declares no example %s for %d (%s)", a.op, clip(sc.Example), sc.Code, examples(codes))
 		}
 	}
 	e := &apiError{status: sc.Code, code: pick.code, detail: fmt.Sprintf("answered %d %s because the request asked for it (Prefer: code=%d)", sc.Code, pick.code, sc.Code)}

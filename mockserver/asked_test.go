@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sort"
 	"strings"
 	"testing"
@@ -38,7 +39,22 @@ var askedRequests = map[string]struct{ method, target, body string }{
 	"createLegacyWebhook":         {"POST", "/api/v2/orders/webhook", `{"url":"https://example.com/hook"}`},
 	"getLegacyWebhook":            {"GET", "/api/v2/orders/webhook", ""},
 	"deleteLegacyWebhook":         {"DELETE", "/api/v2/orders/webhook", ""},
-	"uploadTestFile":              {"PUT", "/api/v2/test-uploads/tok.en-1", "\xff\xd8 not really a jpeg"},
+	"uploadTestFile":              {"PUT", "", "\xff\xd8 not really a jpeg"}, // the URL of uploadTarget's order
+}
+
+// uploadTarget is the test-upload URL of an order made for the purpose (the same one
+// each time: a create repeated with its idempotency key answers the same order).
+func uploadTarget(t *testing.T, s *Server) string {
+	t.Helper()
+	res, body := send(t, s, "POST", "/api/v2/orders/ai-detection", `{"idempotencyKey":"upload-target","fileName":"u.png"}`,
+		http.Header{"Authorization": {"Bearer " + token}, "Content-Type": {"application/json"}})
+	var created struct{ Data struct{ File struct{ UploadURL string } } }
+	json.Unmarshal(body, &created)
+	u, err := url.Parse(created.Data.File.UploadURL)
+	if res.StatusCode != http.StatusOK || err != nil || !strings.HasPrefix(u.Path, "/api/v2/test-uploads/") {
+		t.Fatalf("create for a test-upload URL = %d %s; want a test-upload URL", res.StatusCode, body)
+	}
+	return u.RequestURI()
 }
 
 func askFor(t *testing.T, s *Server, op, prefer string) (*http.Response, []byte) {
@@ -50,6 +66,7 @@ func askFor(t *testing.T, s *Server, op, prefer string) (*http.Response, []byte)
 	h := http.Header{"Authorization": {"Bearer " + token}, "Content-Type": {"application/json"}}
 	if op == "uploadTestFile" {
 		h = http.Header{"Content-Type": {"image/jpeg"}} // its token is the URL
+		req.target = uploadTarget(t, s)
 	}
 	if prefer != "" {
 		h.Set("Prefer", prefer)
@@ -78,6 +95,9 @@ func TestEveryOperationAnswersTheErrorsItDeclares(t *testing.T) {
 	asked := 0
 	for _, opID := range ops {
 		req := askedRequests[opID]
+		if opID == "uploadTestFile" {
+			req.target = uploadTarget(t, s)
+		}
 		r := httptest.NewRequest(req.method, req.target, nil)
 		route, params, err := s.spec.FindRoute(r)
 		if err != nil {
@@ -126,6 +146,11 @@ func TestEveryOperationAnswersTheErrorsItDeclares(t *testing.T) {
 	}{
 		{"createAntiAiOrder", "code=429", 429, "RATE_LIMIT_EXCEEDED", [2]string{"Retry-After", "1"}},
 		{"createAntiAiOrder", "code=400, example=usageLimitExceeded", 400, "USAGE_LIMIT_EXCEEDED", [2]string{}},
+		// Without an example, the first openapi.yaml gives for the status.
+		{"createAntiAiOrder", "code=400", 400, "VALIDATION_FAILED", [2]string{}},
+		{"getWebhook", "code=404", 404, "WEBHOOK_NOT_FOUND", [2]string{}},
+		{"downloadOrder", "code=400", 400, "ORDER_TYPE_CANT_DOWNLOAD", [2]string{}},
+		{"uploadTestFile", "code=401", 401, "AUTH_TOKEN_INVALID", [2]string{}},
 		{"confirmAiDetectionOrder", `code=400; x=y, example="alreadyConfirmed"`, 400, "ORDER_ALREADY_CONFIRMED", [2]string{}},
 		{"createWatermarkEmbedOrder", "code=410", 410, "WATERMARK_V2_API_SUNSET", [2]string{"Sunset", "Fri, 09 Oct 2026 00:00:00 GMT"}},
 		{"createWatermarkExtractOrder", "code=410", 410, "WATERMARK_V2_API_SUNSET", [2]string{"Link", `</api/v3/orders/wtr-extract>; rel="successor-version"`}},
@@ -144,8 +169,13 @@ func TestEveryOperationAnswersTheErrorsItDeclares(t *testing.T) {
 			t.Errorf("%s with Prefer: %s: X-Morimock-Error = %q; want it to say the request asked for it", tc.op, tc.prefer, res.Header.Get(HeaderError))
 		}
 	}
-	if res, body := askFor(t, s, "listOrders", ""); res.StatusCode != http.StatusOK || !bytes.Contains(body, []byte(`"totalItems":0`)) {
-		t.Errorf("the list after every create asked for an error = %d %s; want no order", res.StatusCode, body)
+	if res, body := askFor(t, s, "listOrders", ""); res.StatusCode != http.StatusOK || !bytes.Contains(body, []byte(`"totalItems":1`)) {
+		t.Errorf("the list after every create asked for an error = %d %s; want the one order made for its test-upload URL", res.StatusCode, body)
+	}
+	// The test-upload URL's token is its authentication: a bad one is refused first.
+	h := http.Header{"Content-Type": {"image/jpeg"}, "Prefer": {"code=500"}}
+	if res, body := send(t, s, "PUT", "/api/v2/test-uploads/tok.en-1", "x", h); res.StatusCode != http.StatusUnauthorized || !bytes.Contains(body, []byte("AUTH_TOKEN_INVALID")) {
+		t.Errorf("PUT of a test-upload URL with a bad token and Prefer: code=500 = %d %s; want 401 AUTH_TOKEN_INVALID", res.StatusCode, body)
 	}
 }
 
@@ -157,8 +187,8 @@ func TestAskedErrorsThatCannotBeAnswered(t *testing.T) {
 	t.Parallel() // its own server; shares only the read-only spec
 	s := newServer(t, Config{Token: token})
 	for _, tc := range []struct{ op, prefer, says string }{
-		{"createAntiAiOrder", "code=404", "code 404 is not declared as an error of POST /api/v2/orders/anti-ai (it declares [200 400 401 405 429 500])"},
-		{"createAntiAiOrder", "code=400, example=nope", `declares no example "nope" for 400 (its examples: idempotencyKeyInvalid, usageLimitExceeded, usageNotEnough, validationFailed)`},
+		{"createAntiAiOrder", "code=404", "code 404 is not declared as an error of POST /api/v2/orders/anti-ai (its errors: 400, 401, 405, 429, 500)"},
+		{"createAntiAiOrder", "code=400, example=nope", `declares no example "nope" for 400 (its examples: validationFailed, idempotencyKeyInvalid, usageLimitExceeded, usageNotEnough)`},
 		{"listOrders", "code=500, example=nope", `declares no example "nope" for 500 (it has one, unnamed)`},
 		{"createAntiAiOrder", "type=antiAi", "shape GET /api/v2/orders/{orderId} only"},
 		{"createAntiAiOrder", "example=antiAi", "shape GET /api/v2/orders/{orderId} only"},

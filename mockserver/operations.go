@@ -88,11 +88,11 @@ func (s *Server) handleStreamed(w http.ResponseWriter, r *http.Request) {
 	route, _, err := s.spec.FindRoute(r)
 	if err != nil { // another method than PUT: handleTestUpload answers 405
 		if s.wait(r.Context(), w, Scenario{}) {
-			s.handleTestUpload(w, r)
+			s.handleTestUpload(w, r, nil)
 		}
 		return
 	}
-	if s.scenarioOp(w, r, route) {
-		s.handleTestUpload(w, r)
+	if asked, ok := s.scenarioOp(w, r, route); ok {
+		s.handleTestUpload(w, r, asked) // the error asked for comes after the token's check
 	}
 }

@@ -221,19 +221,27 @@ func (s *Server) otherScenario(w http.ResponseWriter, r *http.Request, route *ro
 	if strings.HasPrefix(route.Path, morimock.SandboxPrefix) {
 		return true
 	}
-	return s.scenarioOp(w, r, route)
+	asked, ok := s.scenarioOp(w, r, route)
+	if ok && asked != nil {
+		s.sendAsked(w, asked)
+		return false
+	}
+	return ok
 }
 
-// scenarioOp is otherScenario for route: delay, and an error the operation declares
-// (code, example); the keys that make up an order (type, status, seed, an example
-// without an error code) are GET order's, and elsewhere answer 400 rather than be
-// dropped without a word. That 400 needs the operation to declare one: the two legacy
-// webhook routes do not, and read delay and the errors they declare only.
-func (s *Server) scenarioOp(w http.ResponseWriter, r *http.Request, route *routers.Route) bool {
+// scenarioOp reads the scenario of a request to route's operation and waits its
+// delay: it returns the error the request asks for (code, example; nil for none),
+// for the caller to send in place of the operation once the request is
+// authenticated, and whether the request goes on. The keys that make up an order
+// (type, status, seed, an example without an error code) are GET order's, and
+// elsewhere answer 400 rather than be dropped without a word. That 400 needs the
+// operation to declare one: the legacy webhook GET and DELETE do not, and read delay
+// and the errors they declare only.
+func (s *Server) scenarioOp(w http.ResponseWriter, r *http.Request, route *routers.Route) (*askedAnswer, bool) {
 	refuses := route.Operation.Responses.Status(http.StatusBadRequest) != nil
-	refuse := func(detail string) bool {
+	refuse := func(detail string) (*askedAnswer, bool) {
 		s.fail(w, &apiError{status: http.StatusBadRequest, code: codeInvalidParameter, detail: detail})
-		return false
+		return nil, false
 	}
 	sc, err := scenarioOf(r)
 	switch {
@@ -248,14 +256,7 @@ func (s *Server) scenarioOp(w http.ResponseWriter, r *http.Request, route *route
 	if refusal != "" && refuses {
 		return refuse(refusal)
 	}
-	if !s.wait(r.Context(), w, sc) {
-		return false
-	}
-	if asked != nil {
-		s.sendAsked(w, asked)
-		return false
-	}
-	return true
+	return asked, s.wait(r.Context(), w, sc)
 }
 
 // scenarioOf reads the scenario a request asks for, in its Prefer header and its __

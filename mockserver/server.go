@@ -183,7 +183,7 @@ func New(ctx context.Context, spec *morimock.Spec, cfg Config) (*Server, error) 
 	if s.examples, err = loadExamples(spec); err != nil {
 		return nil, err
 	}
-	if s.askable, err = askables(spec.Doc); err != nil {
+	if s.askable, err = askables(spec); err != nil {
 		return nil, err
 	}
 	probe, err := http.NewRequest(http.MethodGet, morimock.OrderURLPath("1"), nil)

@@ -110,7 +110,7 @@ func (s *Server) handleFiles(w http.ResponseWriter, r *http.Request) {
 
 // handleTestUpload serves PUT /api/v2/test-uploads/{signedToken}, the vendor's
 // upload URL for test keys, answering errors as the API does (JSON codes).
-func (s *Server) handleTestUpload(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleTestUpload(w http.ResponseWriter, r *http.Request, asked *askedAnswer) {
 	if r.Method != http.MethodPut {
 		s.fail(w, &apiError{status: http.StatusMethodNotAllowed, code: codeMethodNotAllowed, allow: "PUT", detail: "test-upload URLs take PUT"})
 		return
@@ -133,6 +133,10 @@ func (s *Server) handleTestUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	if g.Expired(now) {
 		s.fail(w, &apiError{status: http.StatusUnauthorized, code: codeTokenExpired, detail: "the test-upload URL has expired (it lives one hour); POST /api/v2/orders/{orderId}/refresh-urls for a new one"})
+		return
+	}
+	if asked != nil { // Prefer: code, once the token is known good
+		s.sendAsked(w, asked)
 		return
 	}
 	slowUpload(w, r)
