@@ -17,12 +17,12 @@ import (
 // response's examples, and the statuses a request may name without asking for an
 // error (the operation's own 2xx).
 type askable struct {
-	op       string              // "POST /api/v2/orders/anti-ai", for messages
-	success  map[int]bool        // the operation's own 2xx: code= one of them asks for nothing
+	op       string                      // "POST /api/v2/orders/anti-ai", for messages
+	success  map[int]bool                // the operation's own 2xx: code= one of them asks for nothing
 	errors   map[int]*openapi3.MediaType // each error's JSON body, which has an example code
-	headers  map[int]http.Header // each error's required headers that have one value
-	statuses string              // every status it declares, for messages
-	errs     string              // the error statuses it declares, for messages
+	headers  map[int]http.Header         // each error's required headers that have one value
+	statuses string                      // every status it declares, for messages
+	errs     string                      // the error statuses it declares, for messages
 }
 
 // namedCode is one example of an error response: its name and the code its body holds.

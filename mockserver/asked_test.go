@@ -48,7 +48,9 @@ func uploadTarget(t *testing.T, s *Server) string {
 	t.Helper()
 	res, body := send(t, s, "POST", "/api/v2/orders/ai-detection", `{"idempotencyKey":"upload-target","fileName":"u.png"}`,
 		http.Header{"Authorization": {"Bearer " + token}, "Content-Type": {"application/json"}})
-	var created struct{ Data struct{ File struct{ UploadURL string } } }
+	var created struct {
+		Data struct{ File struct{ UploadURL string } }
+	}
 	json.Unmarshal(body, &created)
 	u, err := url.Parse(created.Data.File.UploadURL)
 	if res.StatusCode != http.StatusOK || err != nil || !strings.HasPrefix(u.Path, "/api/v2/test-uploads/") {
