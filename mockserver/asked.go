@@ -23,6 +23,9 @@ type askable struct {
 	headers  map[int]http.Header         // each error's required headers that have one value
 	statuses string                      // every status it declares, for messages
 	errs     string                      // the error statuses it declares, for messages
+	// refusal is the code of the 400 that refuses a scenario: INVALID_PARAMETER where
+	// the operation's 400 allows it, else VALIDATION_FAILED (the test upload's).
+	refusal string
 }
 
 // namedCode is one example of an error response: its name and the code its body holds.
@@ -44,8 +47,16 @@ func askables(spec *morimock.Spec) (map[*openapi3.Operation]*askable, error) {
 }
 
 func askableOf(name string, op *openapi3.Operation) (*askable, error) {
-	a := &askable{op: name, success: map[int]bool{}, errors: map[int]*openapi3.MediaType{}, headers: map[int]http.Header{}}
+	a := &askable{op: name, success: map[int]bool{}, errors: map[int]*openapi3.MediaType{}, headers: map[int]http.Header{}, refusal: codeInvalidParameter}
 	var statuses []int
+	// The headers every answer of the operation carries (the v2 watermark endpoints'
+	// Deprecation, Sunset and Link): its success response requires them.
+	always := http.Header{}
+	for k, ref := range op.Responses.Map() {
+		if st, err := strconv.Atoi(k); err == nil && st < 300 && ref.Value != nil {
+			requiredHeaders(ref.Value, always)
+		}
+	}
 	for k, ref := range op.Responses.Map() {
 		status, err := strconv.Atoi(k)
 		if err != nil || ref.Value == nil {
@@ -65,20 +76,12 @@ func askableOf(name string, op *openapi3.Operation) (*askable, error) {
 			return nil, fmt.Errorf("openapi.yaml: %s response %d has no example code", name, status)
 		}
 		a.errors[status] = mt
-		// A header the response requires, with a single value allowed (the v2
-		// watermark endpoints' Deprecation, Sunset and Link), is sent with that value.
-		h := http.Header{}
-		for hname, href := range resp.Headers {
-			if href == nil || href.Value == nil || !href.Value.Required {
-				continue
-			}
-			if sc := href.Value.Schema; sc != nil && sc.Value != nil && len(sc.Value.Enum) == 1 {
-				if v, ok := sc.Value.Enum[0].(string); ok {
-					h.Set(hname, v)
-				}
-			}
-		}
+		h := always.Clone()
+		requiredHeaders(resp, h)
 		a.headers[status] = h
+		if status == http.StatusBadRequest && !allowsCode(mt, codeInvalidParameter) {
+			a.refusal = codeValidationFailed
+		}
 	}
 	sort.Ints(statuses)
 	a.statuses = fmt.Sprint(statuses)
@@ -90,6 +93,37 @@ func askableOf(name string, op *openapi3.Operation) (*askable, error) {
 	}
 	a.errs = strings.Join(errs, ", ")
 	return a, nil
+}
+
+// requiredHeaders adds to h each header resp requires that has a single value allowed.
+func requiredHeaders(resp *openapi3.Response, h http.Header) {
+	for name, ref := range resp.Headers {
+		if ref == nil || ref.Value == nil || !ref.Value.Required {
+			continue
+		}
+		if sc := ref.Value.Schema; sc != nil && sc.Value != nil && len(sc.Value.Enum) == 1 {
+			if v, ok := sc.Value.Enum[0].(string); ok {
+				h.Set(name, v)
+			}
+		}
+	}
+}
+
+// allowsCode reports whether mt's schema lets its code property hold code.
+func allowsCode(mt *openapi3.MediaType, code string) bool {
+	if mt.Schema == nil || mt.Schema.Value == nil {
+		return true
+	}
+	p := mt.Schema.Value.Properties["code"]
+	if p == nil || p.Value == nil || len(p.Value.Enum) == 0 {
+		return true
+	}
+	for _, v := range p.Value.Enum {
+		if v == code {
+			return true
+		}
+	}
+	return false
 }
 
 // codeOf is the code an example's body holds, "" for none.
@@ -173,7 +207,7 @@ func (s *Server) askedError(r *http.Request, route *routers.Route, sc Scenario) 
 			return nil, fmt.Sprintf("%s declares no example %s for %d (%s)", a.op, clip(sc.Example), sc.Code, examples(codes))
 		}
 	}
-	e := &apiError{status: sc.Code, code: pick.code, detail: fmt.Sprintf("answered %d %s because the request asked for it (Prefer: code=%d)", sc.Code, pick.code, sc.Code)}
+	e := &apiError{status: sc.Code, code: pick.code, detail: fmt.Sprintf("answered %d %s because the request asked for it (code=%d)", sc.Code, pick.code, sc.Code)}
 	switch sc.Code {
 	case http.StatusTooManyRequests:
 		e.retryAfter = 1

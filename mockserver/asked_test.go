@@ -156,6 +156,7 @@ func TestEveryOperationAnswersTheErrorsItDeclares(t *testing.T) {
 		{"confirmAiDetectionOrder", `code=400; x=y, example="alreadyConfirmed"`, 400, "ORDER_ALREADY_CONFIRMED", [2]string{}},
 		{"createWatermarkEmbedOrder", "code=410", 410, "WATERMARK_V2_API_SUNSET", [2]string{"Sunset", "Fri, 09 Oct 2026 00:00:00 GMT"}},
 		{"createWatermarkExtractOrder", "code=410", 410, "WATERMARK_V2_API_SUNSET", [2]string{"Link", `</api/v3/orders/wtr-extract>; rel="successor-version"`}},
+		{"createWatermarkEmbedOrder", "code=429", 429, "RATE_LIMIT_EXCEEDED", [2]string{"Deprecation", "true"}}, // as every answer there
 		{"getWebhook", "code=405", 405, "METHOD_NOT_ALLOWED", [2]string{"Allow", "GET, PUT, DELETE"}},
 		{"uploadTestFile", "code=413", 413, "TEST_UPLOAD_TOO_LARGE", [2]string{}},
 		{"getLegacyWebhook", "code=500", 500, "SERVER_INTERNAL_ERROR", [2]string{}},
@@ -204,6 +205,29 @@ func TestAskedErrorsThatCannotBeAnswered(t *testing.T) {
 			t.Errorf("%s with Prefer: %s = %d %s (%s); want 400 INVALID_PARAMETER saying %q", tc.op, tc.prefer, res.StatusCode, body, res.Header.Get(HeaderError), tc.says)
 		}
 	}
+	// Every operation that declares a 400 refuses with one its contract allows (the
+	// test upload's allows no INVALID_PARAMETER: it answers VALIDATION_FAILED).
+	for opID := range askedRequests {
+		res, body := askFor(t, s, opID, "code=418")
+		target := askedRequests[opID].target
+		if opID == "uploadTestFile" {
+			target = uploadTarget(t, s)
+		}
+		r := httptest.NewRequest(askedRequests[opID].method, target, nil)
+		route, params, err := s.spec.FindRoute(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if route.Operation.Responses.Status(http.StatusBadRequest) == nil {
+			continue // the legacy webhook GET and DELETE: checked below
+		}
+		if res.StatusCode != http.StatusBadRequest || !strings.Contains(res.Header.Get(HeaderError), "code 418 is not declared") {
+			t.Errorf("%s with Prefer: code=418 = %d %s (%s); want 400 saying so", opID, res.StatusCode, body, res.Header.Get(HeaderError))
+		}
+		if err := s.spec.ValidateResponse(context.Background(), r, route, params, res.StatusCode, res.Header, body); err != nil {
+			t.Errorf("%s with Prefer: code=418: the refusal breaks openapi.yaml: %v", opID, err)
+		}
+	}
 	if res, body := askFor(t, s, "createAiDetectionOrder", "code=200"); res.StatusCode != http.StatusOK || !bytes.Contains(body, []byte(`"orderId"`)) {
 		t.Errorf("create with Prefer: code=200 = %d %s; want the order made", res.StatusCode, body)
 	}
@@ -235,5 +259,9 @@ func TestAskedErrorOnTheKeysOwnOrder(t *testing.T) {
 	}
 	if res, body := send(t, s, "GET", "/api/v2/orders/"+created.Data.OrderID, "", bearer(token)); res.StatusCode != http.StatusOK || !bytes.Contains(body, []byte(`"status":"pending"`)) {
 		t.Errorf("GET own order after = %d %s; want it pending", res.StatusCode, body)
+	}
+	own.Set("Prefer", "code=200") // its success status: asks for nothing
+	if res, body := send(t, s, "GET", "/api/v2/orders/"+created.Data.OrderID, "", own); res.StatusCode != http.StatusOK || !bytes.Contains(body, []byte(created.Data.OrderID)) {
+		t.Errorf("GET own order with Prefer: code=200 = %d %s; want the order", res.StatusCode, body)
 	}
 }

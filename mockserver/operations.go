@@ -86,7 +86,7 @@ func (s *Server) handleStreamed(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	route, _, err := s.spec.FindRoute(r)
-	if err != nil { // another method than PUT: handleTestUpload answers 405
+	if err != nil { // another method than PUT (or a path under it of more segments): handleTestUpload refuses it
 		if s.wait(r.Context(), w, Scenario{}) {
 			s.handleTestUpload(w, r, nil)
 		}

@@ -240,7 +240,11 @@ func (s *Server) otherScenario(w http.ResponseWriter, r *http.Request, route *ro
 func (s *Server) scenarioOp(w http.ResponseWriter, r *http.Request, route *routers.Route) (*askedAnswer, bool) {
 	refuses := route.Operation.Responses.Status(http.StatusBadRequest) != nil
 	refuse := func(detail string) (*askedAnswer, bool) {
-		s.fail(w, &apiError{status: http.StatusBadRequest, code: codeInvalidParameter, detail: detail})
+		code := codeInvalidParameter
+		if a := s.askable[route.Operation]; a != nil {
+			code = a.refusal
+		}
+		s.fail(w, &apiError{status: http.StatusBadRequest, code: code, detail: detail})
 		return nil, false
 	}
 	sc, err := scenarioOf(r)
@@ -283,6 +287,9 @@ func (s *Server) handleGetOrder(w http.ResponseWriter, r *http.Request, route *r
 	if refusal != "" {
 		s.fail(w, &apiError{status: http.StatusBadRequest, code: codeInvalidParameter, detail: refusal})
 		return
+	}
+	if a := s.askable[route.Operation]; a != nil && a.success[sc.Code] && sc.Example == "" {
+		sc.Code = 0 // code=200 asks for nothing, of the key's own orders too
 	}
 	if !s.wait(r.Context(), w, sc) {
 		return // the client went away, or too many wait already

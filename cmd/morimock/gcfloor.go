@@ -4,12 +4,14 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"sync"
 	"sync/atomic"
 )
 
 // serve's garbage collection, unless GOGC is set (then it is Go's to apply): collect
 // when the heap reaches three times what the last collection left live (GOGC=200), or
-// heapFloor, whichever is larger.
+// about heapFloor, whichever is larger (less for a nearly empty heap: GOGC stays at
+// most maxGCPercent).
 //
 // The heap serve keeps live is small: about 3 MB under bench/run.sh's validated load,
 // which allocates about 85 MB a second. At GOGC=200 alone its goal is then 10 MB, and
@@ -20,19 +22,27 @@ import (
 // The validated server under that load, 6 rounds of 6 s interleaved on one core:
 // 18,100 requests/s at GOGC=200, 19,900 with the floor.
 const (
-	heapFloor      = 32 << 20
-	baseGCPercent  = 200
-	maxGCPercent   = 1000 // a nearly empty heap: its goal stays under the floor
-	liveHeapMetric = "/gc/heap/live:bytes"
+	heapFloor     = 32 << 20
+	baseGCPercent = 200
+	maxGCPercent  = 1000 // a nearly empty heap: its goal stays under the floor
 )
 
-// gcPercentFor is the GOGC that puts the heap goal at heapFloor for a heap of live
-// bytes after a collection, but never under baseGCPercent or over maxGCPercent.
-func gcPercentFor(live uint64) int {
-	if live == 0 || heapFloor*100/live >= 100+maxGCPercent {
+// The figures Go's heap goal is made of: the goal is live + (live + stacks + globals)
+// x GOGC/100.
+var gcMetrics = [...]string{"/gc/heap/live:bytes", "/gc/scan/stack:bytes", "/gc/scan/globals:bytes"}
+
+// gcPercentFor is the GOGC that puts the heap goal at heapFloor, after a collection
+// that left live bytes of heap and roots bytes of stacks and globals to scan, but
+// never under baseGCPercent or over maxGCPercent.
+func gcPercentFor(live, roots uint64) int {
+	scan := live + roots
+	if live >= heapFloor {
+		return baseGCPercent
+	}
+	if scan == 0 || (heapFloor-live)*100/scan >= maxGCPercent {
 		return maxGCPercent
 	}
-	return max(baseGCPercent, int(heapFloor*100/live)-100) // under 1,100: an int even on 32 bits
+	return max(baseGCPercent, int((heapFloor-live)*100/scan)) // under 1,000: an int even on 32 bits
 }
 
 // tunesGC says whether main runs the heap floor for these arguments: for serve,
@@ -48,7 +58,8 @@ func tunesGC(args []string, getenv func(string) string) bool {
 type gcFloor struct {
 	sample  []metrics.Sample
 	percent atomic.Int64 // what it last set
-	stopped atomic.Bool  // for tests: it sets nothing more
+	mu      sync.Mutex   // orders set and stop
+	stopped bool         // for tests: it sets nothing more
 }
 
 // gcSentinel is the dropped object: large enough and with a pointer, so it is an
@@ -60,28 +71,50 @@ type gcSentinel struct {
 }
 
 func startGCFloor() *gcFloor {
-	f := &gcFloor{sample: []metrics.Sample{{Name: liveHeapMetric}}}
+	f := &gcFloor{}
+	for _, name := range gcMetrics {
+		f.sample = append(f.sample, metrics.Sample{Name: name})
+	}
 	f.set(baseGCPercent)
 	f.arm()
 	return f
 }
 
 func (f *gcFloor) set(p int) {
-	if !f.stopped.Load() && int64(p) != f.percent.Load() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.stopped && int64(p) != f.percent.Load() {
 		debug.SetGCPercent(p)
 		f.percent.Store(int64(p))
 	}
 }
 
+// stop sets GOGC to p and leaves it there (for tests, which share a process).
+func (f *gcFloor) stop(p int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.stopped = true
+	debug.SetGCPercent(p)
+}
+
 func (f *gcFloor) arm() {
-	if f.stopped.Load() {
+	f.mu.Lock()
+	stopped := f.stopped
+	f.mu.Unlock()
+	if stopped {
 		return
 	}
 	runtime.SetFinalizer(&gcSentinel{}, func(*gcSentinel) {
 		metrics.Read(f.sample)
-		if f.sample[0].Value.Kind() == metrics.KindUint64 {
-			f.set(gcPercentFor(f.sample[0].Value.Uint64()))
+		var v [len(gcMetrics)]uint64
+		for i, s := range f.sample {
+			if s.Value.Kind() != metrics.KindUint64 {
+				f.arm()
+				return // not this Go's metric: leave GOGC as it is
+			}
+			v[i] = s.Value.Uint64()
 		}
+		f.set(gcPercentFor(v[0], v[1]+v[2]))
 		f.arm()
 	})
 }

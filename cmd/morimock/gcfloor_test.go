@@ -7,24 +7,28 @@ import (
 	"time"
 )
 
-// TestGCPercentFor: the heap goal is heapFloor while little is live, three times the
-// live heap once that is larger, and bounded for a nearly empty heap.
+// TestGCPercentFor: the heap goal, live + (live + roots) x GOGC/100, is heapFloor
+// while little is live, three times the live heap (with its roots) once that is
+// larger, and bounded for a nearly empty heap.
 func TestGCPercentFor(t *testing.T) {
+	const mib = 1 << 20
 	for _, tt := range []struct {
-		live uint64
-		want int
+		live, roots uint64
+		want        int
 	}{
-		{0, maxGCPercent},
-		{1, maxGCPercent},
-		{1 << 20, maxGCPercent}, // a 32 MiB goal would be 3,100 %
-		{3 << 20, 966},          // 32/3 = 10.67 times
-		{8 << 20, 300},
-		{heapFloor / 3, 200},
-		{64 << 20, baseGCPercent},
-		{1 << 40, baseGCPercent},
+		{0, 0, maxGCPercent},
+		{1, 0, maxGCPercent},
+		{1 * mib, 1 * mib, maxGCPercent}, // 32 MiB would be 1,550 %
+		{3 * mib, 0, 966},                // (32 - 3) / 3
+		{3 * mib, 1 * mib, 725},          // (32 - 3) / 4
+		{8 * mib, 0, 300},
+		{10 * mib, 1 * mib, 200}, // (32 - 10) / 11
+		{12 * mib, 0, baseGCPercent},
+		{heapFloor, 0, baseGCPercent},
+		{1 << 40, 1 << 20, baseGCPercent},
 	} {
-		if got := gcPercentFor(tt.live); got != tt.want {
-			t.Errorf("gcPercentFor(%d) = %d; want %d", tt.live, got, tt.want)
+		if got := gcPercentFor(tt.live, tt.roots); got != tt.want {
+			t.Errorf("gcPercentFor(%d, %d) = %d; want %d", tt.live, tt.roots, got, tt.want)
 		}
 	}
 }
@@ -35,10 +39,7 @@ func TestGCPercentFor(t *testing.T) {
 func TestGCFloorFollowsTheLiveHeap(t *testing.T) {
 	old := debug.SetGCPercent(100)
 	f := startGCFloor()
-	t.Cleanup(func() {
-		f.stopped.Store(true)
-		debug.SetGCPercent(old)
-	})
+	t.Cleanup(func() { f.stop(old) })
 	// waitFor collects until the floor has set a percent that meets ok.
 	waitFor := func(what string, ok func(int) bool) {
 		t.Helper()
