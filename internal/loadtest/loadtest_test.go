@@ -64,6 +64,8 @@ func TestParse(t *testing.T) {
 		{"no conns", []string{"-conns", "0"}, false},
 		{"warmup too long", []string{"-duration", "5s", "-warmup", "5s"}, false},
 		{"argument", []string{"extra"}, false},
+		{"inline image work", []string{"-image-work", "inline"}, true},
+		{"unknown image work", []string{"-image-work", "thread"}, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			o, err := parse(tt.args, io.Discard)
@@ -74,6 +76,26 @@ func TestParse(t *testing.T) {
 				t.Errorf("parse(-soak): duration %s, warmup %s; want 5m, 30s", o.duration, o.warmup)
 			}
 		})
+	}
+}
+
+// TestPool: the goroutines the sandbox keeps once used, which the soak allows for at
+// the end: each image worker, in process mode the goroutine waiting for its process
+// too, and the webhook deliverer.
+func TestPool(t *testing.T) {
+	for _, tt := range []struct {
+		o    options
+		want int
+	}{
+		{options{lifecycle: 0, workers: 1, imageWork: "process", webhooks: true}, 0},
+		{options{lifecycle: 2, workers: 1, imageWork: "inline", webhooks: false}, 1},
+		{options{lifecycle: 2, workers: 1, imageWork: "inline", webhooks: true}, 2},
+		{options{lifecycle: 2, workers: 1, imageWork: "process", webhooks: true}, 3},
+		{options{lifecycle: 2, workers: 4, imageWork: "process", webhooks: true}, 9},
+	} {
+		if got := tt.o.pool(); got != tt.want {
+			t.Errorf("%+v.pool() = %d; want %d", tt.o, got, tt.want)
+		}
 	}
 }
 

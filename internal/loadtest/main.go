@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -57,19 +58,33 @@ type options struct {
 	advance   string // how far a lifecycle tenant moves its clock to end processing
 	webhooks  bool   // lifecycle tenants register a webhook at the load test's receiver
 	workers   int    // the server's --image-workers
+	imageWork string // the server's --image-work: process or inline
 }
 
 // pool is how many goroutines the sandbox starts with its first order and keeps:
-// its image workers, and the webhook deliverer once a webhook exists. They are
-// not connections' goroutines, so the soak's count at the end allows for them.
+// its image workers (in process mode each with the goroutine that waits for its
+// process), and the webhook deliverer once a webhook exists. They are not
+// connections' goroutines, so the soak's count at the end allows for them.
 func (o options) pool() int {
 	if o.lifecycle == 0 {
 		return 0
 	}
-	if o.webhooks {
-		return o.workers + 1
+	n := o.workers
+	if o.imageWork == "process" {
+		n += o.workers
 	}
-	return o.workers
+	if o.webhooks {
+		n++
+	}
+	return n
+}
+
+// defaultImageWork is serve's --image-work default: process on Linux, else inline.
+func defaultImageWork() string {
+	if runtime.GOOS == "linux" {
+		return "process"
+	}
+	return "inline"
 }
 
 func parse(args []string, stderr io.Writer) (options, error) {
@@ -92,6 +107,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.advance, "advance", "5s", "how far a lifecycle tenant moves its clock after confirming: the server's --processing-time or more")
 	fs.BoolVar(&o.webhooks, "webhooks", true, "lifecycle tenants register a webhook at a receiver this command runs on loopback, and every ended order must be delivered once, signed")
 	fs.IntVar(&o.workers, "image-workers", 1, "the server's --image-workers (given to the server it starts; with -addr, what it was started with): a pool its first order starts and keeps")
+	fs.StringVar(&o.imageWork, "image-work", defaultImageWork(), "the server's --image-work, process or inline (given to the server it starts; with -addr, what it was started with): in process mode each image worker keeps a goroutine that waits for its process")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -118,6 +134,8 @@ func parse(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("conns %d: want 1 to 10000", o.conns)
 	case o.lifecycle > o.conns:
 		return o, fmt.Errorf("lifecycle %d: want at most -conns (%d)", o.lifecycle, o.conns)
+	case o.imageWork != "process" && o.imageWork != "inline":
+		return o, fmt.Errorf("image-work %q: want process or inline", o.imageWork)
 	}
 	if o.addr != "" {
 		if err := checkLoopback(o.addr); err != nil {
@@ -169,7 +187,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		if o.lifecycle > 0 {
 			args = args[2:] // lifecycle tenants are tokens of their own
 		}
-		args = append(args, "--image-workers", fmt.Sprint(o.workers))
+		args = append(args, "--image-workers", fmt.Sprint(o.workers), "--image-work", o.imageWork)
 		m, err := startMock(ctx, bin, args...)
 		if err != nil {
 			return err
