@@ -24,8 +24,8 @@ func (s *Server) handleOwnOrder(w http.ResponseWriter, r *http.Request, c *call,
 		s.fail(w, e) // another tenant's: never a made-up stand-in for it
 	case e != nil:
 		s.fail(w, e)
-	case sc.changesData():
-		s.fail(w, &apiError{status: http.StatusBadRequest, code: codeInvalidParameter, detail: "order " + rec.ID + " is one this API key created: it is answered as stored; a scenario other than delay only makes up orders no key has"})
+	case sc.shapesOrder(): // an error asked for (code) was answered before the order was read
+		s.refuseScenario(w, c.route, "order "+rec.ID+" is one this API key created: it is answered as stored; the scenario keys type, status, seed and example only make up orders no key has")
 	default:
 		s.countPoll(rec.Tenant, rec.ID)
 		o := s.view(r, c, &rec)

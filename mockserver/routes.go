@@ -240,11 +240,7 @@ func (s *Server) otherScenario(w http.ResponseWriter, r *http.Request, route *ro
 func (s *Server) scenarioOp(w http.ResponseWriter, r *http.Request, route *routers.Route) (*askedAnswer, bool) {
 	refuses := route.Operation.Responses.Status(http.StatusBadRequest) != nil
 	refuse := func(detail string) (*askedAnswer, bool) {
-		code := codeInvalidParameter
-		if a := s.askable[route.Operation]; a != nil {
-			code = a.refusal
-		}
-		s.fail(w, &apiError{status: http.StatusBadRequest, code: code, detail: detail})
+		s.refuseScenario(w, route, detail)
 		return nil, false
 	}
 	sc, err := scenarioOf(r)
@@ -261,6 +257,16 @@ func (s *Server) scenarioOp(w http.ResponseWriter, r *http.Request, route *route
 		return refuse(refusal)
 	}
 	return asked, s.wait(r.Context(), w, sc)
+}
+
+// refuseScenario answers 400 to a scenario route's operation cannot follow, with the
+// code its contract allows there (see askable.refusal).
+func (s *Server) refuseScenario(w http.ResponseWriter, route *routers.Route, detail string) {
+	code := codeInvalidParameter
+	if a := s.askable[route.Operation]; a != nil {
+		code = a.refusal
+	}
+	s.fail(w, &apiError{status: http.StatusBadRequest, code: code, detail: detail})
 }
 
 // scenarioOf reads the scenario a request asks for, in its Prefer header and its __
@@ -280,16 +286,13 @@ func scenarioOf(r *http.Request) (Scenario, error) {
 func (s *Server) handleGetOrder(w http.ResponseWriter, r *http.Request, route *routers.Route, params map[string]string) {
 	sc, err := scenarioOf(r)
 	if err != nil {
-		s.fail(w, &apiError{status: http.StatusBadRequest, code: codeInvalidParameter, detail: err.Error()})
+		s.refuseScenario(w, route, err.Error())
 		return
 	}
 	asked, refusal := s.askedError(r, route, sc)
 	if refusal != "" {
-		s.fail(w, &apiError{status: http.StatusBadRequest, code: codeInvalidParameter, detail: refusal})
+		s.refuseScenario(w, route, refusal)
 		return
-	}
-	if a := s.askable[route.Operation]; a != nil && a.success[sc.Code] && sc.Example == "" {
-		sc.Code = 0 // code=200 asks for nothing, of the key's own orders too
 	}
 	if !s.wait(r.Context(), w, sc) {
 		return // the client went away, or too many wait already

@@ -23,13 +23,6 @@ type Scenario struct {
 	Delay   time.Duration // added before answering
 }
 
-// changesData reports whether the scenario asks for another answer than the order
-// itself (any key but delay).
-func (sc Scenario) changesData() bool {
-	sc.Delay = 0
-	return sc != Scenario{}
-}
-
 // shapesOrder reports whether the scenario makes up an order: a type, a status, a
 // seed, or an example without an error code to pick it from.
 func (sc Scenario) shapesOrder() bool {
