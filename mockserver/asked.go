@@ -17,12 +17,11 @@ import (
 // response's examples, and the statuses a request may name without asking for an
 // error (the operation's own 2xx).
 type askable struct {
-	op       string                      // "POST /api/v2/orders/anti-ai", for messages
-	success  map[int]bool                // the operation's own 2xx: code= one of them asks for nothing
-	errors   map[int]*openapi3.MediaType // each error's JSON body, which has an example code
-	headers  map[int]http.Header         // each error's required headers that have one value
-	statuses string                      // every status it declares, for messages
-	errs     string                      // the error statuses it declares, for messages
+	op      string                      // "POST /api/v2/orders/anti-ai", for messages
+	success map[int]bool                // the operation's own 2xx: code= one of them asks for nothing
+	errors  map[int]*openapi3.MediaType // each error's JSON body, which has an example code
+	headers map[int]http.Header         // each error's required headers that have one value
+	errs    string                      // the error statuses it declares, for messages
 	// refusal is the code of the 400 that refuses a scenario: INVALID_PARAMETER where
 	// the operation's 400 allows it, else VALIDATION_FAILED (the test upload's).
 	refusal string
@@ -84,7 +83,6 @@ func askableOf(name string, op *openapi3.Operation) (*askable, error) {
 		}
 	}
 	sort.Ints(statuses)
-	a.statuses = fmt.Sprint(statuses)
 	var errs []string
 	for _, st := range statuses {
 		if _, ok := a.errors[st]; ok {

@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/getkin/kin-openapi/routers"
 )
 
 // askedRequests is a valid request to every operation of openapi.yaml: what a client
@@ -59,21 +61,42 @@ func uploadTarget(t *testing.T, s *Server) string {
 	return u.RequestURI()
 }
 
-func askFor(t *testing.T, s *Server, op, prefer string) (*http.Response, []byte) {
+// askedTarget is the request target of op's entry in askedRequests, the test upload's
+// signed URL included.
+func askedTarget(t *testing.T, s *Server, op string) string {
 	t.Helper()
 	req, ok := askedRequests[op]
 	if !ok {
 		t.Fatalf("no request for %s in askedRequests", op)
 	}
+	if op == "uploadTestFile" {
+		return uploadTarget(t, s)
+	}
+	return req.target
+}
+
+// askedRoute is the request askFor sends for op, without its body, and its route.
+func askedRoute(t *testing.T, s *Server, op string) (*http.Request, *routers.Route, map[string]string) {
+	t.Helper()
+	r := httptest.NewRequest(askedRequests[op].method, askedTarget(t, s, op), nil)
+	route, params, err := s.spec.FindRoute(r)
+	if err != nil {
+		t.Fatalf("%s %s: %v", r.Method, r.RequestURI, err)
+	}
+	return r, route, params
+}
+
+func askFor(t *testing.T, s *Server, op, prefer string) (*http.Response, []byte) {
+	t.Helper()
 	h := http.Header{"Authorization": {"Bearer " + token}, "Content-Type": {"application/json"}}
 	if op == "uploadTestFile" {
 		h = http.Header{"Content-Type": {"image/jpeg"}} // its token is the URL
-		req.target = uploadTarget(t, s)
 	}
 	if prefer != "" {
 		h.Set("Prefer", prefer)
 	}
-	return send(t, s, req.method, req.target, req.body, h)
+	target := askedTarget(t, s, op)
+	return send(t, s, askedRequests[op].method, target, askedRequests[op].body, h)
 }
 
 // TestEveryOperationAnswersTheErrorsItDeclares: Prefer: code=N, with example=NAME
@@ -96,15 +119,7 @@ func TestEveryOperationAnswersTheErrorsItDeclares(t *testing.T) {
 	sort.Strings(ops)
 	asked := 0
 	for _, opID := range ops {
-		req := askedRequests[opID]
-		if opID == "uploadTestFile" {
-			req.target = uploadTarget(t, s)
-		}
-		r := httptest.NewRequest(req.method, req.target, nil)
-		route, params, err := s.spec.FindRoute(r)
-		if err != nil {
-			t.Fatalf("%s %s: %v", req.method, req.target, err)
-		}
+		r, route, params := askedRoute(t, s, opID)
 		for k, ref := range route.Operation.Responses.Map() {
 			if k < "400" || ref.Value == nil {
 				continue
@@ -209,15 +224,7 @@ func TestAskedErrorsThatCannotBeAnswered(t *testing.T) {
 	// test upload's allows no INVALID_PARAMETER: it answers VALIDATION_FAILED).
 	for opID := range askedRequests {
 		res, body := askFor(t, s, opID, "code=418")
-		target := askedRequests[opID].target
-		if opID == "uploadTestFile" {
-			target = uploadTarget(t, s)
-		}
-		r := httptest.NewRequest(askedRequests[opID].method, target, nil)
-		route, params, err := s.spec.FindRoute(r)
-		if err != nil {
-			t.Fatal(err)
-		}
+		r, route, params := askedRoute(t, s, opID)
 		if route.Operation.Responses.Status(http.StatusBadRequest) == nil {
 			continue // the legacy webhook GET and DELETE: checked below
 		}

@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -90,7 +92,7 @@ func FuzzHandler(f *testing.F) {
 		case err == nil && r.URL.Path != "/healthz" && r.URL.Path != "/openapi.yaml":
 			// An operation of the contract: a declared status and a conforming body.
 			if route.Operation.Responses.Status(res.StatusCode) == nil {
-				t.Fatalf("%s %q: status %d is not declared for the route (want one of %s)\n%s", r.Method, r.RequestURI, res.StatusCode, s.askable[route.Operation].statuses, got)
+				t.Fatalf("%s %q: status %d is not declared for the route (want one of %s)\n%s", r.Method, r.RequestURI, res.StatusCode, slices.Sorted(maps.Keys(route.Operation.Responses.Map())), got)
 			}
 			if err := s.spec.ValidateResponse(context.Background(), r, route, params, res.StatusCode, res.Header, got); err != nil {
 				t.Fatalf("%s %q: answer %d breaks openapi.yaml: %v\n%s", r.Method, r.RequestURI, res.StatusCode, err, got)
