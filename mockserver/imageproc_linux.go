@@ -18,6 +18,10 @@ import (
 // while requests arrive quickly and it is not held (see imageProcs.busy, dutyCycle). A loop that worked 200 µs and slept 200 µs beside the
 // server cost wrk's GETs nothing measurable at the 99th percentile, where one that
 // never rests cost them 0.5-0.8 ms even at SCHED_IDLE (bench/imagelatency.sh, README).
+// DefaultImageWork is where images are processed unless told (serve's --image-work):
+// in worker processes, which the sandbox can hold back here (SIGSTOP, SCHED_IDLE).
+const DefaultImageWork = "process"
+
 const (
 	dutyOn  = 200 * time.Microsecond
 	dutyOff = dutyOn

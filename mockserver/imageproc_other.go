@@ -8,6 +8,10 @@ import (
 	"os/exec"
 )
 
+// DefaultImageWork is where images are processed unless told (serve's --image-work):
+// in the server here, where a worker process cannot be held back.
+const DefaultImageWork = "inline"
+
 func setDeathSignal(cmd *exec.Cmd) {}
 
 // idleProcess is Linux's: elsewhere a worker process keeps its priority.

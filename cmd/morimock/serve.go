@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -138,7 +137,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.IntVar(&o.maxDelayed, "max-delayed", 256, "most requests held in a Prefer: delay at once, at most half of --max-conns; more are answered 429 (env MORIMOCK_MAX_DELAYED)")
 	fs.StringVar(&processing, "processing-time", "5s", "how long a sandbox order stays inProgress on its key's clock: 5s, 90m, 2h, 1d, a range 2s-8s or 1h-2d, or 0 for at once (env MORIMOCK_PROCESSING_TIME)")
 	fs.BoolVar(&o.fetchSourceURLs, "fetch-source-urls", false, "anti-AI URL mode downloads each originalFileUrl (http/https, at most 32 MiB, 30 s); without it the sandbox uses a generated sample image (env MORIMOCK_FETCH_SOURCE_URLS)")
-	fs.StringVar(&o.imageWork, "image-work", defaultImageWork, "where images are processed: process (a worker process per image worker, held back while requests arrive quickly; Linux) or inline, in the server (env MORIMOCK_IMAGE_WORK)")
+	fs.StringVar(&o.imageWork, "image-work", mockserver.DefaultImageWork, "where images are processed: process (a worker process per image worker, held back while requests arrive quickly; Linux) or inline, in the server (env MORIMOCK_IMAGE_WORK)")
 	fs.IntVar(&o.imageWorkers, "image-workers", 1, "orders whose images are processed at once, taken from each key in turn; each may take up to 192 MiB (env MORIMOCK_IMAGE_WORKERS)")
 	fs.Float64Var(&o.failureRate, "failure-rate", 0, "share of sandbox orders that fail without a _fail file name, 0..1, seeded (env MORIMOCK_FAILURE_RATE)")
 	fs.StringVar(&o.stateDir, "state-dir", "", "keep sandbox orders, keys, clocks and files in this directory across restarts; in memory when empty (env MORIMOCK_STATE_DIR)")
@@ -550,11 +549,6 @@ type redisLog struct{ log *slog.Logger }
 func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
 	l.log.DebugContext(ctx, "redis client", "msg", fmt.Sprintf(format, v...))
 }
-
-// defaultImageWork is where --image-work processes images unless told: in worker
-// processes where the sandbox can hold them back (Linux, see mockserver's
-// imageproc_linux.go), in the server elsewhere.
-var defaultImageWork = map[bool]string{true: "process", false: "inline"}[runtime.GOOS == "linux"]
 
 // imageProcess is the command of an image worker process: this program again, as
 // `morimock image-worker`. Its standard error (a crash's report) is serve's.

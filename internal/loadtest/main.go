@@ -21,12 +21,12 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"runtime"
 	"syscall"
 	"time"
 
 	"github.com/morimock/morimock"
 	"github.com/morimock/morimock/internal/loopback"
+	"github.com/morimock/morimock/mockserver"
 )
 
 func main() {
@@ -79,14 +79,6 @@ func (o options) pool() int {
 	return n
 }
 
-// defaultImageWork is serve's --image-work default: process on Linux, else inline.
-func defaultImageWork() string {
-	if runtime.GOOS == "linux" {
-		return "process"
-	}
-	return "inline"
-}
-
 func parse(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -107,7 +99,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.advance, "advance", "5s", "how far a lifecycle tenant moves its clock after confirming: the server's --processing-time or more")
 	fs.BoolVar(&o.webhooks, "webhooks", true, "lifecycle tenants register a webhook at a receiver this command runs on loopback, and every ended order must be delivered once, signed")
 	fs.IntVar(&o.workers, "image-workers", 1, "the server's --image-workers (given to the server it starts; with -addr, what it was started with): a pool its first order starts and keeps")
-	fs.StringVar(&o.imageWork, "image-work", defaultImageWork(), "the server's --image-work, process or inline (given to the server it starts; with -addr, what it was started with): in process mode each image worker keeps a goroutine that waits for its process")
+	fs.StringVar(&o.imageWork, "image-work", mockserver.DefaultImageWork, "the server's --image-work, process or inline (given to the server it starts; with -addr, what it was started with): in process mode each image worker keeps a goroutine that waits for its process")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
