@@ -105,16 +105,23 @@ func (f *gcFloor) arm() {
 		return
 	}
 	runtime.SetFinalizer(&gcSentinel{}, func(*gcSentinel) {
-		metrics.Read(f.sample)
-		var v [len(gcMetrics)]uint64
-		for i, s := range f.sample {
-			if s.Value.Kind() != metrics.KindUint64 {
-				f.arm()
-				return // not this Go's metric: leave GOGC as it is
-			}
-			v[i] = s.Value.Uint64()
+		if live, roots, ok := f.read(); ok {
+			f.set(gcPercentFor(live, roots))
 		}
-		f.set(gcPercentFor(v[0], v[1]+v[2]))
 		f.arm()
 	})
+}
+
+// read returns the live heap the last collection left and the stacks and globals
+// beside it; false when this Go lacks one of the metrics (GOGC is then left alone).
+func (f *gcFloor) read() (live, roots uint64, ok bool) {
+	metrics.Read(f.sample)
+	var v [len(gcMetrics)]uint64
+	for i, s := range f.sample {
+		if s.Value.Kind() != metrics.KindUint64 {
+			return 0, 0, false
+		}
+		v[i] = s.Value.Uint64()
+	}
+	return v[0], v[1] + v[2], true
 }
